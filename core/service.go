@@ -3,21 +3,18 @@ package core
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/jwtd/jwtd/sdk"
 )
 
-// SKELETON: the signatures below are the contract between core and host.
-// The core issue replaces the bodies; keep the signatures (or tell the lead
-// before changing one).
-
-var errTODO = errors.New("core: not implemented yet")
-
 // Plugins are the implementations the core reaches users and storage
 // through. Users is required; a nil Blacklist means no blacklist app (verify
 // and refresh skip the checks, and blacklisting is refused); nil Rule and
-// Claims mean Simple JWT's defaults (user is active; no extra claims).
+// Claims mean Simple JWT's defaults (user is active, or anyone when
+// CheckUserIsActive is off; no extra claims).
 type Plugins struct {
 	Users     sdk.UserStore
 	Blacklist sdk.BlacklistStore
@@ -29,15 +26,85 @@ type Plugins struct {
 type Option func(*Service)
 
 // WithClock makes the Service read the time from now (tests, vectors).
-func WithClock(now func() time.Time) Option { return func(s *Service) {} }
+func WithClock(now func() time.Time) Option {
+	return func(s *Service) {
+		if now != nil {
+			s.now = now
+		}
+	}
+}
+
+// WithJWKSFetcher gives the Service the way to fetch JWK_URL; New refuses a
+// JWK_URL without one. The host uses jwkshttp.Fetcher.
+func WithJWKSFetcher(f JWKSFetcher) Option {
+	return func(s *Service) { s.fetcher = f }
+}
+
+// WithJWKSCache sets how long fetched JWK Set keys count as fresh (default
+// DefaultJWKSCacheTTL) and the least time between two fetches (default
+// DefaultJWKSRefetchPeriod), which bounds what tokens with unknown kids can
+// make the core send to JWK_URL. Non-positive values keep the defaults.
+func WithJWKSCache(ttl, minRefetch time.Duration) Option {
+	return func(s *Service) {
+		if ttl > 0 {
+			s.jwksTTL = ttl
+		}
+		if minRefetch > 0 {
+			s.jwksMinRefetch = minRefetch
+		}
+	}
+}
 
 // Service is the token core: every Simple JWT operation, independent of
 // transport. It is safe for concurrent use.
-type Service struct{}
+type Service struct {
+	set Settings
+	c   *compiled
+	p   Plugins
+	now func() time.Time
+	hdr string // encoded JOSE header of issued tokens
 
-// New validates settings and builds a Service.
+	fetcher        JWKSFetcher
+	jwksTTL        time.Duration
+	jwksMinRefetch time.Duration
+	jwks           *jwksCache
+}
+
+var errNoBlacklistStore = errors.New("no blacklist store is configured")
+
+// New validates settings and builds a Service. A refused setting is a
+// *SettingError.
 func New(settings Settings, plugins Plugins, opts ...Option) (*Service, error) {
-	return nil, errTODO
+	c, err := settings.compile()
+	if err != nil {
+		return nil, err
+	}
+	if plugins.Users == nil {
+		return nil, errors.New("core: Plugins.Users is required")
+	}
+	settings.Audience = slices.Clone(settings.Audience)
+	settings.AuthHeaderTypes = slices.Clone(settings.AuthHeaderTypes)
+	settings.AuthTokenClasses = slices.Clone(settings.AuthTokenClasses)
+	settings.CustomTokenTypes = maps.Clone(settings.CustomTokenTypes)
+	s := &Service{
+		set:            settings,
+		c:              c,
+		p:              plugins,
+		now:            time.Now,
+		jwksTTL:        DefaultJWKSCacheTTL,
+		jwksMinRefetch: DefaultJWKSRefetchPeriod,
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	if settings.JWKURL != "" {
+		if s.fetcher == nil {
+			return nil, refuse("jwk_url", "is set but no JWKS fetcher was given (core.WithJWKSFetcher)")
+		}
+		s.jwks = &jwksCache{fetch: s.fetcher, alg: c.keys.method, ttl: s.jwksTTL, minInterval: s.jwksMinRefetch, now: s.now}
+	}
+	s.hdr = encodedHeader(c.keys)
+	return s, nil
 }
 
 // Issued is what an obtain or refresh hands back: the fields of the JSON
@@ -51,67 +118,138 @@ type Issued struct {
 
 // Token is a decoded, verified token.
 type Token struct {
-	Type   string
+	// Type is the token type it was accepted as ("access", "sliding", ...).
+	Type string
+	// Claims are the token's claims as encoding/json decodes them (numbers
+	// are float64).
 	Claims map[string]any
 }
 
+// pluginErr turns a plugin failure into ErrUnavailable: any error a plugin
+// returns where the core expects none fails the request closed.
+func pluginErr(err error) error {
+	return ErrUnavailable.With(err)
+}
+
 // LoginFields are the request fields obtain needs, from the user store.
-func (s *Service) LoginFields(ctx context.Context) ([]string, error) { return nil, errTODO }
-
-// Obtain is TokenObtainPairView: credentials to a refresh/access pair.
-func (s *Service) Obtain(ctx context.Context, creds sdk.Credentials) (Issued, error) {
-	return Issued{}, errTODO
+func (s *Service) LoginFields(ctx context.Context) ([]string, error) {
+	f, err := s.p.Users.LoginFields(ctx)
+	if err != nil {
+		return nil, pluginErr(err)
+	}
+	return f, nil
 }
-
-// ObtainSliding is TokenObtainSlidingView.
-func (s *Service) ObtainSliding(ctx context.Context, creds sdk.Credentials) (Issued, error) {
-	return Issued{}, errTODO
-}
-
-// Refresh is TokenRefreshView, with rotation and blacklist-after-rotation.
-func (s *Service) Refresh(ctx context.Context, refresh string) (Issued, error) {
-	return Issued{}, errTODO
-}
-
-// RefreshSliding is TokenRefreshSlidingView.
-func (s *Service) RefreshSliding(ctx context.Context, token string) (Issued, error) {
-	return Issued{}, errTODO
-}
-
-// Verify is TokenVerifyView (untyped: any valid token).
-func (s *Service) Verify(ctx context.Context, token string) error { return errTODO }
-
-// Blacklist is TokenBlacklistView: blacklists a refresh (or sliding) token.
-func (s *Service) Blacklist(ctx context.Context, token string) error { return errTODO }
-
-// IssueFor is Simple JWT's RefreshToken.for_user: a pair for a known user.
-func (s *Service) IssueFor(ctx context.Context, user sdk.User) (Issued, error) {
-	return Issued{}, errTODO
-}
-
-// IssueSlidingFor is SlidingToken.for_user.
-func (s *Service) IssueSlidingFor(ctx context.Context, user sdk.User) (Issued, error) {
-	return Issued{}, errTODO
-}
-
-// Authenticate is JWTAuthentication: header is the value of the
-// AuthHeaderName header ("" when absent).
-func (s *Service) Authenticate(ctx context.Context, header string) (sdk.User, *Token, error) {
-	return sdk.User{}, nil, errTODO
-}
-
-// AuthenticateStateless is JWTStatelessUserAuthentication: the token user
-// as JSON fields ("id" plus the claim serializer's TokenUser fields).
-func (s *Service) AuthenticateStateless(ctx context.Context, header string) (map[string]any, *Token, error) {
-	return nil, nil, errTODO
-}
-
-// FlushExpired drops expired rows from the blacklist store.
-func (s *Service) FlushExpired(ctx context.Context) (int, error) { return 0, errTODO }
-
-// JWKS returns the public verifying keys as a JWK Set document, or nil when
-// the algorithm is symmetric.
-func (s *Service) JWKS() []byte { return nil }
 
 // Settings returns the validated settings in force.
-func (s *Service) Settings() Settings { return Settings{} }
+func (s *Service) Settings() Settings {
+	c := s.set
+	c.Audience = slices.Clone(c.Audience)
+	c.AuthHeaderTypes = slices.Clone(c.AuthHeaderTypes)
+	c.AuthTokenClasses = slices.Clone(c.AuthTokenClasses)
+	c.CustomTokenTypes = maps.Clone(c.CustomTokenTypes)
+	return c
+}
+
+// JWKS returns the public verifying key as a JWK Set document ({"keys":
+// [...]}, with kid, alg and use), or nil when the algorithm is symmetric or
+// only JWK_URL supplies verifying keys.
+func (s *Service) JWKS() []byte { return slices.Clone(s.c.keys.jwks) }
+
+// FlushExpired drops expired rows from the blacklist store (Simple JWT's
+// flushexpiredtokens) and returns how many went. Without a blacklist store it
+// is ErrUnavailable.
+func (s *Service) FlushExpired(ctx context.Context) (int, error) {
+	if s.p.Blacklist == nil {
+		return 0, ErrUnavailable.With(errNoBlacklistStore)
+	}
+	n, err := s.p.Blacklist.FlushExpired(ctx, s.now())
+	if err != nil {
+		return 0, pluginErr(err)
+	}
+	return n, nil
+}
+
+// validate decodes token and checks it as type typ, as constructing Simple
+// JWT's token class does, including the blacklist check of refresh and
+// sliding tokens when a blacklist store is configured.
+func (s *Service) validate(ctx context.Context, token, typ string, rc *rawClaims) error {
+	if err := s.decode(ctx, token, rc); err != nil {
+		return err
+	}
+	if err := s.checkType(rc, typ); err != nil {
+		return err
+	}
+	return s.checkBlacklist(ctx, rc, typ)
+}
+
+// checkBlacklist is BlacklistMixin.check_blacklist for refresh and sliding
+// tokens.
+func (s *Service) checkBlacklist(ctx context.Context, rc *rawClaims, typ string) error {
+	if s.p.Blacklist == nil || (typ != TypeRefresh && typ != TypeSliding) {
+		return nil
+	}
+	black, err := s.p.Blacklist.IsBlacklisted(ctx, jtiOf(rc))
+	if err != nil {
+		return pluginErr(err)
+	}
+	if black {
+		return ErrTokenBlacklisted
+	}
+	return nil
+}
+
+// Verify is TokenVerifyView (untyped: any valid token). With a blacklist
+// store configured, a blacklisted jti is ErrBlacklistedOnVerify whatever
+// BLACKLIST_AFTER_ROTATION says (a deliberate improvement on Simple JWT).
+func (s *Service) Verify(ctx context.Context, token string) error {
+	var rc rawClaims
+	if err := s.decode(ctx, token, &rc); err != nil {
+		return err
+	}
+	if err := s.checkType(&rc, TypeUntyped); err != nil {
+		return err
+	}
+	if s.p.Blacklist != nil {
+		black, err := s.p.Blacklist.IsBlacklisted(ctx, jtiOf(&rc))
+		if err != nil {
+			return pluginErr(err)
+		}
+		if black {
+			return ErrBlacklistedOnVerify
+		}
+	}
+	return nil
+}
+
+// Blacklist is TokenBlacklistView: blacklists a refresh (or sliding) token
+// until it expires. A token already blacklisted is ErrTokenBlacklisted;
+// without a blacklist store it is ErrUnavailable.
+func (s *Service) Blacklist(ctx context.Context, token string) error {
+	var rc rawClaims
+	if err := s.decode(ctx, token, &rc); err != nil {
+		return err
+	}
+	if err := s.checkType(&rc, TypeUntyped); err != nil {
+		return err
+	}
+	typ := TypeRefresh
+	if rc.typ == nil {
+		return ErrTokenNoType
+	}
+	if jsonStringIs(rc.typ, TypeSliding) {
+		typ = TypeSliding
+	} else if !jsonStringIs(rc.typ, TypeRefresh) {
+		return ErrTokenWrongType
+	}
+	if s.p.Blacklist == nil {
+		return ErrUnavailable.With(errNoBlacklistStore)
+	}
+	added, err := s.p.Blacklist.Blacklist(ctx, s.record(&rc, typ))
+	if err != nil {
+		return pluginErr(err)
+	}
+	if !added {
+		return ErrTokenBlacklisted
+	}
+	return nil
+}

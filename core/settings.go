@@ -1,6 +1,12 @@
 package core
 
-import "time"
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
 
 // Settings are Simple JWT's settings (SIMPLE_JWT in settings.py), one field
 // each, with the same meaning. DefaultSettings gives Simple JWT's defaults;
@@ -18,13 +24,22 @@ type Settings struct {
 	Algorithm string // ALGORITHM, default "HS256"
 	// SigningKey and VerifyingKey hold key material itself: the HMAC secret,
 	// or PEM text for asymmetric algorithms. ResolveKey turns the config forms
-	// (inline, "file:PATH", "env:NAME") into material.
+	// (inline, "file:PATH", "env:NAME") into material. SigningKey is always
+	// required (jwtd issues tokens). VerifyingKey is ignored for HMAC, and
+	// required for asymmetric algorithms unless JWKURL is set (as Simple JWT:
+	// jwtd refuses rather than silently deriving it from the private key, so
+	// that a deployment's verifying key is always the one its operator named).
 	SigningKey   string
 	VerifyingKey string
 	Audience     []string // AUDIENCE; empty means not issued and not checked
 	Issuer       string   // ISSUER; empty means not issued and not checked
-	JWKURL       string   // JWK_URL; verifying keys come from there when set
-	Leeway       time.Duration
+	// JWKURL (JWK_URL): when set, tokens are verified with the key of the
+	// JWK Set at this URL whose "kid" the token names; the core reaches it
+	// through the fetcher given with WithJWKSFetcher. Asymmetric algorithms
+	// only.
+	JWKURL string
+	// Leeway (LEEWAY) is the clock-skew margin applied to exp, nbf and iat.
+	Leeway time.Duration
 
 	AuthHeaderTypes []string // AUTH_HEADER_TYPES, default ["Bearer"]
 	// AuthHeaderName is the HTTP header name (e.g. "Authorization"); the
@@ -33,7 +48,8 @@ type Settings struct {
 	UserIDField    string // USER_ID_FIELD, default "id"
 	UserIDClaim    string // USER_ID_CLAIM, default "user_id"
 	// AuthTokenClasses are the token types the authenticate operations
-	// accept, in order (default ["access"]).
+	// accept, in order (default ["access"]): "access", "sliding", "refresh"
+	// or a name from CustomTokenTypes.
 	AuthTokenClasses []string
 	TokenTypeClaim   string // TOKEN_TYPE_CLAIM, default "token_type"
 	JTIClaim         string // JTI_CLAIM, default "jti"
@@ -50,4 +66,187 @@ type Settings struct {
 	// sliding, by type claim value, with their lifetimes. They can be named
 	// in AuthTokenClasses.
 	CustomTokenTypes map[string]time.Duration
+}
+
+// DefaultSettings returns Simple JWT's defaults. SigningKey has no default
+// (Simple JWT falls back to Django's SECRET_KEY, which jwtd does not have):
+// it must be set before Validate passes.
+func DefaultSettings() Settings {
+	return Settings{
+		AccessTokenLifetime:         5 * time.Minute,
+		RefreshTokenLifetime:        24 * time.Hour,
+		Algorithm:                   "HS256",
+		AuthHeaderTypes:             []string{"Bearer"},
+		AuthHeaderName:              "Authorization",
+		UserIDField:                 "id",
+		UserIDClaim:                 "user_id",
+		AuthTokenClasses:            []string{TypeAccess},
+		TokenTypeClaim:              "token_type",
+		JTIClaim:                    "jti",
+		SlidingTokenRefreshExpClaim: "refresh_exp",
+		SlidingTokenLifetime:        5 * time.Minute,
+		SlidingTokenRefreshLifetime: 24 * time.Hour,
+		RevokeTokenClaim:            "hash_password",
+		CheckUserIsActive:           true,
+	}
+}
+
+// SettingError is a refused setting. Setting is the jwtd.toml key under
+// [tokens] (the snake_case Simple JWT name, e.g. "signing_key").
+type SettingError struct {
+	Setting string
+	Reason  string
+}
+
+func (e *SettingError) Error() string {
+	return "tokens." + e.Setting + ": " + e.Reason
+}
+
+func refuse(setting, format string, args ...any) error {
+	return &SettingError{Setting: setting, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Validate refuses settings that cannot work, with a *SettingError naming
+// the setting: an unknown algorithm, key material that does not parse, does
+// not fit the algorithm or is too weak (HMAC under 32 bytes, RSA under 2048
+// bits), a missing verifying key, non-positive lifetimes, empty claim names,
+// unknown token classes and malformed header types.
+func (s Settings) Validate() error {
+	_, err := s.compile()
+	return err
+}
+
+// compiled is what Validate derives from Settings and the Service keeps:
+// parsed keys and lookup-friendly forms.
+type compiled struct {
+	keys   *keySet
+	types  map[string]time.Duration // every issuable type → lifetime
+	aud    []string
+	leeway float64 // seconds
+}
+
+func (s Settings) compile() (*compiled, error) {
+	durations := []struct {
+		name string
+		d    time.Duration
+	}{
+		{"access_token_lifetime", s.AccessTokenLifetime},
+		{"refresh_token_lifetime", s.RefreshTokenLifetime},
+		{"sliding_token_lifetime", s.SlidingTokenLifetime},
+		{"sliding_token_refresh_lifetime", s.SlidingTokenRefreshLifetime},
+	}
+	for _, d := range durations {
+		if d.d <= 0 {
+			return nil, refuse(d.name, "must be a positive duration, got %s", d.d)
+		}
+		if d.d%time.Second != 0 {
+			// Claims are whole epoch seconds, as Simple JWT writes them.
+			return nil, refuse(d.name, "must be whole seconds, got %s", d.d)
+		}
+	}
+	if s.Leeway < 0 {
+		return nil, refuse("leeway", "must not be negative, got %s", s.Leeway)
+	}
+	names := []struct {
+		name, v string
+	}{
+		{"user_id_field", s.UserIDField},
+		{"user_id_claim", s.UserIDClaim},
+		{"token_type_claim", s.TokenTypeClaim},
+		{"jti_claim", s.JTIClaim},
+		{"sliding_token_refresh_exp_claim", s.SlidingTokenRefreshExpClaim},
+		{"revoke_token_claim", s.RevokeTokenClaim},
+	}
+	seen := map[string]string{}
+	for _, n := range names {
+		if strings.TrimSpace(n.v) == "" {
+			return nil, refuse(n.name, "must not be empty")
+		}
+		if n.name == "user_id_field" {
+			continue
+		}
+		if reserved := reservedClaim(n.v); reserved {
+			return nil, refuse(n.name, "%q is a registered claim the core sets itself", n.v)
+		}
+		if other, dup := seen[n.v]; dup {
+			return nil, refuse(n.name, "claim %q is also %s", n.v, other)
+		}
+		seen[n.v] = n.name
+	}
+	if len(s.AuthHeaderTypes) == 0 {
+		return nil, refuse("auth_header_types", "must name at least one header type")
+	}
+	for _, t := range s.AuthHeaderTypes {
+		if t == "" || strings.ContainsAny(t, " \t\r\n\v\f") {
+			return nil, refuse("auth_header_types", "%q is not a single word", t)
+		}
+	}
+	if strings.TrimSpace(s.AuthHeaderName) == "" {
+		return nil, refuse("auth_header_name", "must not be empty")
+	}
+
+	types := map[string]time.Duration{
+		TypeAccess:  s.AccessTokenLifetime,
+		TypeRefresh: s.RefreshTokenLifetime,
+		TypeSliding: s.SlidingTokenLifetime,
+	}
+	for name, d := range s.CustomTokenTypes {
+		if name == "" || name == TypeUntyped {
+			return nil, refuse("custom_token_types", "%q is not a usable type name", name)
+		}
+		if _, builtin := types[name]; builtin {
+			return nil, refuse("custom_token_types", "%q is a built-in token type", name)
+		}
+		if d <= 0 || d%time.Second != 0 {
+			return nil, refuse("custom_token_types", "lifetime of %q must be a positive whole number of seconds, got %s", name, d)
+		}
+	}
+	if len(s.AuthTokenClasses) == 0 {
+		return nil, refuse("auth_token_classes", "must name at least one token type")
+	}
+	for _, c := range s.AuthTokenClasses {
+		_, builtin := types[c]
+		_, custom := s.CustomTokenTypes[c]
+		if !builtin && !custom {
+			return nil, refuse("auth_token_classes", "unknown token type %q (want access, sliding, refresh or a custom type)", c)
+		}
+	}
+	for name, d := range s.CustomTokenTypes {
+		types[name] = d
+	}
+	for _, a := range s.Audience {
+		if a == "" {
+			return nil, refuse("audience", "must not contain an empty string")
+		}
+	}
+
+	keys, err := parseKeys(s)
+	if err != nil {
+		return nil, err
+	}
+	if s.JWKURL != "" {
+		if keys.method.symmetric {
+			return nil, refuse("jwk_url", "needs an asymmetric algorithm, not %s", s.Algorithm)
+		}
+		u, err := url.Parse(s.JWKURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, refuse("jwk_url", "must be an http(s) URL, got %q", s.JWKURL)
+		}
+	}
+	return &compiled{
+		keys:   keys,
+		types:  types,
+		aud:    slices.Clone(s.Audience),
+		leeway: s.Leeway.Seconds(),
+	}, nil
+}
+
+// reservedClaim reports registered claims whose meaning the core owns, so
+// that no configurable claim name can shadow them.
+func reservedClaim(name string) bool {
+	switch name {
+	case "exp", "iat", "nbf", "aud", "iss":
+		return true
+	}
+	return false
 }

@@ -1,0 +1,36 @@
+// Package core is jwtd's token core: Simple JWT's settings, token types,
+// signing backend and operations (obtain, refresh, verify, blacklist,
+// sliding tokens, request authentication), independent of any transport.
+// It reaches users and storage only through the sdk interfaces, and imports
+// no HTTP, RPC or storage package (JWK_URL is fetched through an injected
+// JWKSFetcher; see package core/jwkshttp).
+//
+// Build a Service with New from Settings (DefaultSettings, then the
+// operator's values; key material resolved with ResolveKey) and Plugins.
+// Every failure a client may see is an *Error carrying Simple JWT's detail
+// and code, matched with errors.Is against the sentinels in errors.go; a
+// failing plugin is always ErrUnavailable (fail closed, never a success).
+//
+// Where jwtd deliberately differs from Simple JWT 5.5:
+//   - verify checks the blacklist whenever a blacklist store is configured;
+//   - refresh (and sliding refresh) re-check that the user exists, passes the
+//     authentication rule, and under CHECK_REVOKE_TOKEN kept the password;
+//   - Authenticate applies the authentication rule too, refusing with
+//     ErrUserInactive;
+//   - no token is minted for a user the rule refuses (IssueFor included);
+//   - rotation with BLACKLIST_AFTER_ROTATION consumes the old refresh token
+//     atomically (sdk.BlacklistStore.Blacklist), so of concurrent refreshes
+//     with one token exactly one succeeds;
+//   - where Simple JWT crashes (refresh token without jti, a non-numeric user
+//     id against an integer key, a deleted user on refresh) the answer is a
+//     401-kind error;
+//   - decoding is stricter than PyJWT: exactly three unpadded base64url
+//     segments, no duplicate JSON keys in header or payload (top level),
+//     exp/nbf/iat must be JSON numbers, any "crit" header is refused, and
+//     jwk/jku/x5u/x5c headers are ignored (keys never come from a token);
+//   - an asymmetric algorithm without VERIFYING_KEY (and without JWK_URL) is
+//     refused at start rather than derived from the private key, and a
+//     verifying key that is not the signing key's public half is refused too;
+//   - issued asymmetric tokens carry the verifying key's RFC 7638 thumbprint
+//     as "kid", matching the document JWKS returns.
+package core

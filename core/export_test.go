@@ -1,0 +1,4 @@
+package core
+
+// WalkObject exposes the strict JSON walker to the external fuzz test.
+var WalkObject = walkObject

@@ -1,0 +1,198 @@
+package core_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/jwtd/jwtd/core"
+	"github.com/jwtd/jwtd/core/jwkshttp"
+)
+
+// jwksServer serves a JWK Set document that tests can swap or break, and
+// counts requests.
+type jwksServer struct {
+	*httptest.Server
+	mu    sync.Mutex
+	doc   []byte
+	fail  bool
+	calls atomic.Int32
+}
+
+func newJWKSServer(t *testing.T, doc []byte) *jwksServer {
+	s := &jwksServer{doc: doc}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.calls.Add(1)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.fail {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(s.doc)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *jwksServer) set(doc []byte, fail bool) {
+	s.mu.Lock()
+	s.doc, s.fail = doc, fail
+	s.mu.Unlock()
+}
+
+func rsaToken(t *testing.T, key *rsa.PrivateKey, kid string, exp int64) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"token_type": "access", "exp": exp, "jti": "j", "user_id": "1"})
+	if kid != "" {
+		tok.Header["kid"] = kid
+	}
+	s, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func jwksVerifier(t *testing.T, url string, clk *clock) *core.Service {
+	t.Helper()
+	s := keySettings(t, "RS256", "rsa2048")
+	s.VerifyingKey = ""
+	s.JWKURL = url
+	e := newEnv(t, hsSettings(t), envOpt{})
+	svc, err := core.New(s, core.Plugins{Users: e.users},
+		core.WithClock(clk.Now),
+		core.WithJWKSFetcher(jwkshttp.Fetcher(url, nil)),
+		core.WithJWKSCache(time.Minute, 10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+func TestJWKURL(t *testing.T) {
+	ctx := context.Background()
+	issuer := newEnv(t, keySettings(t, "RS256", "rsa2048"), envOpt{})
+	doc := issuer.svc.JWKS()
+	var set struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	if err := json.Unmarshal(doc, &set); err != nil || len(set.Keys) != 1 {
+		t.Fatalf("JWKS %s: %v", doc, err)
+	}
+	kid := set.Keys[0]["kid"].(string)
+	if set.Keys[0]["kty"] != "RSA" || set.Keys[0]["alg"] != "RS256" || set.Keys[0]["use"] != "sig" {
+		t.Fatalf("JWK %v", set.Keys[0])
+	}
+	pair, _ := issuer.svc.IssueFor(ctx, issuer.alice)
+	if headerOf(t, pair.Access)["kid"] != kid {
+		t.Fatal("issued token does not name the JWKS kid")
+	}
+
+	srv := newJWKSServer(t, doc)
+	clk := newClock(testNow)
+	v := jwksVerifier(t, srv.URL, clk)
+
+	step := func(name string, token string, want error, wantCalls int32) {
+		t.Helper()
+		err := v.Verify(ctx, token)
+		if want == nil && err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if want != nil {
+			if detail(err) != "Token is invalid" {
+				t.Fatalf("%s: %v, want Token is invalid", name, err)
+			}
+		}
+		if got := srv.calls.Load(); got != wantCalls {
+			t.Fatalf("%s: %d fetches, want %d", name, got, wantCalls)
+		}
+	}
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknown := rsaToken(t, other, "unknown-kid", testNow+3600)
+
+	step("first verify fetches", pair.Access, nil, 1)
+	step("cached", pair.Access, nil, 1)
+	step("unknown kid right after a fetch is rate-limited", unknown, core.ErrTokenInvalid, 1)
+	clk.Advance(11 * time.Second)
+	step("unknown kid refetches after the period", unknown, core.ErrTokenInvalid, 2)
+	step("unknown kid again is rate-limited", unknown, core.ErrTokenInvalid, 2)
+	clk.Advance(11 * time.Second)
+	step("unknown kid after the period again", unknown, core.ErrTokenInvalid, 3)
+
+	srv.set(nil, true)
+	clk.Advance(2 * time.Minute)
+	step("stale key served while down", pair.Access, nil, 4)
+	step("still stale, rate-limited", pair.Access, nil, 4)
+	srv.set([]byte("not json"), false)
+	clk.Advance(11 * time.Second)
+	step("garbage document keeps old keys", pair.Access, nil, 5)
+
+	// Rotation: the new key appears in the set under a new kid.
+	otherDoc := rotatedDoc(t, doc, other, "new-kid")
+	srv.set(otherDoc, false)
+	clk.Advance(11 * time.Second)
+	rotated := rsaToken(t, other, "new-kid", testNow+3600)
+	step("rotated key found by refetch", rotated, nil, 6)
+	step("old key still in set", pair.Access, nil, 6)
+
+	wrongKey := rsaToken(t, other, kid, testNow+3600)
+	step("right kid, wrong key", wrongKey, core.ErrTokenInvalid, 6)
+	step("no kid", rsaToken(t, other, "", testNow+3600), core.ErrTokenInvalid, 6)
+	clk.Advance(2 * time.Hour)
+	expired := rsaToken(t, other, "new-kid", testNow)
+	if err := v.Verify(ctx, expired); detail(err) != "Token is expired" {
+		t.Fatalf("expired via JWKS: %v", err)
+	}
+
+	t.Run("down from the start", func(t *testing.T) {
+		down := newJWKSServer(t, nil)
+		down.set(nil, true)
+		v := jwksVerifier(t, down.URL, newClock(testNow))
+		if err := v.Verify(ctx, pair.Access); detail(err) != "Token is invalid" {
+			t.Fatalf("%v", err)
+		}
+	})
+	t.Run("unreachable URL", func(t *testing.T) {
+		v := jwksVerifier(t, "http://127.0.0.1:1/jwks.json", newClock(testNow))
+		if err := v.Verify(ctx, pair.Access); detail(err) != "Token is invalid" {
+			t.Fatalf("%v", err)
+		}
+	})
+	t.Run("symmetric JWKS is nil", func(t *testing.T) {
+		if newEnv(t, hsSettings(t), envOpt{}).svc.JWKS() != nil {
+			t.Fatal("HMAC key published")
+		}
+	})
+}
+
+// rotatedDoc adds key under kid to a JWK Set document.
+func rotatedDoc(t *testing.T, doc []byte, key *rsa.PrivateKey, kid string) []byte {
+	t.Helper()
+	var set map[string][]map[string]any
+	if err := json.Unmarshal(doc, &set); err != nil {
+		t.Fatal(err)
+	}
+	set["keys"] = append(set["keys"], map[string]any{
+		"kty": "RSA", "kid": kid, "use": "sig",
+		"n": b64u(key.N.Bytes()), "e": "AQAB",
+	})
+	out, _ := json.Marshal(set)
+	return out
+}
+
+func b64u(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }

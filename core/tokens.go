@@ -1,0 +1,274 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/jwtd/jwtd/sdk"
+)
+
+// Token types, as their TOKEN_TYPE_CLAIM values.
+const (
+	TypeAccess  = "access"
+	TypeRefresh = "refresh"
+	TypeSliding = "sliding"
+	// TypeUntyped is Simple JWT's UntypedToken: verify accepts any type.
+	TypeUntyped = "untyped"
+)
+
+// TokenClass is the Simple JWT class name of a token type, as reported in
+// the "messages" of ErrNoValidTokenType ("AccessToken", ...). A custom type
+// is reported by its own name.
+func TokenClass(tokenType string) string {
+	switch tokenType {
+	case TypeAccess:
+		return "AccessToken"
+	case TypeRefresh:
+		return "RefreshToken"
+	case TypeSliding:
+		return "SlidingToken"
+	case TypeUntyped:
+		return "UntypedToken"
+	}
+	return tokenType
+}
+
+// newJTI is Simple JWT's jti: uuid4().hex, 32 lowercase hex digits.
+func newJTI() (string, error) {
+	u, err := uuid.NewRandom()
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(u[:]), nil
+}
+
+// RevokeClaim is the CHECK_REVOKE_TOKEN claim value for a stored password
+// hash: uppercase hex MD5 of the hash string, as Simple JWT's
+// get_md5_hash_password, so Django-issued tokens keep working.
+func RevokeClaim(passwordHash string) string {
+	sum := md5.Sum([]byte(passwordHash))
+	return strings.ToUpper(hex.EncodeToString(sum[:]))
+}
+
+// newClaims starts a token of type typ at now: type, exp, iat and jti, as
+// Simple JWT's Token() does.
+func (s *Service) newClaims(typ string, now time.Time) (map[string]any, error) {
+	jti, err := newJTI()
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]any, 8)
+	m[s.set.TokenTypeClaim] = typ
+	s.stamp(m, typ, now)
+	m[s.set.JTIClaim] = jti
+	return m, nil
+}
+
+// stamp sets exp and iat for a token of type typ issued at now.
+func (s *Service) stamp(m map[string]any, typ string, now time.Time) {
+	sec := now.Unix()
+	m["exp"] = sec + int64(s.c.types[typ]/time.Second)
+	m["iat"] = sec
+}
+
+// userIDValue is the USER_ID_FIELD value of u as issued: always a string.
+func (s *Service) userIDValue(u sdk.User) (string, error) {
+	switch s.set.UserIDField {
+	case "id":
+		return u.ID, nil
+	case "username":
+		return u.Username, nil
+	}
+	v, ok := u.Attributes[s.set.UserIDField]
+	if !ok || v == nil {
+		return "", fmt.Errorf("user %q has no %q attribute (user_id_field)", u.ID, s.set.UserIDField)
+	}
+	switch v := v.(type) {
+	case string:
+		return v, nil
+	case float64:
+		if v == float64(int64(v)) {
+			return strconv.FormatInt(int64(v), 10), nil
+		}
+	case json.Number:
+		return v.String(), nil
+	}
+	return fmt.Sprint(v), nil
+}
+
+// forUser is Token.for_user: a fresh token of type typ for u with the user
+// id claim, the revoke claim, and the claim serializer's extra claims.
+func (s *Service) forUser(ctx context.Context, u sdk.User, typ string, now time.Time) (map[string]any, error) {
+	m, err := s.newClaims(typ, now)
+	if err != nil {
+		return nil, ErrUnavailable.With(err)
+	}
+	id, err := s.userIDValue(u)
+	if err != nil {
+		return nil, ErrUnavailable.With(err)
+	}
+	m[s.set.UserIDClaim] = id
+	if s.set.CheckRevokeToken {
+		m[s.set.RevokeTokenClaim] = RevokeClaim(u.PasswordHash)
+	}
+	if typ == TypeSliding {
+		m[s.set.SlidingTokenRefreshExpClaim] = now.Unix() + int64(s.set.SlidingTokenRefreshLifetime/time.Second)
+	}
+	if s.p.Claims != nil {
+		extra, err := s.p.Claims.TokenClaims(ctx, u, typ)
+		if err != nil {
+			return nil, pluginErr(err)
+		}
+		for k, v := range extra {
+			if s.ownedClaim(k) {
+				return nil, ErrUnavailable.With(fmt.Errorf("claim serializer tried to set %q, which the core owns", k))
+			}
+			m[k] = v
+		}
+	}
+	return m, nil
+}
+
+// ownedClaim reports claims only the core may set.
+func (s *Service) ownedClaim(k string) bool {
+	switch k {
+	case "exp", "iat", "nbf", "aud", "iss", "jti", s.set.TokenTypeClaim, s.set.JTIClaim,
+		s.set.UserIDClaim, s.set.RevokeTokenClaim, s.set.SlidingTokenRefreshExpClaim:
+		return true
+	}
+	return false
+}
+
+// fullClaims decodes the whole payload for re-issuing, keeping numbers
+// exact (json.Number), so copied claims round-trip unchanged.
+func fullClaims(payload []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// accessFrom is RefreshToken.access_token: every claim of the refresh token
+// except type, exp, jti and iat, with a fresh type, exp, iat and jti.
+func (s *Service) accessFrom(refresh map[string]any, now time.Time) (map[string]any, error) {
+	m, err := s.newClaims(TypeAccess, now)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range refresh {
+		switch k {
+		case s.set.TokenTypeClaim, "exp", "jti", s.set.JTIClaim, "iat":
+			continue
+		}
+		m[k] = v
+	}
+	return m, nil
+}
+
+// checkType is Token.verify after the backend: exp present, jti present,
+// and (unless untyped) the type claim equal to want.
+func (s *Service) checkType(rc *rawClaims, want string) error {
+	if !rc.exp.set {
+		return ErrTokenNoExp
+	}
+	if rc.jti == nil {
+		return ErrTokenNoID
+	}
+	if want == TypeUntyped {
+		return nil
+	}
+	if rc.typ == nil {
+		return ErrTokenNoType
+	}
+	if !jsonStringIs(rc.typ, want) {
+		return ErrTokenWrongType
+	}
+	return nil
+}
+
+// jtiOf is the token's jti as a string; a non-string jti (which Simple JWT
+// would still look up) is used in its JSON form.
+func jtiOf(rc *rawClaims) string {
+	if s, ok := jsonString(rc.jti); ok {
+		return s
+	}
+	return string(rc.jti)
+}
+
+// userIDOf is the user id claim as a lookup value: a JSON string, or an
+// integer as Simple JWT 5.2 wrote it. ok is false for any other value,
+// which can name no user.
+func userIDOf(rc *rawClaims) (string, bool) {
+	if rc.user == nil {
+		return "", false
+	}
+	if s, ok := jsonString(rc.user); ok {
+		return s, true
+	}
+	if jsonInteger(rc.user) {
+		return string(rc.user), true
+	}
+	return "", false
+}
+
+// record is what the blacklist store keeps of a token.
+func (s *Service) record(rc *rawClaims, typ string) sdk.TokenRecord {
+	uid, _ := userIDOf(rc)
+	r := sdk.TokenRecord{JTI: jtiOf(rc), UserID: uid, TokenType: typ, ExpiresAt: time.Unix(int64(rc.exp.v), 0)}
+	if rc.iat.set {
+		r.IssuedAt = time.Unix(int64(rc.iat.v), 0)
+	}
+	return r
+}
+
+// recordOf is record for a token the core just built.
+func (s *Service) recordOf(m map[string]any, typ string) sdk.TokenRecord {
+	r := sdk.TokenRecord{TokenType: typ}
+	r.JTI, _ = m[s.set.JTIClaim].(string)
+	switch v := m[s.set.UserIDClaim].(type) {
+	case string:
+		r.UserID = v
+	case json.Number:
+		r.UserID = v.String()
+	}
+	r.ExpiresAt = time.Unix(asInt(m["exp"]), 0)
+	r.IssuedAt = time.Unix(asInt(m["iat"]), 0)
+	return r
+}
+
+func asInt(v any) int64 {
+	switch v := v.(type) {
+	case int64:
+		return v
+	case json.Number:
+		i, _ := v.Int64()
+		return i
+	}
+	return 0
+}
+
+// publicClaims decodes a payload for callers (Token.Claims): plain
+// encoding/json types, numbers as float64.
+func publicClaims(payload []byte) (map[string]any, error) {
+	var m map[string]any
+	if err := json.Unmarshal(payload, &m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// cloneClaims copies a claims map so callers cannot alias service state.
+func cloneClaims(m map[string]any) map[string]any { return maps.Clone(m) }

@@ -1,0 +1,354 @@
+package main_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// jwtdBin is the jwtd binary built once for every test here.
+var jwtdBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "jwtd-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	jwtdBin = filepath.Join(dir, "jwtd")
+	build := exec.Command("go", "build", "-o", jwtdBin, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building jwtd:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// repoConfig copies the repository's own jwtd.toml into a fresh directory,
+// as a user running `make run` has it, and returns its path.
+func repoConfig(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "..", "jwtd.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "jwtd.toml")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// cli runs a jwtd command to completion.
+func cli(t *testing.T, stdin string, args ...string) (string, string, error) {
+	t.Helper()
+	cmd := exec.Command(jwtdBin, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	return out.String(), errb.String(), err
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// server is a running `jwtd serve`.
+type server struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	url  string
+	logs *syncBuffer
+	done chan error
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// serve starts `jwtd serve` on addr and waits until /healthz answers.
+func serve(t *testing.T, cfg, addr string) *server {
+	t.Helper()
+	s := &server{t: t, url: "http://" + addr, logs: &syncBuffer{}, done: make(chan error, 1)}
+	s.cmd = exec.Command(jwtdBin, "serve", "--config", cfg, "--listen", addr)
+	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.done <- s.cmd.Wait() }()
+	t.Cleanup(func() {
+		s.cmd.Process.Kill()
+		<-s.done
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-s.done:
+			t.Fatalf("jwtd exited early: %v\n%s", err, s.logs.String())
+		default:
+		}
+		resp, err := http.Get(s.url + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return s
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("jwtd did not come up:\n%s", s.logs.String())
+	return nil
+}
+
+// post sends a JSON body and decodes the JSON answer.
+func (s *server) post(path string, body any) (int, map[string]any) {
+	s.t.Helper()
+	b, _ := json.Marshal(body)
+	resp, err := http.Post(s.url+path, "application/json", bytes.NewReader(b))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return decode(s.t, resp)
+}
+
+func (s *server) get(path, authorization string) (int, map[string]any) {
+	s.t.Helper()
+	req, _ := http.NewRequest("GET", s.url+path, nil)
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return decode(s.t, resp)
+}
+
+func decode(t *testing.T, resp *http.Response) (int, map[string]any) {
+	t.Helper()
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatalf("%d: not JSON: %q", resp.StatusCode, data)
+	}
+	return resp.StatusCode, m
+}
+
+// stop sends sig and waits for the process to exit.
+func (s *server) stop(sig os.Signal) error {
+	s.t.Helper()
+	s.cmd.Process.Signal(sig)
+	select {
+	case err := <-s.done:
+		s.done <- err // for the cleanup
+		return err
+	case <-time.After(30 * time.Second):
+		s.t.Fatalf("jwtd did not exit on %v", sig)
+		return nil
+	}
+}
+
+// TestReadmeQuickStart is the README's path: the repository's jwtd.toml, a
+// user added through the CLI with the password on stdin, jwtd serve, then
+// obtain, refresh, verify and authenticate over HTTP.
+func TestReadmeQuickStart(t *testing.T) {
+	cfg := repoConfig(t)
+	dir := filepath.Dir(cfg)
+	out, stderr, err := cli(t, "alice-password\n", "user", "add", "alice", "--config", cfg)
+	if err != nil {
+		t.Fatalf("user add: %v %s", err, stderr)
+	}
+	if !strings.Contains(out, `added user "alice"`) {
+		t.Errorf("user add said %q", out)
+	}
+	if strings.Count(stderr, "generated a new HMAC signing key") != 1 {
+		t.Errorf("key generation not said once: %q", stderr)
+	}
+	fi, err := os.Stat(filepath.Join(dir, "jwtd.key"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("jwtd.key: %v %v", fi, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "jwtd.db")); err != nil {
+		t.Fatalf("jwtd.db not beside the config: %v", err)
+	}
+
+	s := serve(t, cfg, freeAddr(t))
+	status, pair := s.post("/api/token/", map[string]string{"username": "alice", "password": "alice-password"})
+	if status != 200 || pair["access"] == nil || pair["refresh"] == nil {
+		t.Fatalf("obtain: %d %v", status, pair)
+	}
+	status, ref := s.post("/api/token/refresh/", map[string]any{"refresh": pair["refresh"]})
+	if status != 200 || ref["access"] == nil {
+		t.Fatalf("refresh: %d %v", status, ref)
+	}
+	if status, body := s.post("/api/token/verify/", map[string]any{"token": ref["access"]}); status != 200 || len(body) != 0 {
+		t.Fatalf("verify: %d %v", status, body)
+	}
+	status, user := s.get("/api/authenticate/", "Bearer "+ref["access"].(string))
+	if status != 200 || user["username"] != "alice" || user["id"] != float64(1) {
+		t.Fatalf("authenticate: %d %v", status, user)
+	}
+	claims := payload(t, pair["access"].(string))
+	if claims["user_id"] != "1" || claims["token_type"] != "access" {
+		t.Errorf("access claims %v", claims)
+	}
+	if strings.Contains(s.logs.String(), "alice-password") || strings.Contains(s.logs.String(), pair["access"].(string)) {
+		t.Error("the log holds a password or a token")
+	}
+	if err := s.stop(syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM: exit %v\n%s", err, s.logs.String())
+	}
+	if !strings.Contains(s.logs.String(), "stopped") {
+		t.Errorf("no clean stop logged:\n%s", s.logs.String())
+	}
+}
+
+func payload(t *testing.T, tok string) map[string]any {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	data, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	json.Unmarshal(data, &m)
+	return m
+}
+
+// TestBlacklistSurvivesSIGKILL: blacklist entries acknowledged with 200 are
+// still there after the process is killed without warning and restarted.
+func TestBlacklistSurvivesSIGKILL(t *testing.T) {
+	cfg := repoConfig(t)
+	if _, stderr, err := cli(t, "pw-durable\n", "user", "add", "alice", "--config", cfg); err != nil {
+		t.Fatal(stderr)
+	}
+	addr := freeAddr(t)
+	s := serve(t, cfg, addr)
+	// One pair over HTTP, more from `jwtd token issue` (no password hashing,
+	// so the test stays quick); all blacklisted over HTTP.
+	status, pair := s.post("/api/token/", map[string]string{"username": "alice", "password": "pw-durable"})
+	if status != 200 {
+		t.Fatalf("obtain: %d %v", status, pair)
+	}
+	tokens := []string{pair["refresh"].(string)}
+	for range 3 {
+		out, stderr, err := cli(t, "", "token", "issue", "--user", "1", "--config", cfg)
+		if err != nil {
+			t.Fatalf("token issue: %v %s", err, stderr)
+		}
+		var issued map[string]string
+		if err := json.Unmarshal([]byte(out), &issued); err != nil {
+			t.Fatal(err)
+		}
+		tokens = append(tokens, issued["refresh"])
+	}
+	for _, tok := range tokens {
+		if status, body := s.post("/api/token/blacklist/", map[string]string{"refresh": tok}); status != 200 {
+			t.Fatalf("blacklist: %d %v", status, body)
+		}
+	}
+	s.stop(syscall.SIGKILL)
+
+	s = serve(t, cfg, addr)
+	for i, tok := range tokens {
+		status, body := s.post("/api/token/refresh/", map[string]string{"refresh": tok})
+		if status != 401 || body["detail"] != "Token is blacklisted" {
+			t.Errorf("token %d after restart: %d %v", i, status, body)
+		}
+	}
+}
+
+// TestSIGHUPReloadsConfig: a changed [tokens] setting applies after SIGHUP
+// without a restart.
+func TestSIGHUPReloadsConfig(t *testing.T) {
+	cfg := repoConfig(t)
+	if _, stderr, err := cli(t, "pw-reload\n", "user", "add", "alice", "--config", cfg); err != nil {
+		t.Fatal(stderr)
+	}
+	s := serve(t, cfg, freeAddr(t))
+	status, pair := s.post("/api/token/", map[string]string{"username": "alice", "password": "pw-reload"})
+	if status != 200 {
+		t.Fatalf("obtain: %d %v", status, pair)
+	}
+	lifetime := func(access any) float64 {
+		c := payload(t, access.(string))
+		return c["exp"].(float64) - c["iat"].(float64)
+	}
+	if got := lifetime(pair["access"]); got != 300 {
+		t.Fatalf("access lifetime %v, want 300", got)
+	}
+	data, _ := os.ReadFile(cfg)
+	data = bytes.Replace(data, []byte(`access_token_lifetime = "5m"`), []byte(`access_token_lifetime = "7m"`), 1)
+	if err := os.WriteFile(cfg, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(s.logs.String(), "config reloaded") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no reload:\n%s", s.logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	status, ref := s.post("/api/token/refresh/", map[string]any{"refresh": pair["refresh"]})
+	if status != 200 {
+		t.Fatalf("refresh after SIGHUP: %d %v", status, ref)
+	}
+	if got := lifetime(ref["access"]); got != 420 {
+		t.Fatalf("access lifetime after SIGHUP %v, want 420", got)
+	}
+}
+
+// TestCLIErrorsAreOneLine: a failing command exits non-zero with one line.
+func TestCLIErrorsAreOneLine(t *testing.T) {
+	cfg := repoConfig(t)
+	_, stderr, err := cli(t, "", "token", "issue", "--user", "42", "--config", cfg)
+	var ee *exec.ExitError
+	if err == nil || !errors.As(err, &ee) || ee.ExitCode() == 0 {
+		t.Fatalf("want a non-zero exit, got %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	last := lines[len(lines)-1]
+	if !strings.HasPrefix(last, "jwtd token issue: ") || !strings.Contains(last, `"42"`) {
+		t.Errorf("stderr %q", stderr)
+	}
+}

@@ -1,0 +1,146 @@
+package config
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/jwtd/jwtd/sdk"
+)
+
+// The plugin kinds, as named under [plugins].
+const (
+	KindUserStore       = "user_store"
+	KindBlacklistStore  = "blacklist_store"
+	KindAuthRule        = "auth_rule"
+	KindClaimSerializer = "claim_serializer"
+)
+
+// Plugin is one [plugins.<kind>] section.
+type Plugin struct {
+	// Kind is the section's kind (KindUserStore, ...).
+	Kind string
+	// Use is a built-in's name ("sqlite", "redis", "default", "memory") or,
+	// when External, the absolute path of a plugin binary.
+	Use string
+	// External reports that Use is a plugin binary to launch out of process:
+	// the value had a path separator in it.
+	External bool
+	// SHA256 is the expected hex SHA-256 of an external plugin binary ("" to
+	// skip the check).
+	SHA256 string
+	// CallTimeout bounds each call into the plugin (default 5s).
+	CallTimeout time.Duration
+	// Config is the plugin's own [plugins.<kind>.config] table, handed over
+	// as it is, with relative "path" values made absolute against the config
+	// file's directory.
+	Config sdk.Config
+}
+
+// Plugins are the configured plugins; a nil entry is not configured.
+type Plugins struct {
+	UserStore       *Plugin
+	BlacklistStore  *Plugin
+	AuthRule        *Plugin
+	ClaimSerializer *Plugin
+}
+
+type rawPlugin struct {
+	Use         *string        `toml:"use"`
+	SHA256      *string        `toml:"sha256"`
+	CallTimeout *string        `toml:"call_timeout"`
+	Config      map[string]any `toml:"config"`
+}
+
+type rawPlugins struct {
+	UserStore       *rawPlugin `toml:"user_store"`
+	BlacklistStore  *rawPlugin `toml:"blacklist_store"`
+	AuthRule        *rawPlugin `toml:"auth_rule"`
+	ClaimSerializer *rawPlugin `toml:"claim_serializer"`
+}
+
+// DefaultCallTimeout bounds a plugin call when call_timeout is not set.
+const DefaultCallTimeout = 5 * time.Second
+
+var sha256Hex = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+
+func (r rawPlugins) build(baseDir string) (Plugins, error) {
+	var p Plugins
+	var err error
+	if r.UserStore == nil {
+		return p, invalid("plugins.user_store", "is required: jwtd needs a user store")
+	}
+	if p.UserStore, err = r.UserStore.build(KindUserStore, baseDir); err != nil {
+		return p, err
+	}
+	if p.BlacklistStore, err = r.BlacklistStore.build(KindBlacklistStore, baseDir); err != nil {
+		return p, err
+	}
+	if p.AuthRule, err = r.AuthRule.build(KindAuthRule, baseDir); err != nil {
+		return p, err
+	}
+	if p.ClaimSerializer, err = r.ClaimSerializer.build(KindClaimSerializer, baseDir); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+func (r *rawPlugin) build(kind, baseDir string) (*Plugin, error) {
+	if r == nil {
+		return nil, nil
+	}
+	key := "plugins." + kind
+	if r.Use == nil || strings.TrimSpace(*r.Use) == "" {
+		return nil, invalid(key+".use", "is required: a built-in name or a plugin binary path")
+	}
+	p := &Plugin{Kind: kind, Use: *r.Use, CallTimeout: DefaultCallTimeout, Config: sdk.Config{}}
+	if strings.ContainsAny(p.Use, `/\`) {
+		p.External = true
+		if !filepath.IsAbs(p.Use) {
+			p.Use = filepath.Join(baseDir, p.Use)
+		}
+	}
+	if r.SHA256 != nil {
+		if !sha256Hex.MatchString(*r.SHA256) {
+			return nil, invalid(key+".sha256", "must be 64 hex digits")
+		}
+		if !p.External {
+			return nil, invalid(key+".sha256", "only applies to a plugin binary, not the built-in %q", p.Use)
+		}
+		p.SHA256 = strings.ToLower(*r.SHA256)
+	}
+	if r.CallTimeout != nil {
+		d, err := positiveDuration(key+".call_timeout", *r.CallTimeout)
+		if err != nil {
+			return nil, err
+		}
+		p.CallTimeout = d
+	}
+	for k, v := range r.Config {
+		p.Config[k] = v
+	}
+	if err := absolutePaths(p.Config, baseDir); err != nil {
+		return nil, fmt.Errorf("%w: %s.config: %v", ErrInvalid, key, err)
+	}
+	return p, nil
+}
+
+// absolutePaths makes the config table's "path"-like string values absolute
+// against the config file's directory, so that "jwtd.db" means the file
+// beside jwtd.toml whatever the working directory of jwtd or of a plugin
+// process is. Keys named "path" or ending in "_path" or "_file" count.
+func absolutePaths(cfg sdk.Config, baseDir string) error {
+	for k, v := range cfg {
+		if k != "path" && !strings.HasSuffix(k, "_path") && !strings.HasSuffix(k, "_file") {
+			continue
+		}
+		s, ok := v.(string)
+		if !ok || s == "" || filepath.IsAbs(s) || s == ":memory:" || strings.HasPrefix(s, "file:") {
+			continue
+		}
+		cfg[k] = filepath.Join(baseDir, s)
+	}
+	return nil
+}

@@ -1,0 +1,158 @@
+package config
+
+import (
+	"strings"
+	"time"
+)
+
+// Server is the [server] section: where and how the HTTP API listens, the
+// limits that protect it, and logging.
+type Server struct {
+	// Listen is the TCP address (default "127.0.0.1:8000").
+	Listen string
+	// Prefix is the token endpoints' path prefix (default "/api/token").
+	Prefix string
+	// MaxBodyBytes caps a request body (default 1 MiB); larger bodies get 413.
+	MaxBodyBytes int64
+	// MaxHeaderBytes caps request headers (default 64 KiB).
+	MaxHeaderBytes int
+	// MaxJSONDepth caps JSON nesting in a request body (default 32): the
+	// API's bodies are flat objects, so deep nesting is only ever an attack.
+	MaxJSONDepth int
+	// MaxFieldChars caps a login field such as the password (default 4096
+	// characters), so a password hasher is never fed megabytes.
+	MaxFieldChars int
+	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are the
+	// http.Server timeouts (defaults 5s, 15s, 30s, 120s).
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+	// ShutdownTimeout bounds the graceful shutdown on SIGTERM (default 20s).
+	ShutdownTimeout time.Duration
+	// LogFormat is "text" (default) or "json"; LogLevel is debug, info
+	// (default), warn or error.
+	LogFormat string
+	LogLevel  string
+}
+
+type rawServer struct {
+	Listen            *string `toml:"listen"`
+	Prefix            *string `toml:"prefix"`
+	MaxBodyBytes      *int64  `toml:"max_body_bytes"`
+	MaxHeaderBytes    *int64  `toml:"max_header_bytes"`
+	MaxJSONDepth      *int64  `toml:"max_json_depth"`
+	MaxFieldChars     *int64  `toml:"max_field_chars"`
+	ReadHeaderTimeout *string `toml:"read_header_timeout"`
+	ReadTimeout       *string `toml:"read_timeout"`
+	WriteTimeout      *string `toml:"write_timeout"`
+	IdleTimeout       *string `toml:"idle_timeout"`
+	ShutdownTimeout   *string `toml:"shutdown_timeout"`
+	LogFormat         *string `toml:"log_format"`
+	LogLevel          *string `toml:"log_level"`
+}
+
+// DefaultServer returns the [server] defaults.
+func DefaultServer() Server {
+	return Server{
+		Listen:            "127.0.0.1:8000",
+		Prefix:            "/api/token",
+		MaxBodyBytes:      1 << 20,
+		MaxHeaderBytes:    64 << 10,
+		MaxJSONDepth:      32,
+		MaxFieldChars:     4096,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ShutdownTimeout:   20 * time.Second,
+		LogFormat:         "text",
+		LogLevel:          "info",
+	}
+}
+
+func (r rawServer) build() (Server, error) {
+	s := DefaultServer()
+	if r.Listen != nil {
+		if *r.Listen == "" {
+			return s, invalid("server.listen", "must not be empty")
+		}
+		s.Listen = *r.Listen
+	}
+	if r.Prefix != nil {
+		p := "/" + strings.Trim(*r.Prefix, "/")
+		if p == "/" {
+			return s, invalid("server.prefix", "must not be empty")
+		}
+		s.Prefix = p
+	}
+	ints := []struct {
+		key string
+		v   *int64
+		min int64
+		set func(int64)
+	}{
+		{"server.max_body_bytes", r.MaxBodyBytes, 1024, func(v int64) { s.MaxBodyBytes = v }},
+		{"server.max_header_bytes", r.MaxHeaderBytes, 4096, func(v int64) { s.MaxHeaderBytes = int(v) }},
+		{"server.max_json_depth", r.MaxJSONDepth, 2, func(v int64) { s.MaxJSONDepth = int(v) }},
+		{"server.max_field_chars", r.MaxFieldChars, 64, func(v int64) { s.MaxFieldChars = int(v) }},
+	}
+	for _, f := range ints {
+		if f.v == nil {
+			continue
+		}
+		if *f.v < f.min || *f.v > 1<<30 {
+			return s, invalid(f.key, "must be between %d and %d", f.min, 1<<30)
+		}
+		f.set(*f.v)
+	}
+	durs := []struct {
+		key string
+		v   *string
+		dst *time.Duration
+	}{
+		{"server.read_header_timeout", r.ReadHeaderTimeout, &s.ReadHeaderTimeout},
+		{"server.read_timeout", r.ReadTimeout, &s.ReadTimeout},
+		{"server.write_timeout", r.WriteTimeout, &s.WriteTimeout},
+		{"server.idle_timeout", r.IdleTimeout, &s.IdleTimeout},
+		{"server.shutdown_timeout", r.ShutdownTimeout, &s.ShutdownTimeout},
+	}
+	for _, d := range durs {
+		if d.v == nil {
+			continue
+		}
+		v, err := positiveDuration(d.key, *d.v)
+		if err != nil {
+			return s, err
+		}
+		*d.dst = v
+	}
+	if r.LogFormat != nil {
+		switch *r.LogFormat {
+		case "text", "json":
+			s.LogFormat = *r.LogFormat
+		default:
+			return s, invalid("server.log_format", "%q is not text or json", *r.LogFormat)
+		}
+	}
+	if r.LogLevel != nil {
+		switch strings.ToLower(*r.LogLevel) {
+		case "debug", "info", "warn", "error":
+			s.LogLevel = strings.ToLower(*r.LogLevel)
+		default:
+			return s, invalid("server.log_level", "%q is not debug, info, warn or error", *r.LogLevel)
+		}
+	}
+	return s, nil
+}
+
+func positiveDuration(key, v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, invalid(key, "%q is not a duration such as \"5m\" or \"24h\"", v)
+	}
+	if d <= 0 {
+		return 0, invalid(key, "must be positive")
+	}
+	return d, nil
+}

@@ -1,0 +1,180 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/jwtd/jwtd/host/builtin"
+	"github.com/jwtd/jwtd/host/config"
+	"github.com/jwtd/jwtd/host/httpapi"
+)
+
+// ServeOptions tune Serve.
+type ServeOptions struct {
+	// ConfigPath is the config file to load (and reload on SIGHUP).
+	ConfigPath string
+	// Listen overrides [server].listen when set.
+	Listen string
+	// LogOutput receives the logs (default os.Stderr).
+	LogOutput io.Writer
+	// Registry is the built-in registry (default builtin.Default()).
+	Registry *builtin.Registry
+	// Middleware wraps the API handler (throttling, metrics); optional.
+	Middleware func(http.Handler) http.Handler
+	// Metrics is served at /metrics when set.
+	Metrics http.Handler
+	// Ready, when set, receives the bound address once jwtd accepts
+	// connections (tests listening on port 0).
+	Ready chan<- net.Addr
+}
+
+// generation is one config's worth of running jwtd: its plugins, core and
+// API handler. SIGHUP builds a new one and swaps it in.
+type generation struct {
+	stack *Stack
+	api   *httpapi.API
+}
+
+// Serve runs jwtd until ctx is cancelled or SIGTERM/SIGINT arrives, then
+// shuts down gracefully: the listener closes, in-flight requests finish
+// (within [server].shutdown_timeout), then stores close and plugins stop.
+// SIGHUP re-reads the config and swaps in new plugins and settings without
+// dropping connections; a config that fails to load is logged and the
+// running one kept. [server] listen and timeouts need a restart.
+func Serve(ctx context.Context, opts ServeOptions) error {
+	if opts.LogOutput == nil {
+		opts.LogOutput = os.Stderr
+	}
+	boot := NewLogger(opts.LogOutput, config.DefaultServer())
+	cfg, err := config.Load(opts.ConfigPath, config.Options{Logger: boot})
+	if err != nil {
+		return err
+	}
+	logger := NewLogger(opts.LogOutput, cfg.Server)
+	if opts.Listen != "" {
+		cfg.Server.Listen = opts.Listen
+	}
+	gen, err := opts.build(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	var current atomic.Pointer[generation]
+	current.Store(gen)
+
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		gen.stack.Close()
+		return fmt.Errorf("server.listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			current.Load().api.ServeHTTP(w, r)
+		}),
+		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
+		ReadTimeout:       cfg.Server.ReadTimeout,
+		WriteTimeout:      cfg.Server.WriteTimeout,
+		IdleTimeout:       cfg.Server.IdleTimeout,
+		MaxHeaderBytes:    cfg.Server.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	logger.Info("jwtd listening", "addr", ln.Addr().String(), "config", cfg.Path, "tokens", config.Redacted(cfg.Tokens))
+	if opts.Ready != nil {
+		opts.Ready <- ln.Addr()
+	}
+
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	for {
+		select {
+		case err := <-served:
+			current.Load().stack.Close()
+			return fmt.Errorf("server: %w", err)
+		case <-ctx.Done():
+			return shutdown(srv, &current, cfg.Server.ShutdownTimeout, logger, "context done")
+		case s := <-sigs:
+			if s != syscall.SIGHUP {
+				return shutdown(srv, &current, cfg.Server.ShutdownTimeout, logger, s.String())
+			}
+			opts.reload(ctx, &current, cfg, logger)
+		}
+	}
+}
+
+func (opts ServeOptions) build(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*generation, error) {
+	st, err := Build(ctx, cfg, opts.Registry, logger)
+	if err != nil {
+		return nil, err
+	}
+	api := httpapi.New(st.Service, httpapi.Options{
+		Prefix:        cfg.Server.Prefix,
+		MaxBodyBytes:  cfg.Server.MaxBodyBytes,
+		MaxJSONDepth:  cfg.Server.MaxJSONDepth,
+		MaxFieldChars: cfg.Server.MaxFieldChars,
+		Logger:        logger,
+		Ready:         st.Ready,
+		Metrics:       opts.Metrics,
+		Middleware:    opts.Middleware,
+	})
+	return &generation{stack: st, api: api}, nil
+}
+
+// reload builds a generation from the config file as it is now and swaps
+// it in; the old one closes once requests it may still be serving are done
+// (after the shutdown timeout).
+func (opts ServeOptions) reload(ctx context.Context, current *atomic.Pointer[generation], running *config.Config, logger *slog.Logger) {
+	logger.Info("SIGHUP: reloading config", "config", running.Path)
+	cfg, err := config.Load(running.Path, config.Options{Logger: logger})
+	if err != nil {
+		logger.Error("reload failed; keeping the running config", "err", err)
+		return
+	}
+	if cfg.Server.Listen != running.Server.Listen && opts.Listen == "" {
+		logger.Warn("server.listen changed; restart jwtd to listen on the new address", "listen", running.Server.Listen)
+	}
+	gen, err := opts.build(ctx, cfg, logger)
+	if err != nil {
+		logger.Error("reload failed; keeping the running config", "err", err)
+		return
+	}
+	old := current.Swap(gen)
+	time.AfterFunc(running.Server.ShutdownTimeout, func() {
+		if err := old.stack.Close(); err != nil {
+			logger.Warn("closing the previous plugins", "err", err)
+		}
+	})
+	logger.Info("config reloaded", "tokens", config.Redacted(cfg.Tokens))
+}
+
+func shutdown(srv *http.Server, current *atomic.Pointer[generation], timeout time.Duration, logger *slog.Logger, why string) error {
+	logger.Info("shutting down", "reason", why)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	err := srv.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		logger.Warn("requests still running at the shutdown timeout; closing them")
+		srv.Close()
+	}
+	if cerr := current.Load().stack.Close(); cerr != nil {
+		logger.Warn("closing plugins", "err", cerr)
+		if err == nil {
+			err = cerr
+		}
+	}
+	if err == nil {
+		logger.Info("stopped")
+	}
+	return err
+}

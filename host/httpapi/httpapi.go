@@ -1,0 +1,185 @@
+// Package httpapi is jwtd's HTTP API (SPEC §2): Simple JWT's token
+// endpoints with its exact bodies, the authenticate endpoints, and the
+// operational endpoints. It knows HTTP only; every token rule is the core's.
+// One function, writeError, turns any error into a status and body.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/jwtd/jwtd/core"
+	"github.com/jwtd/jwtd/sdk"
+)
+
+// Core is what the API needs of the token core; *core.Service implements it.
+type Core interface {
+	LoginFields(ctx context.Context) ([]string, error)
+	Obtain(ctx context.Context, creds sdk.Credentials) (core.Issued, error)
+	ObtainSliding(ctx context.Context, creds sdk.Credentials) (core.Issued, error)
+	Refresh(ctx context.Context, refresh string) (core.Issued, error)
+	RefreshSliding(ctx context.Context, token string) (core.Issued, error)
+	Verify(ctx context.Context, token string) error
+	Blacklist(ctx context.Context, token string) error
+	Authenticate(ctx context.Context, header string) (sdk.User, *core.Token, error)
+	AuthenticateStateless(ctx context.Context, header string) (map[string]any, *core.Token, error)
+	JWKS() []byte
+	Settings() core.Settings
+}
+
+var _ Core = (*core.Service)(nil)
+
+// Check is one dependency's readiness, for /readyz.
+type Check struct {
+	Name string
+	Err  error
+}
+
+// Options tune the API. The zero value of every field has a safe default.
+type Options struct {
+	// Prefix is the token endpoints' prefix (default "/api/token").
+	Prefix string
+	// MaxBodyBytes caps a request body (default 1 MiB); more is 413.
+	MaxBodyBytes int64
+	// MaxJSONDepth caps JSON nesting (default 32).
+	MaxJSONDepth int
+	// MaxFieldChars caps each login field, the password included (default
+	// 4096 characters): DRF's max_length message above it.
+	MaxFieldChars int
+	// Logger receives one line per request and every 5xx cause. Nil means
+	// slog.Default().
+	Logger *slog.Logger
+	// Ready reports each plugin's readiness for /readyz; nil means ready.
+	Ready func(ctx context.Context) []Check
+	// Metrics, when set, is served at GET /metrics.
+	Metrics http.Handler
+	// Middleware, when set, wraps the API's handler inside request logging
+	// and panic recovery (throttling, metrics).
+	Middleware func(http.Handler) http.Handler
+}
+
+// API is the HTTP handler.
+type API struct {
+	core   Core
+	opts   Options
+	log    *slog.Logger
+	routes map[string]route
+	// realm is the WWW-Authenticate value every 401 carries.
+	realm      string
+	headerName string
+	handler    http.Handler
+
+	fieldsMu    sync.Mutex
+	loginFields []string
+}
+
+// route is one endpoint: the methods it allows and what serves them.
+type route struct {
+	allow   string // the Allow header, as DRF words it
+	methods map[string]func(http.ResponseWriter, *http.Request)
+}
+
+// New builds the API over c.
+func New(c Core, opts Options) *API {
+	if opts.Prefix == "" {
+		opts.Prefix = "/api/token"
+	}
+	opts.Prefix = "/" + strings.Trim(opts.Prefix, "/")
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 1 << 20
+	}
+	if opts.MaxJSONDepth <= 0 {
+		opts.MaxJSONDepth = 32
+	}
+	if opts.MaxFieldChars <= 0 {
+		opts.MaxFieldChars = 4096
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	a := &API{core: c, opts: opts, log: opts.Logger}
+	st := c.Settings()
+	typ := "Bearer"
+	if len(st.AuthHeaderTypes) > 0 {
+		typ = st.AuthHeaderTypes[0]
+	}
+	a.realm = typ + ` realm="api"`
+	a.headerName = st.AuthHeaderName
+	if a.headerName == "" {
+		a.headerName = "Authorization"
+	}
+	a.routes = a.buildRoutes()
+	var h http.Handler = http.HandlerFunc(a.dispatch)
+	if opts.Middleware != nil {
+		h = opts.Middleware(h)
+	}
+	a.handler = a.logRequests(a.recoverPanics(h))
+	return a
+}
+
+// ServeHTTP serves the API.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
+
+func (a *API) buildRoutes() map[string]route {
+	p := a.opts.Prefix
+	post := func(f func(http.ResponseWriter, *http.Request)) route {
+		return route{allow: "POST, OPTIONS", methods: map[string]func(http.ResponseWriter, *http.Request){
+			http.MethodPost: f, http.MethodOptions: a.options,
+		}}
+	}
+	get := func(f func(http.ResponseWriter, *http.Request)) route {
+		return route{allow: "GET, HEAD, OPTIONS", methods: map[string]func(http.ResponseWriter, *http.Request){
+			http.MethodGet: f, http.MethodHead: f, http.MethodOptions: a.options,
+		}}
+	}
+	routes := map[string]route{
+		p:                             post(a.obtain),
+		p + "/refresh":                post(a.refresh),
+		p + "/verify":                 post(a.verify),
+		p + "/blacklist":              post(a.blacklist),
+		p + "/sliding":                post(a.obtainSliding),
+		p + "/sliding/refresh":        post(a.refreshSliding),
+		"/api/authenticate":           get(a.authenticate),
+		"/api/authenticate/stateless": get(a.authenticateStateless),
+		"/healthz":                    get(a.healthz),
+		"/readyz":                     get(a.readyz),
+		"/.well-known/jwks.json":      get(a.jwks),
+	}
+	if a.opts.Metrics != nil {
+		m := a.opts.Metrics
+		routes["/metrics"] = get(m.ServeHTTP)
+	}
+	return routes
+}
+
+// dispatch finds the route, with or without a trailing slash, and answers
+// 404 or 405 in DRF's words.
+func (a *API) dispatch(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	if len(path) > 1 {
+		path = strings.TrimSuffix(path, "/")
+	}
+	rt, ok := a.routes[path]
+	if !ok {
+		a.writeError(w, r, errNotFound)
+		return
+	}
+	w.Header().Set("Allow", rt.allow)
+	h, ok := rt.methods[r.Method]
+	if !ok {
+		a.writeError(w, r, methodNotAllowed(r.Method))
+		return
+	}
+	h(w, r)
+}
+
+// options answers OPTIONS as DRF's metadata does, in brief.
+func (a *API) options(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, object{
+		{"renders", []string{"application/json"}},
+		{"parses", []string{"application/json", "application/x-www-form-urlencoded", "multipart/form-data"}},
+	})
+}

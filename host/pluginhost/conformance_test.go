@@ -1,0 +1,70 @@
+package pluginhost_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jwtd/jwtd/host/pluginhost"
+	"github.com/jwtd/jwtd/sdk"
+	"github.com/jwtd/jwtd/sdk/sdktest"
+)
+
+// The conformance kit against the in-memory stores and the defaults, each
+// served by a real plugin process through the Host.
+
+func TestConformanceOutOfProcess(t *testing.T) {
+	ctx := context.Background()
+	h := newHost(t)
+	spec := pluginhost.Spec{Path: pluginPath("memory")}
+
+	us, err := h.UserStore(ctx, withName(spec, "user_store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := us.(sdk.UserAdmin); !ok {
+		t.Fatal("user store of an admin-capable plugin is no sdk.UserAdmin")
+	}
+	bl, err := h.BlacklistStore(ctx, withName(spec, "blacklist_store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule, err := h.AuthRule(ctx, withName(spec, "auth_rule"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := h.ClaimSerializer(ctx, withName(spec, "claim_serializer"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("UserStore", func(t *testing.T) {
+		sdktest.TestUserStore(t, func(t *testing.T) sdktest.UserStoreSetup {
+			return sdktest.UserStoreSetup{Store: us}
+		})
+	})
+	t.Run("BlacklistStore", func(t *testing.T) {
+		sdktest.TestBlacklistStore(t, func(t *testing.T) sdk.BlacklistStore { return bl })
+	})
+	t.Run("AuthRule", func(t *testing.T) {
+		sdktest.TestAuthRule(t, rule, sdktest.DefaultRuleCases)
+	})
+	t.Run("ClaimSerializer", func(t *testing.T) {
+		sdktest.TestClaimSerializer(t, cs, sdktest.DefaultClaimSerializerCases)
+	})
+
+	// Four kinds with one path and config share one process.
+	st := h.Ping(ctx)
+	if len(st) != 4 {
+		t.Fatalf("Ping = %d statuses, want 4: %+v", len(st), st)
+	}
+	for _, s := range st {
+		if !s.Up || s.Err != nil || s.PID == 0 || s.PID != st[0].PID {
+			t.Fatalf("status %+v: want up, one shared pid %d", s, st[0].PID)
+		}
+	}
+}
+
+func withName(s pluginhost.Spec, name string) pluginhost.Spec {
+	s.Name = name
+	return s
+}

@@ -1,0 +1,362 @@
+package pluginhost_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jwtd/jwtd/host/pluginhost"
+	"github.com/jwtd/jwtd/sdk"
+)
+
+// alive reports whether pid is a running process (a zombie counts as gone:
+// it runs no code and only waits to be reaped).
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return true // no procfs: kill(0) said it exists
+	}
+	// The state follows the parenthesised command name.
+	s := string(stat)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
+		return s[i+2] != 'Z'
+	}
+	return true
+}
+
+func waitGone(t *testing.T, pid int, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for alive(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("plugin process %d still running after %v", pid, within)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func pidOf(t *testing.T, h *pluginhost.Host) int {
+	t.Helper()
+	st := h.Ping(context.Background())
+	if len(st) == 0 || st[0].PID == 0 {
+		t.Fatalf("no running plugin: %+v", st)
+	}
+	return st[0].PID
+}
+
+var (
+	activeUser   = sdk.User{ID: "1", Username: "alice", IsActive: true}
+	inactiveUser = sdk.User{ID: "2", Username: "bob"}
+)
+
+// TestKillDuringCalls SIGKILLs the plugin under a stream of calls: every
+// call answers correctly or fails with sdk.ErrUnavailable, none hangs, and
+// the plugin is back (restarted and reconfigured) within seconds.
+func TestKillDuringCalls(t *testing.T) {
+	ctx := context.Background()
+	h := newHost(t)
+	rule, err := h.AuthRule(ctx, pluginhost.Spec{Name: "auth_rule", Path: pluginPath("memory"), CallTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bl, err := h.BlacklistStore(ctx, pluginhost.Spec{Name: "blacklist_store", Path: pluginPath("memory"), CallTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := pidOf(t, h)
+
+	var ok, unavailable atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				start := time.Now()
+				u, want := activeUser, true
+				if (i+w)%2 == 1 {
+					u, want = inactiveUser, false
+				}
+				got, err := rule.Allow(ctx, u)
+				if took := time.Since(start); took > 3*time.Second {
+					t.Errorf("call took %v: hung", took)
+				}
+				switch {
+				case err == nil && got == want:
+					ok.Add(1)
+				case err == nil:
+					t.Errorf("Allow(%s) = %v, want %v", u.Username, got, want)
+				case errors.Is(err, sdk.ErrUnavailable):
+					unavailable.Add(1)
+				default:
+					t.Errorf("Allow: %v, want success or sdk.ErrUnavailable", err)
+				}
+				// A blacklist answer is never a wrong "not blacklisted":
+				// an error is the only other outcome.
+				if b, err := bl.IsBlacklisted(ctx, "never"); err == nil && b {
+					t.Errorf("IsBlacklisted(never) = true")
+				} else if err != nil && !errors.Is(err, sdk.ErrUnavailable) {
+					t.Errorf("IsBlacklisted: %v, want success or sdk.ErrUnavailable", err)
+				}
+			}
+		}()
+	}
+	time.Sleep(200 * time.Millisecond)
+	before := ok.Load()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killedAt := time.Now()
+
+	// Back within a few seconds: calls succeed again from a new process.
+	var back time.Duration
+	for {
+		if time.Since(killedAt) > 10*time.Second {
+			close(stop)
+			wg.Wait()
+			t.Fatalf("plugin not back 10s after SIGKILL; ok=%d unavailable=%d", ok.Load(), unavailable.Load())
+		}
+		st := h.Ping(ctx)
+		if len(st) == 2 && st[0].Up && st[1].Up && st[0].PID != pid && st[0].Restarts >= 1 {
+			back = time.Since(killedAt)
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	afterBack := ok.Load()
+	time.Sleep(200 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if ok.Load() <= afterBack || before == 0 {
+		t.Fatalf("calls did not succeed before and after the restart: before=%d afterBack=%d end=%d", before, afterBack, ok.Load())
+	}
+	t.Logf("back after %v; %d calls ok, %d unavailable", back, ok.Load(), unavailable.Load())
+	// The restarted blacklist starts empty (memory store): it is
+	// configured again and answers.
+	if _, err := bl.IsBlacklisted(ctx, "x"); err != nil {
+		t.Fatalf("blacklist after restart: %v", err)
+	}
+}
+
+func TestCallsFailFastWhileDown(t *testing.T) {
+	ctx := context.Background()
+	// A long backoff keeps the plugin down for the test.
+	h := newHost(t, pluginhost.WithBackoff(time.Minute, time.Minute))
+	rule, err := h.AuthRule(ctx, pluginhost.Spec{Path: pluginPath("memory")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := pidOf(t, h)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, pid, 5*time.Second)
+	// The first call may meet the dead connection; after the supervisor
+	// noticed, every call fails at once.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		start := time.Now()
+		_, err := rule.Allow(ctx, activeUser)
+		if !errors.Is(err, sdk.ErrUnavailable) {
+			t.Fatalf("Allow on a dead plugin: %v, want sdk.ErrUnavailable", err)
+		}
+		if strings.Contains(err.Error(), "is down") {
+			if took := time.Since(start); took > 100*time.Millisecond {
+				t.Fatalf("failing call took %v, want fast", took)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("supervisor never marked the plugin down: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	st := h.Ping(ctx)
+	if len(st) != 1 || st[0].Up || !errors.Is(st[0].Err, sdk.ErrUnavailable) || st[0].Name != "auth_rule" {
+		t.Fatalf("Ping while down = %+v, want auth_rule down with sdk.ErrUnavailable", st)
+	}
+}
+
+func TestStartFailures(t *testing.T) {
+	ctx := context.Background()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.New()
+	if _, err := io.Copy(sum, f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	goodPin := hex.EncodeToString(sum.Sum(nil))
+	badPin := strings.Repeat("ab", 32)
+
+	cases := []struct {
+		name    string
+		spec    pluginhost.Spec
+		kind    string
+		wantErr []string
+		wantIs  error
+	}{
+		{"checksum mismatch", pluginhost.Spec{Name: "auth_rule", Path: pluginPath("memory"), SHA256: badPin}, "rule", []string{"auth_rule", "checksum"}, nil},
+		{"malformed checksum", pluginhost.Spec{Name: "auth_rule", Path: pluginPath("memory"), SHA256: "xyz"}, "rule", []string{"sha256 must be 64 hex digits"}, nil},
+		{"exits at once", pluginhost.Spec{Name: "auth_rule", Path: pluginPath("exits")}, "rule", []string{"auth_rule", "exits", "exited"}, nil},
+		{"garbage on stdout", pluginhost.Spec{Name: "user_store", Path: pluginPath("garbage")}, "user", []string{"user_store", "garbage", "hello from a plugin"}, nil},
+		{"no such binary", pluginhost.Spec{Name: "user_store", Path: pluginPath("missing")}, "user", []string{"user_store", "no such file"}, nil},
+		{"bad config", pluginhost.Spec{Name: "auth_rule", Path: pluginPath("memory"), Config: sdk.Config{"colour": "blue"}}, "rule", []string{"auth_rule", "colour"}, sdk.ErrInvalidConfig},
+		{"kind not served", pluginhost.Spec{Name: "user_store", Path: pluginPath("hang")}, "user", []string{"user_store", "does not serve the user_store kind"}, nil},
+	}
+	h := newHost(t, pluginhost.WithStartTimeout(5*time.Second))
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var err error
+			switch tc.kind {
+			case "rule":
+				_, err = h.AuthRule(ctx, tc.spec)
+			case "user":
+				_, err = h.UserStore(ctx, tc.spec)
+			}
+			if err == nil {
+				t.Fatal("start succeeded, want an error")
+			}
+			t.Logf("error: %v", err)
+			for _, w := range tc.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Fatalf("error %q does not mention %q", err, w)
+				}
+			}
+			if tc.wantIs != nil && !errors.Is(err, tc.wantIs) {
+				t.Fatalf("error %q is not %v", err, tc.wantIs)
+			}
+		})
+	}
+	// Failed starts leave nothing behind; the host still works and a
+	// correct pin is accepted.
+	if st := h.Ping(ctx); len(st) != 0 {
+		t.Fatalf("failed plugins still listed: %+v", st)
+	}
+	rule, err := h.AuthRule(ctx, pluginhost.Spec{Name: "auth_rule", Path: pluginPath("memory"), SHA256: goodPin})
+	if err != nil {
+		t.Fatalf("correct pin refused: %v", err)
+	}
+	if ok, err := rule.Allow(ctx, activeUser); err != nil || !ok {
+		t.Fatalf("Allow = %v, %v", ok, err)
+	}
+}
+
+func TestHangingCallHitsDeadline(t *testing.T) {
+	ctx := context.Background()
+	h := newHost(t)
+	rule, err := h.AuthRule(ctx, pluginhost.Spec{Name: "auth_rule", Path: pluginPath("hang"), CallTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		start := time.Now()
+		_, err := rule.Allow(ctx, activeUser)
+		took := time.Since(start)
+		if !errors.Is(err, sdk.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("call %d: %v, want sdk.ErrUnavailable and context.DeadlineExceeded", i, err)
+		}
+		if took > 2*time.Second {
+			t.Fatalf("call %d took %v, want about the 300ms deadline", i, took)
+		}
+	}
+	// The process itself is healthy: it is not restarted for a slow call.
+	st := h.Ping(ctx)
+	if len(st) != 1 || !st[0].Up || st[0].Restarts != 0 {
+		t.Fatalf("Ping = %+v, want up and never restarted", st)
+	}
+}
+
+func TestCloseKillsPlugins(t *testing.T) {
+	ctx := context.Background()
+	h := newHost(t)
+	rule, err := h.AuthRule(ctx, pluginhost.Spec{Path: pluginPath("memory")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.UserStore(ctx, pluginhost.Spec{Path: pluginPath("memory"), Config: sdk.Config{}}); err != nil {
+		t.Fatal(err)
+	}
+	// A different config is a second process.
+	other, err := h.AuthRule(ctx, pluginhost.Spec{Path: pluginPath("hang")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = other
+	var pids []int
+	for _, s := range h.Ping(ctx) {
+		pids = append(pids, s.PID)
+	}
+	if len(pids) != 3 || pids[0] == pids[2] {
+		t.Fatalf("pids = %v, want memory shared by two kinds and hang apart", pids)
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range pids {
+		waitGone(t, pid, 5*time.Second)
+	}
+	if _, err := rule.Allow(ctx, activeUser); !errors.Is(err, sdk.ErrUnavailable) {
+		t.Fatalf("Allow after Close: %v, want sdk.ErrUnavailable", err)
+	}
+}
+
+// TestPluginsExitWhenHostKilled runs a helper host process, SIGKILLs it
+// (no chance to clean up) and checks that its plugin exits by itself.
+func TestPluginsExitWhenHostKilled(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self, "-test.run=^$")
+	cmd.Env = append(os.Environ(), envRole+"=host", "JWTD_TEST_PLUGIN="+pluginPath("memory"))
+	cmd.Stderr = io.Discard
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("helper host: %v", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil || !alive(pid) {
+		t.Fatalf("helper host said %q, want a running plugin pid", line)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	waitGone(t, pid, 5*time.Second)
+}

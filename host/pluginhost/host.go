@@ -1,0 +1,287 @@
+// Package pluginhost launches jwtd's out-of-process plugins with
+// hashicorp/go-plugin and supervises them.
+//
+// Each Spec names a plugin binary and its config table. The Host starts the
+// binary (gRPC only, AutoMTLS, without the host's environment, checked
+// against an optional SHA-256 pin), hands each kind its config through the
+// Configure call, and returns an sdk value whose methods call the plugin
+// under a deadline. A health check watches every process; when one dies, the
+// values fail fast with sdk.ErrUnavailable while a supervisor restarts it
+// with exponential backoff and configures it again, after which calls
+// succeed again. Kinds with the same binary, pin and config share one
+// process.
+package pluginhost
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/jwtd/jwtd/sdk"
+	"github.com/jwtd/jwtd/sdk/plugin"
+)
+
+// DefaultCallTimeout is the deadline of one plugin call when Spec.CallTimeout
+// is zero.
+const DefaultCallTimeout = 5 * time.Second
+
+// Spec describes one configured plugin ([plugins.<name>] with use = a path).
+type Spec struct {
+	// Name is the config table's name, e.g. "user_store"; errors and
+	// statuses name the plugin by it.
+	Name string
+	// Path is the plugin binary. A relative path is taken from the current
+	// directory (the config loader resolves it against the config file).
+	Path string
+	// SHA256 is an optional hex SHA-256 of the binary. When set, a binary
+	// with another checksum is refused at every start, restarts included,
+	// so a binary swapped on disk never runs.
+	SHA256 string
+	// Config is the plugin's own table, handed over by Configure.
+	Config sdk.Config
+	// CallTimeout bounds every call to the plugin (DefaultCallTimeout when
+	// zero). A call that runs out fails with sdk.ErrUnavailable.
+	CallTimeout time.Duration
+}
+
+// Status is one plugin's state, for /readyz and `jwtd check-config`.
+type Status struct {
+	// Name is the Spec's name and Kind the plugin kind it serves.
+	Name, Kind string
+	// Path is the plugin binary.
+	Path string
+	// PID is the current process id, 0 while down.
+	PID int
+	// Up is true when the process runs and answered a ping just now.
+	Up bool
+	// Err says why the plugin is not up; nil when it is.
+	Err error
+	// Restarts counts restarts after the first start.
+	Restarts int
+}
+
+// Host starts and supervises plugin processes. Its methods are safe for
+// concurrent use. Close kills every process it started.
+type Host struct {
+	logger *slog.Logger
+	opts   options
+
+	mu     sync.Mutex
+	procs  map[string]*proc
+	order  []*proc
+	closed bool
+}
+
+type options struct {
+	healthInterval time.Duration
+	minBackoff     time.Duration
+	maxBackoff     time.Duration
+	startTimeout   time.Duration
+}
+
+// Option changes a Host setting from its default.
+type Option func(*options)
+
+// WithHealthInterval sets how often each process is health-checked
+// (default 1s). A failed call also triggers a check at once, so this bounds
+// only how late a death nobody called into is noticed.
+func WithHealthInterval(d time.Duration) Option {
+	return func(o *options) { o.healthInterval = d }
+}
+
+// WithBackoff sets the restart backoff bounds (default 100ms to 5s): the
+// first restart waits min, each failed one doubles the wait up to max.
+func WithBackoff(min, max time.Duration) Option {
+	return func(o *options) { o.minBackoff, o.maxBackoff = min, max }
+}
+
+// WithStartTimeout bounds a plugin's start, handshake included (default
+// 10s).
+func WithStartTimeout(d time.Duration) Option {
+	return func(o *options) { o.startTimeout = d }
+}
+
+// New returns a Host that logs to logger (plugin stderr lines included, at
+// their levels). A nil logger discards.
+func New(logger *slog.Logger, opts ...Option) *Host {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	o := options{
+		healthInterval: time.Second,
+		minBackoff:     100 * time.Millisecond,
+		maxBackoff:     5 * time.Second,
+		startTimeout:   10 * time.Second,
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	return &Host{logger: logger, opts: o, procs: map[string]*proc{}}
+}
+
+// UserStore starts (or reuses) the plugin of s and returns its user store.
+// The value also implements sdk.UserAdmin when the plugin's store does, and
+// sdk.Pinger always.
+func (h *Host) UserStore(ctx context.Context, s Spec) (sdk.UserStore, error) {
+	b, caps, err := h.bind(ctx, plugin.KindUserStore, s)
+	if err != nil {
+		return nil, err
+	}
+	p := &userStore{b}
+	if hasCap(caps, plugin.CapUserAdmin) {
+		return &userStoreAdmin{p}, nil
+	}
+	return p, nil
+}
+
+// BlacklistStore starts (or reuses) the plugin of s and returns its
+// blacklist store (also an sdk.Pinger).
+func (h *Host) BlacklistStore(ctx context.Context, s Spec) (sdk.BlacklistStore, error) {
+	b, _, err := h.bind(ctx, plugin.KindBlacklistStore, s)
+	if err != nil {
+		return nil, err
+	}
+	return &blacklistStore{b}, nil
+}
+
+// AuthRule starts (or reuses) the plugin of s and returns its
+// authentication rule (also an sdk.Pinger).
+func (h *Host) AuthRule(ctx context.Context, s Spec) (sdk.AuthRule, error) {
+	b, _, err := h.bind(ctx, plugin.KindAuthRule, s)
+	if err != nil {
+		return nil, err
+	}
+	return &authRule{b}, nil
+}
+
+// ClaimSerializer starts (or reuses) the plugin of s and returns its claim
+// serializer (also an sdk.Pinger).
+func (h *Host) ClaimSerializer(ctx context.Context, s Spec) (sdk.ClaimSerializer, error) {
+	b, _, err := h.bind(ctx, plugin.KindClaimSerializer, s)
+	if err != nil {
+		return nil, err
+	}
+	return &claimSerializer{b}, nil
+}
+
+func hasCap(caps []string, c string) bool {
+	for _, x := range caps {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+// bind starts or reuses the process for s and configures kind in it.
+func (h *Host) bind(ctx context.Context, kind string, s Spec) (*binding, []string, error) {
+	if s.Name == "" {
+		s.Name = kind
+	}
+	fail := func(err error) error {
+		return fmt.Errorf("plugin %s (%s): %w", s.Name, s.Path, err)
+	}
+	if s.Path == "" {
+		return nil, nil, fmt.Errorf("plugin %s: no binary path", s.Name)
+	}
+	var pin []byte
+	if s.SHA256 != "" {
+		var err error
+		pin, err = hex.DecodeString(s.SHA256)
+		if err != nil || len(pin) != sha256.Size {
+			return nil, nil, fail(fmt.Errorf("sha256 must be 64 hex digits, got %q", s.SHA256))
+		}
+	}
+	path, err := filepath.Abs(s.Path)
+	if err != nil {
+		return nil, nil, fail(err)
+	}
+	if fi, err := os.Stat(path); err != nil {
+		return nil, nil, fail(err)
+	} else if fi.IsDir() || fi.Mode()&0o111 == 0 {
+		return nil, nil, fail(errors.New("not an executable file"))
+	}
+	cfgJSON, err := json.Marshal(map[string]any(s.Config))
+	if err != nil {
+		return nil, nil, fail(fmt.Errorf("%w: config is not JSON-compatible: %v", sdk.ErrInvalidConfig, err))
+	}
+	timeout := s.CallTimeout
+	if timeout <= 0 {
+		timeout = DefaultCallTimeout
+	}
+	key := path + "\x00" + hex.EncodeToString(pin) + "\x00" + string(cfgJSON)
+
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil, nil, fail(errors.New("plugin host is closed"))
+	}
+	p, ok := h.procs[key]
+	if !ok {
+		p = newProc(h, path, pin, s.Config)
+		h.procs[key] = p
+		h.order = append(h.order, p)
+	}
+	h.mu.Unlock()
+
+	caps, err := p.addKind(ctx, kind, s.Name, timeout)
+	if err != nil {
+		return nil, nil, fail(err)
+	}
+	return &binding{p: p, kind: kind, name: s.Name, timeout: timeout}, caps, nil
+}
+
+// Ping pings every plugin and reports each kind's state, in the order the
+// plugins were bound.
+func (h *Host) Ping(ctx context.Context) []Status {
+	h.mu.Lock()
+	procs := append([]*proc(nil), h.order...)
+	h.mu.Unlock()
+	var out []Status
+	for _, p := range procs {
+		out = append(out, p.status(ctx)...)
+	}
+	return out
+}
+
+// Close stops supervising and kills every plugin process, waiting for
+// them to exit. Values returned earlier fail with sdk.ErrUnavailable after.
+func (h *Host) Close() error {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil
+	}
+	h.closed = true
+	procs := append([]*proc(nil), h.order...)
+	h.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, p := range procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.close()
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// sortedKinds returns the kinds of m in a stable order.
+func sortedKinds[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

@@ -1,0 +1,15 @@
+package redis
+
+import goredis "github.com/redis/go-redis/v9"
+
+// ClientOf exposes the store's go-redis client, so tests can check which
+// topology a config built.
+func ClientOf(b *BlacklistStore) goredis.UniversalClient { return b.client }
+
+// OutstandingKey and BlacklistKey expose the key layout to tests that check
+// it with a raw client.
+func OutstandingKey(b *BlacklistStore, userID string) string { return b.outstandingKey(userID) }
+func BlacklistKey(b *BlacklistStore, jti string) string      { return b.blacklistKey(jti) }
+
+// MinBlacklistTTL is the floor on a blacklist key's life.
+const MinBlacklistTTL = minBlacklistTTL

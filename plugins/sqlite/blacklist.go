@@ -1,0 +1,354 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jwtd/jwtd/sdk"
+)
+
+// BlacklistConfig is the [plugins.blacklist_store.config] table of the
+// SQLite blacklist store.
+type BlacklistConfig struct {
+	// Path is the database file, created if absent. Required. It may be the
+	// user store's file: the tables differ.
+	Path string `json:"path"`
+	// SweepInterval is how often a background sweep drops rows whose token
+	// has expired (FlushExpired), as a Go duration. Default "1h"; "0"
+	// disables the sweep (then run `jwtd flush-expired` from cron).
+	SweepInterval string `json:"sweep_interval"`
+	// BusyTimeout is how long a write waits for another connection's or
+	// process's lock, as a Go duration. Default "5s".
+	BusyTimeout string `json:"busy_timeout"`
+}
+
+// defaultSweepInterval is the background sweep's period when unset.
+const defaultSweepInterval = time.Hour
+
+// blacklistComponent names the blacklist's schema in jwtd_schema.
+const blacklistComponent = "blacklist"
+
+// blacklistMigrations is the blacklist schema, one step per version. The
+// tables keep Simple JWT's outstanding/blacklisted split, but never the raw
+// token: a leaked database holds no usable credential. Times are Unix
+// milliseconds, so expiry comparisons are plain integer range scans over the
+// expires_at indexes.
+var blacklistMigrations = []migration{
+	func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `
+CREATE TABLE jwtd_outstanding_tokens (
+	jti        TEXT PRIMARY KEY NOT NULL,
+	user_id    TEXT NOT NULL,
+	token_type TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX jwtd_outstanding_tokens_expires_at ON jwtd_outstanding_tokens (expires_at);
+CREATE TABLE jwtd_blacklisted_tokens (
+	jti            TEXT PRIMARY KEY NOT NULL,
+	user_id        TEXT NOT NULL,
+	token_type     TEXT NOT NULL,
+	blacklisted_at INTEGER NOT NULL,
+	expires_at     INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX jwtd_blacklisted_tokens_expires_at ON jwtd_blacklisted_tokens (expires_at);
+`)
+		return err
+	},
+}
+
+// BlacklistStore is an sdk.BlacklistStore on SQLite. Blacklist is a single
+// INSERT ... ON CONFLICT DO NOTHING, so exactly one of any number of
+// concurrent calls with one JTI, from any number of connections or processes
+// sharing the file, reports true.
+//
+// Durability: connections run with synchronous=FULL. In WAL mode NORMAL
+// would already survive SIGKILL of the process (the WAL is in the OS page
+// cache), but it may lose the last commits on power loss or a kernel crash;
+// a lost blacklist row would revive a rotated or logged-out refresh token,
+// so the store pays one fsync per write for durability across machine
+// failures too. Reads (IsBlacklisted, the hot path) are not affected.
+//
+// It is safe for concurrent use. Close stops the sweep and closes the
+// database; calls after Close return errors wrapping sdk.ErrUnavailable.
+type BlacklistStore struct {
+	db          *sql.DB
+	isBlacklist *sql.Stmt
+	blacklist   *sql.Stmt
+	outstanding *sql.Stmt
+
+	stopSweep context.CancelFunc
+	sweepDone chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// NewBlacklistStore opens (creating and migrating if needed) the blacklist
+// database named by cfg's "path" and starts its background sweep. It is an
+// sdk.Factory[sdk.BlacklistStore]; the result is a *BlacklistStore.
+func NewBlacklistStore(ctx context.Context, cfg sdk.Config) (sdk.BlacklistStore, error) {
+	return OpenBlacklistStore(ctx, cfg)
+}
+
+// OpenBlacklistStore is NewBlacklistStore returning the concrete type, for
+// callers that need Export or Close without a type assertion.
+func OpenBlacklistStore(ctx context.Context, cfg sdk.Config) (*BlacklistStore, error) {
+	var c BlacklistConfig
+	if err := cfg.Decode(&c); err != nil {
+		return nil, fmt.Errorf("sqlite blacklist: %w", err)
+	}
+	busy, err := parseBusyTimeout(c.BusyTimeout)
+	if err != nil {
+		return nil, err
+	}
+	sweep := defaultSweepInterval
+	if c.SweepInterval != "" {
+		sweep, err = time.ParseDuration(c.SweepInterval)
+		if err != nil || sweep < 0 {
+			return nil, fmt.Errorf("%w: sqlite blacklist: sweep_interval %q: want a duration such as \"1h\", or \"0\" to disable", sdk.ErrInvalidConfig, c.SweepInterval)
+		}
+	}
+	db, err := openDB(ctx, c.Path, busy, "FULL")
+	if err != nil {
+		return nil, err
+	}
+	s := &BlacklistStore{db: db}
+	if err := s.init(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.startSweep(sweep)
+	return s, nil
+}
+
+func (s *BlacklistStore) init(ctx context.Context) error {
+	if err := migrate(ctx, s.db, blacklistComponent, blacklistMigrations); err != nil {
+		return err
+	}
+	var err error
+	prepare := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = s.db.PrepareContext(ctx, q)
+		return st
+	}
+	s.isBlacklist = prepare(`SELECT 1 FROM jwtd_blacklisted_tokens WHERE jti = ?`)
+	s.blacklist = prepare(`INSERT INTO jwtd_blacklisted_tokens (jti, user_id, token_type, blacklisted_at, expires_at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (jti) DO NOTHING`)
+	s.outstanding = prepare(`INSERT INTO jwtd_outstanding_tokens (jti, user_id, token_type, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (jti) DO NOTHING`)
+	if err != nil {
+		return unavailable("prepare", err)
+	}
+	return nil
+}
+
+// startSweep runs FlushExpired every interval until Close; 0 disables it.
+func (s *BlacklistStore) startSweep(interval time.Duration) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopSweep = cancel
+	s.sweepDone = make(chan struct{})
+	if interval == 0 {
+		close(s.sweepDone)
+		return
+	}
+	go func() {
+		defer close(s.sweepDone)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				if _, err := s.FlushExpired(ctx, now); err != nil && ctx.Err() == nil {
+					// The next tick retries; rows only linger meanwhile.
+					slog.Warn("sqlite blacklist: sweep failed", "err", err)
+				}
+			}
+		}
+	}()
+}
+
+// checkRecord refuses records the core never sends: a JTI is the key, and a
+// record without expiry would never leave the table.
+func checkRecord(t sdk.TokenRecord) error {
+	if t.JTI == "" {
+		return errors.New("sqlite blacklist: token record without jti")
+	}
+	if t.ExpiresAt.IsZero() {
+		return errors.New("sqlite blacklist: token record without expiry")
+	}
+	return nil
+}
+
+// AddOutstanding records t; a JTI already recorded keeps its first record.
+func (s *BlacklistStore) AddOutstanding(ctx context.Context, t sdk.TokenRecord) error {
+	if err := checkRecord(t); err != nil {
+		return err
+	}
+	created := t.IssuedAt
+	if created.IsZero() {
+		created = time.Now()
+	}
+	if _, err := s.outstanding.ExecContext(ctx, t.JTI, t.UserID, t.TokenType, created.UnixMilli(), t.ExpiresAt.UnixMilli()); err != nil {
+		return unavailable("add outstanding", err)
+	}
+	return nil
+}
+
+// Blacklist adds t.JTI to the blacklist unless it is there, and reports
+// whether this call added it. The row is committed (and fsynced) before it
+// returns true.
+func (s *BlacklistStore) Blacklist(ctx context.Context, t sdk.TokenRecord) (bool, error) {
+	if err := checkRecord(t); err != nil {
+		return false, err
+	}
+	res, err := s.blacklist.ExecContext(ctx, t.JTI, t.UserID, t.TokenType, time.Now().UnixMilli(), t.ExpiresAt.UnixMilli())
+	if err != nil {
+		return false, unavailable("blacklist", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, unavailable("blacklist", err)
+	}
+	return n == 1, nil
+}
+
+// IsBlacklisted reports whether jti is blacklisted (expired rows not yet
+// swept still count, which the core tolerates).
+func (s *BlacklistStore) IsBlacklisted(ctx context.Context, jti string) (bool, error) {
+	var one int
+	err := s.isBlacklist.QueryRowContext(ctx, jti).Scan(&one)
+	switch {
+	case err == nil:
+		return true, nil
+	case isNoRows(err):
+		return false, nil
+	default:
+		return false, unavailable("is blacklisted", err)
+	}
+}
+
+// FlushExpired deletes outstanding and blacklisted rows whose token expired
+// before now, in one transaction, and returns how many rows it deleted.
+func (s *BlacklistStore) FlushExpired(ctx context.Context, now time.Time) (int, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, unavailable("flush expired", err)
+	}
+	defer tx.Rollback()
+	total := 0
+	for _, q := range []string{
+		`DELETE FROM jwtd_outstanding_tokens WHERE expires_at < ?`,
+		`DELETE FROM jwtd_blacklisted_tokens WHERE expires_at < ?`,
+	} {
+		res, err := tx.ExecContext(ctx, q, now.UnixMilli())
+		if err != nil {
+			return 0, unavailable("flush expired", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, unavailable("flush expired", err)
+		}
+		total += int(n)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, unavailable("flush expired", err)
+	}
+	return total, nil
+}
+
+// Export calls fn for every entry whose token has not expired at now: once
+// per outstanding record with blacklisted false, and once per blacklisted
+// record with blacklisted true (a blacklisted token that is also outstanding
+// is seen twice, once each way). It reads one consistent snapshot, so
+// `jwtd` can copy a live SQLite blacklist into another store (Redis) by
+// calling AddOutstanding or Blacklist there. For a blacklisted record,
+// IssuedAt is when it was blacklisted. fn's error stops the export and is
+// returned as it is.
+func (s *BlacklistStore) Export(ctx context.Context, now time.Time, fn func(rec sdk.TokenRecord, blacklisted bool) error) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return unavailable("export", err)
+	}
+	defer conn.Close()
+	// A deferred read transaction is a WAL snapshot that blocks no writer
+	// (database/sql's BeginTx would be BEGIN IMMEDIATE here, a write lock).
+	if _, err := conn.ExecContext(ctx, `BEGIN DEFERRED`); err != nil {
+		return unavailable("export", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+	for _, part := range []struct {
+		query       string
+		blacklisted bool
+	}{
+		{`SELECT jti, user_id, token_type, created_at, expires_at FROM jwtd_outstanding_tokens WHERE expires_at >= ? ORDER BY jti`, false},
+		{`SELECT jti, user_id, token_type, blacklisted_at, expires_at FROM jwtd_blacklisted_tokens WHERE expires_at >= ? ORDER BY jti`, true},
+	} {
+		if err := exportRows(ctx, conn, part.query, now, part.blacklisted, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func exportRows(ctx context.Context, conn *sql.Conn, query string, now time.Time, blacklisted bool, fn func(sdk.TokenRecord, bool) error) error {
+	rows, err := conn.QueryContext(ctx, query, now.UnixMilli())
+	if err != nil {
+		return unavailable("export", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var rec sdk.TokenRecord
+		var at, exp int64
+		if err := rows.Scan(&rec.JTI, &rec.UserID, &rec.TokenType, &at, &exp); err != nil {
+			return unavailable("export", err)
+		}
+		rec.IssuedAt = time.UnixMilli(at).UTC()
+		rec.ExpiresAt = time.UnixMilli(exp).UTC()
+		if err := fn(rec, blacklisted); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return unavailable("export", err)
+	}
+	return nil
+}
+
+// Ping checks that the database answers and the blacklist table is there.
+func (s *BlacklistStore) Ping(ctx context.Context) error {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM jwtd_blacklisted_tokens LIMIT 1)`).Scan(&n); err != nil {
+		return unavailable("ping", err)
+	}
+	return nil
+}
+
+// Close stops the background sweep, waits for it, and closes the database.
+// Calling it again returns the first call's result.
+func (s *BlacklistStore) Close() error {
+	s.closeOnce.Do(func() {
+		s.stopSweep()
+		<-s.sweepDone
+		s.closeErr = errors.Join(s.isBlacklist.Close(), s.blacklist.Close(), s.outstanding.Close(), s.db.Close())
+	})
+	return s.closeErr
+}
+
+// Interface guards.
+var (
+	_ sdk.BlacklistStore              = (*BlacklistStore)(nil)
+	_ sdk.Pinger                      = (*BlacklistStore)(nil)
+	_ io.Closer                       = (*BlacklistStore)(nil)
+	_ sdk.Factory[sdk.BlacklistStore] = NewBlacklistStore
+)

@@ -1,0 +1,117 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	// The cgo SQLite driver, registered as "sqlite3".
+	_ "github.com/mattn/go-sqlite3"
+
+	"github.com/jwtd/jwtd/sdk"
+)
+
+// defaultBusyTimeout is how long a connection waits for another connection's
+// (or process's) write lock before failing with "database is locked".
+const defaultBusyTimeout = 5 * time.Second
+
+// openDB opens path in WAL mode with foreign keys on, the given busy timeout
+// and synchronous level ("FULL" or "NORMAL"). Write transactions are
+// BEGIN IMMEDIATE (_txlock): they take the write lock at their start, so
+// two read-then-write transactions cannot deadlock on a lock upgrade that
+// busy_timeout cannot resolve.
+func openDB(ctx context.Context, path string, busy time.Duration, synchronous string) (*sql.DB, error) {
+	if path == "" {
+		return nil, fmt.Errorf("%w: sqlite: path is required", sdk.ErrInvalidConfig)
+	}
+	if path == ":memory:" || strings.HasPrefix(path, "file:") || strings.ContainsRune(path, '?') {
+		// A pooled :memory: database is a different empty database per
+		// connection; URIs and '?' would mix with the driver's options.
+		return nil, fmt.Errorf("%w: sqlite: path %q must be a plain file path", sdk.ErrInvalidConfig, path)
+	}
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("%w: sqlite: create %s: %v", sdk.ErrUnavailable, path, err)
+	}
+	q := url.Values{}
+	q.Set("_busy_timeout", fmt.Sprint(busy.Milliseconds()))
+	q.Set("_journal_mode", "WAL")
+	q.Set("_foreign_keys", "on")
+	q.Set("_synchronous", synchronous)
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite3", path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	// SQLite writes one at a time anyway; a modest pool keeps readers
+	// parallel without a storm of connections all waiting on the write lock,
+	// and enough idle connections avoid re-running the pragmas per request.
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(8)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%w: sqlite: open %s: %v", sdk.ErrUnavailable, path, err)
+	}
+	return db, nil
+}
+
+// createPrivate creates path with mode 0600 if it does not exist. SQLite
+// would create it 0644, and the file holds password hashes; SQLite gives the
+// -wal and -shm files the mode of the database file, so they follow.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// parseBusyTimeout reads a Go duration ("5s"); empty means the default.
+func parseBusyTimeout(s string) (time.Duration, error) {
+	if s == "" {
+		return defaultBusyTimeout, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%w: sqlite: busy_timeout %q: want a duration such as \"5s\"", sdk.ErrInvalidConfig, s)
+	}
+	return d, nil
+}
+
+// unavailable wraps a database failure as sdk.ErrUnavailable, so that the
+// request needing it fails closed with 503 and succeeds again once the
+// database answers.
+func unavailable(op string, err error) error {
+	return fmt.Errorf("%w: sqlite: %s: %w", sdk.ErrUnavailable, op, err)
+}
+
+// identifier is what a configured table or column name may be. Names are
+// spliced into SQL (quoted), so anything else is refused at start.
+var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
+
+// quote returns name as a quoted SQL identifier; name is already checked
+// against identifier.
+func quote(name string) string {
+	return `"` + name + `"`
+}
+
+func checkIdentifier(key, name string) error {
+	if !identifier.MatchString(name) {
+		return fmt.Errorf("%w: sqlite: %s %q is not a plain SQL identifier", sdk.ErrInvalidConfig, key, name)
+	}
+	return nil
+}
+
+// isNoRows reports sql.ErrNoRows.
+func isNoRows(err error) bool {
+	return errors.Is(err, sql.ErrNoRows)
+}

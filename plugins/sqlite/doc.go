@@ -1,0 +1,18 @@
+// Package sqlite holds jwtd's built-in SQLite stores: a UserStore (with
+// UserAdmin) and a BlacklistStore, both on mattn/go-sqlite3 in WAL mode.
+//
+// Both are plain sdk implementations built by sdk.Factory functions
+// (NewUserStore, NewBlacklistStore) from a plugin config table, so the same
+// code runs linked into jwtd (use = "sqlite") and out of process behind the
+// sdk's plugin transport.
+//
+// Both stores may share one database file: each keeps its own tables and its
+// own schema version row in jwtd_schema, and every connection sets
+// busy_timeout so that the two (and several jwtd processes) wait for each
+// other's write locks instead of failing.
+//
+// The user store also serves an existing Django database as it is: with
+// django = true it reads Django's auth_user table, verifies Django's password
+// hashes (package passwords), writes last_login in a form Django reads, and
+// never creates or alters the table.
+package sqlite

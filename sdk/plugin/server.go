@@ -1,0 +1,405 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/jwtd/jwtd/sdk"
+	authrulev1 "github.com/jwtd/jwtd/sdk/proto/jwtd/authrule/v1"
+	blackliststorev1 "github.com/jwtd/jwtd/sdk/proto/jwtd/blackliststore/v1"
+	claimserializerv1 "github.com/jwtd/jwtd/sdk/proto/jwtd/claimserializer/v1"
+	commonv1 "github.com/jwtd/jwtd/sdk/proto/jwtd/common/v1"
+	userstorev1 "github.com/jwtd/jwtd/sdk/proto/jwtd/userstore/v1"
+)
+
+// Capabilities a configured implementation may report.
+const (
+	// CapUserAdmin: the user store implements sdk.UserAdmin.
+	CapUserAdmin = "user_admin"
+	// CapPing: the implementation implements sdk.Pinger.
+	CapPing = "ping"
+)
+
+// slot holds the implementation a kind's factory built at Configure. The
+// host configures once after every start of the process; a second Configure
+// replaces (and closes) the first implementation.
+type slot[T any] struct {
+	kind    string
+	factory sdk.Factory[T]
+
+	mu   sync.RWMutex
+	impl T
+	set  bool
+}
+
+func (s *slot[T]) configure(ctx context.Context, req *commonv1.ConfigureRequest) (*commonv1.ConfigureResponse, error) {
+	cfg, err := decodeObject(req.GetConfigJson())
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, fmt.Sprintf("%v: config: %v", sdk.ErrInvalidConfig, err))
+	}
+	if cfg == nil {
+		cfg = map[string]any{}
+	}
+	impl, err := s.factory(ctx, sdk.Config(cfg))
+	if err != nil {
+		// A factory's error is a config problem unless it says otherwise
+		// (a database that cannot be reached is ErrUnavailable).
+		if !errors.Is(err, sdk.ErrUnavailable) && !errors.Is(err, sdk.ErrInvalidConfig) {
+			err = fmt.Errorf("%w: %w", sdk.ErrInvalidConfig, err)
+		}
+		return nil, toStatus(err)
+	}
+	s.mu.Lock()
+	old, hadOld := s.impl, s.set
+	s.impl, s.set = impl, true
+	s.mu.Unlock()
+	if hadOld {
+		closeImpl(old)
+	}
+	var caps []string
+	if _, ok := any(impl).(sdk.UserAdmin); ok {
+		caps = append(caps, CapUserAdmin)
+	}
+	if _, ok := any(impl).(sdk.Pinger); ok {
+		caps = append(caps, CapPing)
+	}
+	return &commonv1.ConfigureResponse{Capabilities: caps}, nil
+}
+
+// get returns the configured implementation, or FailedPrecondition, which
+// the host reads as "unavailable" (fail closed) rather than a plugin bug.
+func (s *slot[T]) get() (T, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if !s.set {
+		var zero T
+		return zero, status.Error(codes.FailedPrecondition, s.kind+" not configured")
+	}
+	return s.impl, nil
+}
+
+func (s *slot[T]) ping(ctx context.Context) (*commonv1.PingResponse, error) {
+	impl, err := s.get()
+	if err != nil {
+		return nil, err
+	}
+	if p, ok := any(impl).(sdk.Pinger); ok {
+		if err := p.Ping(ctx); err != nil {
+			return nil, toStatus(err)
+		}
+	}
+	return &commonv1.PingResponse{}, nil
+}
+
+// close closes the implementation if it is an io.Closer, at shutdown.
+func (s *slot[T]) close() {
+	s.mu.Lock()
+	impl, set := s.impl, s.set
+	var zero T
+	s.impl, s.set = zero, false
+	s.mu.Unlock()
+	if set {
+		closeImpl(impl)
+	}
+}
+
+func closeImpl(impl any) {
+	if c, ok := impl.(io.Closer); ok {
+		_ = c.Close()
+	}
+}
+
+// userStoreServer serves sdk.UserStore (and sdk.UserAdmin when the
+// implementation has it).
+type userStoreServer struct {
+	userstorev1.UnimplementedUserStoreServer
+	slot *slot[sdk.UserStore]
+}
+
+func (s *userStoreServer) Configure(ctx context.Context, req *commonv1.ConfigureRequest) (*commonv1.ConfigureResponse, error) {
+	return s.slot.configure(ctx, req)
+}
+
+func (s *userStoreServer) Ping(ctx context.Context, _ *commonv1.PingRequest) (*commonv1.PingResponse, error) {
+	return s.slot.ping(ctx)
+}
+
+func (s *userStoreServer) LoginFields(ctx context.Context, _ *userstorev1.LoginFieldsRequest) (*userstorev1.LoginFieldsResponse, error) {
+	impl, err := s.slot.get()
+	if err != nil {
+		return nil, err
+	}
+	fields, err := impl.LoginFields(ctx)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &userstorev1.LoginFieldsResponse{Fields: fields}, nil
+}
+
+func userReply(u sdk.User, err error) (*userstorev1.UserResponse, error) {
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	p, err := userToProto(u)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &userstorev1.UserResponse{User: p}, nil
+}
+
+func (s *userStoreServer) Authenticate(ctx context.Context, req *userstorev1.AuthenticateRequest) (*userstorev1.UserResponse, error) {
+	impl, err := s.slot.get()
+	if err != nil {
+		return nil, err
+	}
+	creds := sdk.Credentials(req.GetCredentials())
+	if creds == nil {
+		creds = sdk.Credentials{}
+	}
+	return userReply(impl.Authenticate(ctx, creds))
+}
+
+func (s *userStoreServer) LookupUser(ctx context.Context, req *userstorev1.LookupUserRequest) (*userstorev1.UserResponse, error) {
+	impl, err := s.slot.get()
+	if err != nil {
+		return nil, err
+	}
+	return userReply(impl.LookupUser(ctx, req.GetField(), req.GetValue()))
+}
+
+func (s *userStoreServer) RecordLogin(ctx context.Context, req *userstorev1.RecordLoginRequest) (*userstorev1.RecordLoginResponse, error) {
+	impl, err := s.slot.get()
+	if err != nil {
+		return nil, err
+	}
+	if err := impl.RecordLogin(ctx, req.GetUserId(), fromTimestamp(req.GetAt())); err != nil {
+		return nil, toStatus(err)
+	}
+	return &userstorev1.RecordLoginResponse{}, nil
+}
+
+func (s *userStoreServer) admin() (sdk.UserAdmin, error) {
+	impl, err := s.slot.get()
+	if err != nil {
+		return nil, err
+	}
+	a, ok := impl.(sdk.UserAdmin)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "this user store cannot manage users (no sdk.UserAdmin)")
+	}
+	return a, nil
+}
+
+func (s *userStoreServer) CreateUser(ctx context.Context, req *userstorev1.CreateUserRequest) (*userstorev1.UserResponse, error) {
+	a, err := s.admin()
+	if err != nil {
+		return nil, err
+	}
+	attrs, err := decodeObject(req.GetAttributesJson())
+	if err != nil {
+		return nil, status.Error(codes.Unknown, err.Error())
+	}
+	return userReply(a.CreateUser(ctx, sdk.NewUser{
+		Username: req.GetUsername(), Password: req.GetPassword(), IsActive: req.GetIsActive(), Attributes: attrs,
+	}))
+}
+
+func (s *userStoreServer) SetPassword(ctx context.Context, req *userstorev1.SetPasswordRequest) (*userstorev1.SetPasswordResponse, error) {
+	a, err := s.admin()
+	if err != nil {
+		return nil, err
+	}
+	if err := a.SetPassword(ctx, req.GetUsername(), req.GetPassword()); err != nil {
+		return nil, toStatus(err)
+	}
+	return &userstorev1.SetPasswordResponse{}, nil
+}
+
+func (s *userStoreServer) SetActive(ctx context.Context, req *userstorev1.SetActiveRequest) (*userstorev1.SetActiveResponse, error) {
+	a, err := s.admin()
+	if err != nil {
+		return nil, err
+	}
+	if err := a.SetActive(ctx, req.GetUsername(), req.GetActive()); err != nil {
+		return nil, toStatus(err)
+	}
+	return &userstorev1.SetActiveResponse{}, nil
+}
+
+// blacklistStoreServer serves sdk.BlacklistStore.
+type blacklistStoreServer struct {
+	blackliststorev1.UnimplementedBlacklistStoreServer
+	slot *slot[sdk.BlacklistStore]
+}
+
+func recordFromProto(p *blackliststorev1.TokenRecord) sdk.TokenRecord {
+	return sdk.TokenRecord{
+		JTI:       p.GetJti(),
+		UserID:    p.GetUserId(),
+		TokenType: p.GetTokenType(),
+		IssuedAt:  fromTimestamp(p.GetIssuedAt()),
+		ExpiresAt: fromTimestamp(p.GetExpiresAt()),
+	}
+}
+
+func recordToProto(t sdk.TokenRecord) *blackliststorev1.TokenRecord {
+	return &blackliststorev1.TokenRecord{
+		Jti:       t.JTI,
+		UserId:    t.UserID,
+		TokenType: t.TokenType,
+		IssuedAt:  toTimestamp(t.IssuedAt),
+		ExpiresAt: toTimestamp(t.ExpiresAt),
+	}
+}
+
+func (s *blacklistStoreServer) Configure(ctx context.Context, req *commonv1.ConfigureRequest) (*commonv1.ConfigureResponse, error) {
+	return s.slot.configure(ctx, req)
+}
+
+func (s *blacklistStoreServer) Ping(ctx context.Context, _ *commonv1.PingRequest) (*commonv1.PingResponse, error) {
+	return s.slot.ping(ctx)
+}
+
+func (s *blacklistStoreServer) AddOutstanding(ctx context.Context, req *blackliststorev1.TokenRecordRequest) (*blackliststorev1.AddOutstandingResponse, error) {
+	impl, err := s.slot.get()
+	if err != nil {
+		return nil, err
+	}
+	if err := impl.AddOutstanding(ctx, recordFromProto(req.GetRecord())); err != nil {
+		return nil, toStatus(err)
+	}
+	return &blackliststorev1.AddOutstandingResponse{}, nil
+}
+
+func (s *blacklistStoreServer) Blacklist(ctx context.Context, req *blackliststorev1.TokenRecordRequest) (*blackliststorev1.BlacklistResponse, error) {
+	impl, err := s.slot.get()
+	if err != nil {
+		return nil, err
+	}
+	added, err := impl.Blacklist(ctx, recordFromProto(req.GetRecord()))
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &blackliststorev1.BlacklistResponse{Added: added}, nil
+}
+
+func (s *blacklistStoreServer) IsBlacklisted(ctx context.Context, req *blackliststorev1.IsBlacklistedRequest) (*blackliststorev1.IsBlacklistedResponse, error) {
+	impl, err := s.slot.get()
+	if err != nil {
+		return nil, err
+	}
+	b, err := impl.IsBlacklisted(ctx, req.GetJti())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &blackliststorev1.IsBlacklistedResponse{Blacklisted: b}, nil
+}
+
+func (s *blacklistStoreServer) FlushExpired(ctx context.Context, req *blackliststorev1.FlushExpiredRequest) (*blackliststorev1.FlushExpiredResponse, error) {
+	impl, err := s.slot.get()
+	if err != nil {
+		return nil, err
+	}
+	n, err := impl.FlushExpired(ctx, fromTimestamp(req.GetNow()))
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &blackliststorev1.FlushExpiredResponse{Dropped: int64(n)}, nil
+}
+
+// authRuleServer serves sdk.AuthRule.
+type authRuleServer struct {
+	authrulev1.UnimplementedAuthRuleServer
+	slot *slot[sdk.AuthRule]
+}
+
+func (s *authRuleServer) Configure(ctx context.Context, req *commonv1.ConfigureRequest) (*commonv1.ConfigureResponse, error) {
+	return s.slot.configure(ctx, req)
+}
+
+func (s *authRuleServer) Ping(ctx context.Context, _ *commonv1.PingRequest) (*commonv1.PingResponse, error) {
+	return s.slot.ping(ctx)
+}
+
+func (s *authRuleServer) Allow(ctx context.Context, req *authrulev1.AllowRequest) (*authrulev1.AllowResponse, error) {
+	impl, err := s.slot.get()
+	if err != nil {
+		return nil, err
+	}
+	u, err := userFromProto(req.GetUser())
+	if err != nil {
+		return nil, status.Error(codes.Unknown, err.Error())
+	}
+	ok, err := impl.Allow(ctx, u)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &authrulev1.AllowResponse{Allowed: ok}, nil
+}
+
+// claimSerializerServer serves sdk.ClaimSerializer.
+type claimSerializerServer struct {
+	claimserializerv1.UnimplementedClaimSerializerServer
+	slot *slot[sdk.ClaimSerializer]
+}
+
+func (s *claimSerializerServer) Configure(ctx context.Context, req *commonv1.ConfigureRequest) (*commonv1.ConfigureResponse, error) {
+	return s.slot.configure(ctx, req)
+}
+
+func (s *claimSerializerServer) Ping(ctx context.Context, _ *commonv1.PingRequest) (*commonv1.PingResponse, error) {
+	return s.slot.ping(ctx)
+}
+
+func objectReply(m map[string]any, err error) (*claimserializerv1.JSONObjectResponse, error) {
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	b, err := encodeObject(m)
+	if err != nil {
+		return nil, status.Error(codes.Unknown, err.Error())
+	}
+	return &claimserializerv1.JSONObjectResponse{ObjectJson: b}, nil
+}
+
+func (s *claimSerializerServer) TokenClaims(ctx context.Context, req *claimserializerv1.TokenClaimsRequest) (*claimserializerv1.JSONObjectResponse, error) {
+	impl, err := s.slot.get()
+	if err != nil {
+		return nil, err
+	}
+	u, err := userFromProto(req.GetUser())
+	if err != nil {
+		return nil, status.Error(codes.Unknown, err.Error())
+	}
+	return objectReply(impl.TokenClaims(ctx, u, req.GetTokenType()))
+}
+
+func (s *claimSerializerServer) ResponseFields(ctx context.Context, req *claimserializerv1.ResponseFieldsRequest) (*claimserializerv1.JSONObjectResponse, error) {
+	impl, err := s.slot.get()
+	if err != nil {
+		return nil, err
+	}
+	u, err := userFromProto(req.GetUser())
+	if err != nil {
+		return nil, status.Error(codes.Unknown, err.Error())
+	}
+	return objectReply(impl.ResponseFields(ctx, u))
+}
+
+func (s *claimSerializerServer) TokenUser(ctx context.Context, req *claimserializerv1.TokenUserRequest) (*claimserializerv1.JSONObjectResponse, error) {
+	impl, err := s.slot.get()
+	if err != nil {
+		return nil, err
+	}
+	claims, err := decodeObject(req.GetClaimsJson())
+	if err != nil {
+		return nil, status.Error(codes.Unknown, err.Error())
+	}
+	return objectReply(impl.TokenUser(ctx, claims))
+}
