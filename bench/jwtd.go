@@ -143,7 +143,7 @@ func measureJWTD(ctx context.Context, o options, mode string, base, hash Row) ([
 	var notes []string
 	// Obtain runs last: its argon2 hashes (100 MiB each) leave a heap
 	// behind that would inflate the peak RSS of the cheap scenarios.
-	plain := []string{scRefresh, scVerify, scAuth, scAuthStateless, scObtain}
+	plain := []string{scRefresh, scVerify, scAuth, scAuthStateless, scObtain, scObtainWrongPassword, scObtainUnknownUser}
 	if anyOf(o.scenarios, plain) {
 		srv, err := startJWTD(ctx, bin, cfg, data.Listen)
 		if err != nil {
@@ -175,6 +175,9 @@ func measureJWTD(ctx context.Context, o options, mode string, base, hash Row) ([
 		}
 		c.close()
 		srv.stop()
+		if n := enumerationNote(rows); n != "" {
+			notes = append(notes, n)
+		}
 	}
 	if o.scenarios[scRefreshRot] && ctx.Err() == nil {
 		if err := writeConfig(true); err != nil {
@@ -229,7 +232,7 @@ func target(mode, name string, r, base, hash Row) string {
 		if !(got >= 0.9) {
 			verdict = "MISSED"
 		}
-		return fmt.Sprintf("≥ 90%% of the hash-only bound (%.0f/s): %.0f%%, %s", hash.RPS, got*100, verdict)
+		return fmt.Sprintf("≥ 90%% of the hash-only bound (%s/s): %.0f%%, %s", fmtRate(hash.RPS), got*100, verdict)
 	default:
 		return ""
 	}

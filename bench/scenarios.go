@@ -17,9 +17,13 @@ const (
 	scVerify        = "verify"
 	scAuth          = "authenticate"
 	scAuthStateless = "authenticate-stateless"
+	// Failed logins, known user with a wrong password and an unknown user:
+	// their latencies must match, or timing tells which usernames exist.
+	scObtainWrongPassword = "obtain-wrong-password"
+	scObtainUnknownUser   = "obtain-unknown-user"
 )
 
-var allScenarios = []string{scObtain, scRefresh, scRefreshRot, scVerify, scAuth, scAuthStateless}
+var allScenarios = []string{scObtain, scRefresh, scRefreshRot, scVerify, scAuth, scAuthStateless, scObtainWrongPassword, scObtainUnknownUser}
 
 const (
 	pathObtain    = "/api/token/"
@@ -101,17 +105,52 @@ func same(n int, s Step) []Step {
 	return steps
 }
 
+// enumerationNote compares the failed-login latencies: an unknown username
+// must cost what a wrong password for a real one costs.
+func enumerationNote(rows []Row) string {
+	var wrong, unknown Row
+	for _, r := range rows {
+		switch r.Scenario {
+		case scObtainWrongPassword:
+			wrong = r
+		case scObtainUnknownUser:
+			unknown = r
+		}
+	}
+	if wrong.P50 == 0 || unknown.P50 == 0 {
+		return ""
+	}
+	ratio := Ratio(float64(unknown.P50), float64(wrong.P50))
+	cpu := Ratio(float64(unknown.CPUPerReq), float64(wrong.CPUPerReq))
+	verdict := "no timing difference to tell usernames apart"
+	if ratio < 0.8 || ratio > 1.25 {
+		verdict = "TIMING DIFFERS: unknown usernames can be told apart"
+	}
+	return fmt.Sprintf("%s: unknown user vs wrong password, p50 %s vs %s (%.2f×), CPU/req %.2f×: %s",
+		wrong.Mode, fmtDur(unknown.P50), fmtDur(wrong.P50), ratio, cpu, verdict)
+}
+
 // jwtdScenarios builds the steps of each plain (non-rotating) scenario
 // against a running jwtd; creds is the obtain body and p a pair obtained
 // with it.
 func jwtdSteps(c *client, creds []byte, p pair, workers int) map[string][]Step {
 	refresh := mustJSON(map[string]string{"refresh": p.Refresh})
 	verify := mustJSON(map[string]string{"token": p.Access})
+	wrongPassword := mustJSON(map[string]string{"username": benchUser, "password": benchPassword + "-wrong"})
+	unknownUser := mustJSON(map[string]string{"username": benchUser + "-nobody", "password": benchPassword})
 	return map[string][]Step{
 		// Obtain is CPU-bound in the password hash (argon2id, 100 MiB each):
 		// more connections than cores only queue and multiply memory.
 		scObtain: same(min(workers, runtime.NumCPU()), func(ctx context.Context) error {
 			_, err := c.post(ctx, pathObtain, creds, 200)
+			return err
+		}),
+		scObtainWrongPassword: same(min(workers, runtime.NumCPU()), func(ctx context.Context) error {
+			_, err := c.post(ctx, pathObtain, wrongPassword, 401)
+			return err
+		}),
+		scObtainUnknownUser: same(min(workers, runtime.NumCPU()), func(ctx context.Context) error {
+			_, err := c.post(ctx, pathObtain, unknownUser, 401)
 			return err
 		}),
 		scRefresh: same(workers, func(ctx context.Context) error {

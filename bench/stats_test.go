@@ -157,3 +157,27 @@ func TestTarget(t *testing.T) {
 		}
 	}
 }
+
+func TestEnumerationNote(t *testing.T) {
+	tests := []struct {
+		name           string
+		wrong, unknown time.Duration
+		want           string
+	}{
+		{"equal", ms(300), ms(310), "no timing difference"},
+		{"unknown much faster", ms(300), ms(1), "TIMING DIFFERS"},
+		{"not measured", 0, ms(1), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rows := []Row{
+				{Mode: "builtin", Scenario: scObtainWrongPassword, P50: tt.wrong, CPUPerReq: ms(10)},
+				{Mode: "builtin", Scenario: scObtainUnknownUser, P50: tt.unknown, CPUPerReq: ms(10)},
+			}
+			got := enumerationNote(rows)
+			if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
+				t.Errorf("note %q, want it to say %q", got, tt.want)
+			}
+		})
+	}
+}

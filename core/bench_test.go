@@ -3,6 +3,7 @@ package core_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -84,6 +85,40 @@ func BenchmarkSign(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkVerifyRatio measures core Verify and the bare golang-jwt parse
+// interleaved in one run, so machine noise hits both alike, and reports
+// core/bare as "ratio" (the target: at most 1.2).
+func BenchmarkVerifyRatio(b *testing.B) {
+	e, tok := benchEnv(b, "HS256", "hmac")
+	ctx := context.Background()
+	key := []byte(readKey(b, "hmac.txt"))
+	p := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithTimeFunc(e.clk.Now))
+	keyFunc := func(*jwt.Token) (any, error) { return key, nil }
+	var coreNS, bareNS time.Duration
+	const chunk = 64
+	for b.Loop() {
+		t0 := time.Now()
+		for range chunk {
+			if err := e.svc.Verify(ctx, tok); err != nil {
+				b.Fatal(err)
+			}
+		}
+		t1 := time.Now()
+		for range chunk {
+			var c accessClaims
+			if _, err := p.ParseWithClaims(tok, &c, keyFunc); err != nil {
+				b.Fatal(err)
+			}
+		}
+		coreNS += t1.Sub(t0)
+		bareNS += time.Since(t1)
+	}
+	n := float64(b.N * chunk)
+	b.ReportMetric(float64(coreNS.Nanoseconds())/n, "core-ns/verify")
+	b.ReportMetric(float64(bareNS.Nanoseconds())/n, "bare-ns/parse")
+	b.ReportMetric(float64(coreNS)/float64(bareNS), "ratio")
 }
 
 var _ = core.TypeAccess

@@ -50,6 +50,8 @@ type Error struct {
 	Err error
 }
 
+// Error returns the detail (or the field messages), followed by the cause
+// when there is one; clients get Detail, logs get this.
 func (e *Error) Error() string {
 	msg := e.Detail
 	if msg == "" && len(e.Fields) > 0 {

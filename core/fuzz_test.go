@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -65,6 +66,15 @@ func FuzzJSONWalk(f *testing.F) {
 		want := referenceWalk(data)
 		if (err == nil) != (want == nil) {
 			t.Fatalf("WalkObject(%q) = %v, reference %v", data, err, want)
+		}
+		if err != nil {
+			return
+		}
+		// Token.Claims must be what json.Unmarshal makes of the payload.
+		got, err := core.PublicClaims(data)
+		var ref map[string]any
+		if uerr := json.Unmarshal(data, &ref); err != nil || uerr != nil || !reflect.DeepEqual(got, ref) {
+			t.Fatalf("PublicClaims(%q) = %v, %v; json.Unmarshal %v, %v", data, got, err, ref, uerr)
 		}
 	})
 }

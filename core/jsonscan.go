@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"unicode/utf8"
 )
 
 // A small validating JSON walker for token headers and payloads. It exists
@@ -213,7 +214,9 @@ func walkObject(d []byte, visit func(key, val []byte) error) error {
 				return errJSON
 			}
 			key := d[i+1 : end-1]
-			if escaped {
+			// encoding/json replaces invalid UTF-8 with U+FFFD, so such a
+			// key is compared in that form too.
+			if escaped || !utf8.Valid(key) {
 				var s string
 				if err := json.Unmarshal(d[i:end], &s); err != nil {
 					return errJSON
@@ -278,8 +281,8 @@ func jsonString(raw []byte) (string, bool) {
 	if len(raw) < 2 || raw[0] != '"' {
 		return "", false
 	}
-	if bytes.IndexByte(raw, '\\') < 0 {
-		return string(raw[1 : len(raw)-1]), true
+	if inner := raw[1 : len(raw)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return string(inner), true
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
@@ -291,7 +294,7 @@ func jsonString(raw []byte) (string, bool) {
 // jsonStringIs reports whether raw is a JSON string equal to want, without
 // allocating in the common case.
 func jsonStringIs(raw []byte, want string) bool {
-	if len(raw) >= 2 && raw[0] == '"' && bytes.IndexByte(raw, '\\') < 0 {
+	if len(raw) >= 2 && raw[0] == '"' && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
 		return string(raw[1:len(raw)-1]) == want
 	}
 	s, ok := jsonString(raw)

@@ -638,3 +638,36 @@ func TestIssueToken(t *testing.T) {
 		t.Fatalf("IssueFor inactive user: %v", err)
 	}
 }
+
+// TestSlidingSettings: the sliding lifetimes and refresh_exp claim name.
+func TestSlidingSettings(t *testing.T) {
+	ctx := context.Background()
+	s := hsSettings(t)
+	s.SlidingTokenLifetime = 10 * time.Minute
+	s.SlidingTokenRefreshLifetime = time.Hour
+	s.SlidingTokenRefreshExpClaim = "rx"
+	e := newEnv(t, s, envOpt{})
+	sl, err := e.svc.ObtainSliding(ctx, creds("alice", "pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := claimsOf(t, sl.Token)
+	if num(t, m["exp"]) != testNow+600 || num(t, m["rx"]) != testNow+3600 || m["refresh_exp"] != nil {
+		t.Fatalf("claims %v", m)
+	}
+	// Slide within the refresh window, every 9 minutes, until it closes.
+	tok := sl.Token
+	for i := range 6 {
+		e.clk.Advance(9 * time.Minute)
+		out, err := e.svc.RefreshSliding(ctx, tok)
+		if err != nil {
+			t.Fatalf("slide %d: %v", i, err)
+		}
+		tok = out.Token
+	}
+	e.clk.Advance(9 * time.Minute) // 63 minutes: past rx
+	_, err = e.svc.RefreshSliding(ctx, tok)
+	if detail(err) != "Token 'rx' claim has expired" {
+		t.Fatalf("got %v", err)
+	}
+}

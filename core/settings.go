@@ -98,6 +98,7 @@ type SettingError struct {
 	Reason  string
 }
 
+// Error names the setting as "tokens.<key>: reason".
 func (e *SettingError) Error() string {
 	return "tokens." + e.Setting + ": " + e.Reason
 }

@@ -260,14 +260,49 @@ func asInt(v any) int64 {
 	return 0
 }
 
-// publicClaims decodes a payload for callers (Token.Claims): plain
-// encoding/json types, numbers as float64.
+// publicClaims decodes a payload for callers (Token.Claims) exactly as
+// json.Unmarshal into map[string]any would (numbers as float64), but walks
+// the top level itself so the usual flat claims cost no reflection: this is
+// on the authenticate hot path.
 func publicClaims(payload []byte) (map[string]any, error) {
-	var m map[string]any
-	if err := json.Unmarshal(payload, &m); err != nil {
+	m := make(map[string]any, 8)
+	err := walkObject(payload, func(key, val []byte) error {
+		v, err := jsonValue(val)
+		if err != nil {
+			return err
+		}
+		m[string(key)] = v
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// jsonValue decodes one valid JSON value as encoding/json does into any.
+func jsonValue(val []byte) (any, error) {
+	switch c := val[0]; {
+	case c == '"':
+		if s, ok := jsonString(val); ok {
+			return s, nil
+		}
+	case c == 't':
+		return true, nil
+	case c == 'f':
+		return false, nil
+	case c == 'n':
+		return nil, nil
+	case c == '-' || c >= '0' && c <= '9':
+		if f, err := strconv.ParseFloat(string(val), 64); err == nil {
+			return f, nil
+		}
+	}
+	var v any
+	if err := json.Unmarshal(val, &v); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // cloneClaims copies a claims map so callers cannot alias service state.

@@ -128,6 +128,25 @@ func TestVectors(t *testing.T) {
 				if user.ID != uid {
 					t.Fatalf("user %q, want %q", user.ID, uid)
 				}
+				// Refresh and sliding tokens from Simple JWT refresh here.
+				switch c.Claims["token_type"] {
+				case core.TypeRefresh:
+					out, err := svc.Refresh(ctx, c.Token)
+					if err != nil {
+						t.Fatalf("Refresh: %v", err)
+					}
+					if _, _, err := svc.Authenticate(ctx, "Bearer "+out.Access); err != nil {
+						t.Fatalf("refreshed access: %v", err)
+					}
+				case core.TypeSliding:
+					out, err := svc.RefreshSliding(ctx, c.Token)
+					if err != nil {
+						t.Fatalf("RefreshSliding: %v", err)
+					}
+					if claimsOf(t, out.Token)["jti"] != c.Claims["jti"] {
+						t.Fatal("sliding refresh changed jti")
+					}
+				}
 				return
 			}
 			if c.Error == nil {

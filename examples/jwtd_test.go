@@ -328,7 +328,7 @@ func TestRolesClaimsConfig(t *testing.T) {
 }
 
 // TestPythonRuleConfig runs the Python plugin as jwtd.toml names it
-// (./plugin.py, found through its #!/usr/bin/env python3 line), so it needs
+// (./plugin.py, run by its #!/usr/bin/python3 line), so it needs
 // the stubs generated beside it and the system Python's grpc packages.
 func TestPythonRuleConfig(t *testing.T) {
 	if err := exec.Command("/usr/bin/python3", "-c", "import grpc, grpc_tools.protoc, google.protobuf, cryptography").Run(); err != nil {

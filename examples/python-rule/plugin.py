@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """A jwtd authentication-rule plugin written in Python.
 
 It shows that a jwtd plugin is any program speaking hashicorp/go-plugin's
@@ -36,16 +36,24 @@ from concurrent import futures
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "gen"))
 
-import grpc  # noqa: E402
-from cryptography import x509  # noqa: E402
-from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID  # noqa: E402
+try:
+    import grpc
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from jwtd.authrule.v1 import authrule_pb2, authrule_pb2_grpc  # noqa: E402
-from jwtd.common.v1 import common_pb2  # noqa: E402
-from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
-from go_plugin import grpc_controller_pb2, grpc_controller_pb2_grpc  # noqa: E402
+    from jwtd.authrule.v1 import authrule_pb2, authrule_pb2_grpc
+    from jwtd.common.v1 import common_pb2
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from go_plugin import grpc_controller_pb2, grpc_controller_pb2_grpc
+except ImportError as e:
+    # Said before the handshake, so jwtd reports it as the reason the plugin
+    # did not start.
+    print(json.dumps({"@level": "error", "@message": "python-rule cannot start: %s (%s); install Debian's "
+                      "python3-grpcio python3-protobuf python3-cryptography, and run gen.sh for ./gen"
+                      % (e, sys.executable)}), file=sys.stderr, flush=True)
+    sys.exit(1)
 
 # The handshake jwtd's host expects (plugin.Handshake in
 # sdk/plugin/handshake.go): the magic cookie, a guard against running the
@@ -217,16 +225,6 @@ def negotiate_version():
     return PROTOCOL_VERSION
 
 
-def watch_parent(server, done):
-    """Exits when jwtd is gone, even after a SIGKILL of jwtd: the plugin is
-    then re-parented, so its parent pid changes."""
-    parent = os.getppid()
-    while not done.wait(0.5):
-        if os.getppid() != parent:
-            log("info", "host is gone; exiting")
-            done.set()
-
-
 def main():
     if os.environ.get(MAGIC_COOKIE_KEY) != MAGIC_COOKIE_VALUE:
         print("This is a jwtd plugin: name it in jwtd.toml under "
@@ -270,8 +268,15 @@ def main():
     # go-plugin hosts forward Ctrl-C to the whole process group and stop the
     # plugin themselves; ignore SIGINT as Go plugins do.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=watch_parent, args=(server, done), daemon=True).start()
-    done.wait()
+    # Wait with a timeout, never indefinitely: Python runs signal handlers
+    # only in the main thread between waits, and the loop also notices when
+    # jwtd is gone, even after a SIGKILL of jwtd: the plugin is then
+    # re-parented, so its parent pid changes.
+    parent = os.getppid()
+    while not done.wait(0.25):
+        if os.getppid() != parent:
+            log("info", "host is gone; exiting")
+            break
     # A short grace lets the reply to Shutdown reach the host.
     server.stop(grace=0.2).wait()
     # Exit at once: the gRPC worker threads would otherwise be joined at

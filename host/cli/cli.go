@@ -40,7 +40,7 @@ func commands() []command {
 		{"token issue", "--user ID [--sliding] [--config FILE]", "print a token pair (or a sliding token) for a user as JSON", runTokenIssue},
 		{"token blacklist", "TOKEN|- [--config FILE]", "blacklist a refresh or sliding token (- reads it from stdin)", runTokenBlacklist},
 		{"flush-expired", "[--config FILE]", "drop expired outstanding and blacklisted token rows", runFlushExpired},
-		{"blacklist copy", "--to FILE [--config FILE]", "copy the live blacklist and outstanding tokens into the blacklist store of another config (SQLite to Redis)", runBlacklistCopy},
+		{"blacklist copy", "--to FILE [--config FILE]", "copy live blacklisted and outstanding tokens to the blacklist store of another config (SQLite to Redis)", runBlacklistCopy},
 	}
 }
 

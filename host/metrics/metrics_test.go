@@ -331,3 +331,30 @@ func ExampleMetrics_Middleware() {
 	}
 	// Output: jwtd_http_requests_total{code="200",endpoint="verify"} 1
 }
+
+func TestWrapNamesEndpoints(t *testing.T) {
+	m := metrics.New()
+	h := m.Wrap(metrics.EndpointNamer("/api/token"))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/token/refresh/" {
+			w.WriteHeader(401)
+		}
+	}))
+	for _, p := range []string{
+		"/api/token/", "/api/token", "/api/token/refresh/", "/api/token/sliding/refresh",
+		"/api/authenticate/stateless/", "/healthz", "/wp-admin.php", "/api/token/../../etc", "/" + strings.Repeat("x", 100),
+	} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", p, nil))
+	}
+	out := scrape(t, m)
+	expectSeries(t, out,
+		`jwtd_http_requests_total{code="200",endpoint="obtain"} 2`,
+		`jwtd_http_requests_total{code="401",endpoint="refresh"} 1`,
+		`jwtd_http_requests_total{code="200",endpoint="sliding_refresh"} 1`,
+		`jwtd_http_requests_total{code="200",endpoint="authenticate_stateless"} 1`,
+		`jwtd_http_requests_total{code="200",endpoint="healthz"} 1`,
+		`jwtd_http_requests_total{code="200",endpoint="other"} 3`,
+	)
+	if strings.Contains(out, "wp-admin") || strings.Contains(out, "xxxx") {
+		t.Error("a raw request path became a label value")
+	}
+}

@@ -52,6 +52,12 @@ func TestConformanceOutOfProcess(t *testing.T) {
 		sdktest.TestClaimSerializer(t, cs, sdktest.DefaultClaimSerializerCases)
 	})
 
+	// Asking again for a running kind reuses it (no second Configure, no
+	// new process).
+	if _, err := h.UserStore(ctx, withName(spec, "user_store")); err != nil {
+		t.Fatal(err)
+	}
+
 	// Four kinds with one path and config share one process.
 	st := h.Ping(ctx)
 	if len(st) != 4 {

@@ -99,7 +99,7 @@ func TestKillDuringCalls(t *testing.T) {
 					u, want = inactiveUser, false
 				}
 				got, err := rule.Allow(ctx, u)
-				if took := time.Since(start); took > 3*time.Second {
+				if took := time.Since(start); took > 5*time.Second {
 					t.Errorf("call took %v: hung", took)
 				}
 				switch {
@@ -182,7 +182,7 @@ func TestCallsFailFastWhileDown(t *testing.T) {
 			t.Fatalf("Allow on a dead plugin: %v, want sdk.ErrUnavailable", err)
 		}
 		if strings.Contains(err.Error(), "is down") {
-			if took := time.Since(start); took > 100*time.Millisecond {
+			if took := time.Since(start); took > 500*time.Millisecond {
 				t.Fatalf("failing call took %v, want fast", took)
 			}
 			break
@@ -283,7 +283,7 @@ func TestHangingCallHitsDeadline(t *testing.T) {
 		if !errors.Is(err, sdk.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("call %d: %v, want sdk.ErrUnavailable and context.DeadlineExceeded", i, err)
 		}
-		if took > 2*time.Second {
+		if took > 3*time.Second {
 			t.Fatalf("call %d took %v, want about the 300ms deadline", i, took)
 		}
 	}
@@ -358,5 +358,116 @@ func TestPluginsExitWhenHostKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
+	waitGone(t, pid, 5*time.Second)
+}
+
+// TestRestartBacksOffUntilTheBinaryIsBack: while a restart cannot succeed
+// (the binary is gone, or swapped for one the pin refuses), the plugin stays
+// down with the reason in its status; once the right binary is back, the
+// supervisor brings it up.
+func TestRestartBacksOffUntilTheBinaryIsBack(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.New()
+	f, err := os.Open(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(sum, f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	pin := hex.EncodeToString(sum.Sum(nil))
+	impostor, err := exec.LookPath("true")
+	if err != nil {
+		t.Skip("no true(1) to stand in as a swapped binary")
+	}
+
+	cases := []struct {
+		name    string
+		replace func(path string) error
+		wantErr string
+	}{
+		{"binary removed", func(string) error { return nil }, "no such file"},
+		{"binary swapped", func(path string) error { return os.Symlink(impostor, path) }, "checksum"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			path := t.TempDir() + "/memory"
+			if err := os.Symlink(self, path); err != nil {
+				t.Fatal(err)
+			}
+			h := newHost(t, pluginhost.WithBackoff(50*time.Millisecond, 200*time.Millisecond))
+			rule, err := h.AuthRule(ctx, pluginhost.Spec{Name: "auth_rule", Path: path, SHA256: pin})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pid := pidOf(t, h)
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.replace(path); err != nil {
+				t.Fatal(err)
+			}
+			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			waitStatus(t, h, func(s pluginhost.Status) bool {
+				return !s.Up && s.Err != nil && strings.Contains(s.Err.Error(), tc.wantErr)
+			})
+			if _, err := rule.Allow(ctx, activeUser); !errors.Is(err, sdk.ErrUnavailable) {
+				t.Fatalf("Allow while the binary is bad: %v, want sdk.ErrUnavailable", err)
+			}
+			_ = os.Remove(path)
+			if err := os.Symlink(self, path); err != nil {
+				t.Fatal(err)
+			}
+			waitStatus(t, h, func(s pluginhost.Status) bool { return s.Up && s.Restarts == 1 })
+			if ok, err := rule.Allow(ctx, activeUser); err != nil || !ok {
+				t.Fatalf("Allow after the binary is back = %v, %v", ok, err)
+			}
+		})
+	}
+}
+
+func waitStatus(t *testing.T, h *pluginhost.Host, ok func(pluginhost.Status) bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	var last []pluginhost.Status
+	for time.Now().Before(deadline) {
+		last = h.Ping(context.Background())
+		if len(last) == 1 && ok(last[0]) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("status never reached the wanted state; last %+v", last)
+}
+
+// TestWedgedPluginIsRestarted stops a plugin (SIGSTOP): it still exists but
+// answers nothing. Calls fail with sdk.ErrUnavailable at their deadline,
+// and after missed health checks the supervisor replaces the process.
+func TestWedgedPluginIsRestarted(t *testing.T) {
+	ctx := context.Background()
+	h := newHost(t, pluginhost.WithHealthTimeout(200*time.Millisecond))
+	rule, err := h.AuthRule(ctx, pluginhost.Spec{Name: "auth_rule", Path: pluginPath("memory"), CallTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := pidOf(t, h)
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	if _, err := rule.Allow(ctx, activeUser); !errors.Is(err, sdk.ErrUnavailable) {
+		t.Fatalf("Allow on a stopped plugin: %v, want sdk.ErrUnavailable", err)
+	}
+	waitStatus(t, h, func(s pluginhost.Status) bool { return s.Up && s.Restarts == 1 && s.PID != pid })
+	if ok, err := rule.Allow(ctx, activeUser); err != nil || !ok {
+		t.Fatalf("Allow after the restart = %v, %v", ok, err)
+	}
 	waitGone(t, pid, 5*time.Second)
 }

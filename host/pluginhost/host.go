@@ -83,6 +83,7 @@ type Host struct {
 
 type options struct {
 	healthInterval time.Duration
+	healthTimeout  time.Duration
 	minBackoff     time.Duration
 	maxBackoff     time.Duration
 	startTimeout   time.Duration
@@ -96,6 +97,14 @@ type Option func(*options)
 // only how late a death nobody called into is noticed.
 func WithHealthInterval(d time.Duration) Option {
 	return func(o *options) { o.healthInterval = d }
+}
+
+// WithHealthTimeout bounds one health check (default 2s). A process that
+// runs but misses three checks in a row is taken for wedged (stopped,
+// deadlocked) and restarted; one slow check is forgiven, since a plugin
+// hashing passwords on a loaded machine may be slow to answer.
+func WithHealthTimeout(d time.Duration) Option {
+	return func(o *options) { o.healthTimeout = d }
 }
 
 // WithBackoff sets the restart backoff bounds (default 100ms to 5s): the
@@ -118,6 +127,7 @@ func New(logger *slog.Logger, opts ...Option) *Host {
 	}
 	o := options{
 		healthInterval: time.Second,
+		healthTimeout:  2 * time.Second,
 		minBackoff:     100 * time.Millisecond,
 		maxBackoff:     5 * time.Second,
 		startTimeout:   10 * time.Second,

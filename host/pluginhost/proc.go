@@ -22,13 +22,10 @@ import (
 	"github.com/jwtd/jwtd/sdk/plugin"
 )
 
-// healthTimeout bounds one health check, so a stopped or wedged process is
-// declared dead rather than waited on.
-const healthTimeout = 2 * time.Second
-
 type kindState struct {
 	name    string
 	timeout time.Duration
+	caps    []string
 }
 
 // proc is one plugin process (one binary, pin and config) serving one or
@@ -212,6 +209,14 @@ func (p *proc) addKind(ctx context.Context, kind, name string, timeout time.Dura
 	if closed {
 		return nil, errors.New("plugin host is closed")
 	}
+	p.mu.RLock()
+	known, isKnown := p.kinds[kind]
+	p.mu.RUnlock()
+	if isKnown && running {
+		// The same kind, binary and config again (check-config, then
+		// serve): the process already runs it configured.
+		return known.caps, nil
+	}
 	fresh := false
 	if client == nil {
 		if p.supervising {
@@ -243,7 +248,7 @@ func (p *proc) addKind(ctx context.Context, kind, name string, timeout time.Dura
 	}
 	p.mu.Lock()
 	p.clients[kind] = pc
-	p.kinds[kind] = kindState{name: name, timeout: timeout}
+	p.kinds[kind] = kindState{name: name, timeout: timeout, caps: caps}
 	p.mu.Unlock()
 	p.h.logger.Info("plugin started", "plugin", name, "kind", kind, "path", p.path, "pid", p.pidNow())
 	if !p.supervising {
@@ -298,7 +303,7 @@ func (p *proc) healthy() (err error, fatal bool) {
 	if c.Exited() {
 		return errors.New("process exited"), true
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), healthTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), p.h.opts.healthTimeout)
 	defer cancel()
 	resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{Service: goplugin.GRPCServiceName})
 	if err != nil {
@@ -376,13 +381,15 @@ func (p *proc) kindNames() []string {
 // markDown makes calls fail fast and kills what is left of the process.
 func (p *proc) markDown(cause error) {
 	p.mu.Lock()
-	c := p.client
+	c, pid := p.client, p.pid
 	p.client, p.conn, p.clients, p.pid = nil, nil, nil, 0
 	p.lastErr = cause
 	p.mu.Unlock()
 	p.h.logger.Error("plugin down; restarting", "path", p.path, "kinds", p.kindNames(), "error", cause)
 	if c != nil {
-		c.Kill()
+		// No grace: the process is dead or wedged, and a wedged one would
+		// never answer go-plugin's shutdown request.
+		killClient(c, pid, 0)
 	}
 }
 
@@ -465,13 +472,42 @@ func (p *proc) close() {
 		<-p.stopped
 	}
 	p.mu.Lock()
-	c := p.client
+	c, pid := p.client, p.pid
 	p.client, p.conn, p.clients, p.pid = nil, nil, nil, 0
 	p.lastErr = errors.New("plugin host closed")
 	p.mu.Unlock()
 	if c != nil {
-		c.Kill()
+		killClient(c, pid, killGrace)
 	}
+}
+
+// killGrace is how long a plugin may take to exit after go-plugin asked it
+// to (closing its stores cleanly) before it is killed.
+const killGrace = 3 * time.Second
+
+// killClient stops a plugin process: go-plugin's Kill asks the plugin to
+// shut down and waits for it, but that request never returns from a process
+// that is stopped or wedged, so after grace the process is killed by pid,
+// which lets Kill finish its cleanup.
+func killClient(c *goplugin.Client, pid int, grace time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.Kill()
+	}()
+	if grace > 0 {
+		select {
+		case <-done:
+			return
+		case <-time.After(grace):
+		}
+	}
+	if pid > 0 {
+		if pr, err := os.FindProcess(pid); err == nil {
+			_ = pr.Kill()
+		}
+	}
+	<-done
 }
 
 // forget drops a process that never came up from the host's list.

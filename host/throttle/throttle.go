@@ -15,6 +15,11 @@
 // therefore be far above the number of keys active within one refill period
 // (the default, 100 000 per kind, costs a few MB at most: keys are stored
 // as 64-bit hashes, never as the attacker-chosen strings).
+//
+// Wiring for jwtd: LoginMiddleware applies the Limiter to the obtain
+// endpoints (reading the username from the body), and a Gate of about one
+// slot per CPU bounds concurrent logins so that a distributed burst cannot
+// run unboundedly many 100 MiB argon2id checks at once.
 package throttle
 
 import (

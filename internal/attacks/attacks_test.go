@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -317,7 +318,50 @@ func Example() {
 		panic(err)
 	}
 	for _, c := range cases {
-		_ = c // POST {"token": c.Token} to /api/token/verify/ and expect 401
+		if c.MustReject(attacks.Verify) {
+			_ = c.Token // POST {"token": c.Token} to /api/token/verify/ and expect 401
+		}
 	}
 	// Output:
+}
+
+func TestMustReject(t *testing.T) {
+	cases, err := attacks.Tokens(services(t)[0].opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]attacks.Case{}
+	for _, c := range cases {
+		if c.Layer == "" {
+			t.Errorf("%s: no layer", c.Name)
+		}
+		byName[c.Name] = c
+	}
+	all := []attacks.Endpoint{attacks.Verify, attacks.Refresh, attacks.Blacklist, attacks.SlidingRefresh, attacks.Authenticate, attacks.Stateless}
+	tests := []struct {
+		name   string
+		accept []attacks.Endpoint // endpoints where Simple JWT answers 200
+	}{
+		{"alg none, empty signature", nil},
+		{"exp as 1e400", nil},
+		{"64 KB header", nil},
+		{"wrong token type refresh", []attacks.Endpoint{attacks.Verify}},
+		{"duplicate token type, last one wrong", []attacks.Endpoint{attacks.Verify}},
+		{"user id as an object", []attacks.Endpoint{attacks.Verify, attacks.Blacklist}},
+		{"user id SQL text", []attacks.Endpoint{attacks.Verify, attacks.Blacklist, attacks.Stateless}},
+		{"jti as an object", []attacks.Endpoint{attacks.Verify, attacks.Authenticate, attacks.Stateless}},
+	}
+	for _, tt := range tests {
+		c, ok := byName[tt.name]
+		if !ok {
+			t.Errorf("missing case %q", tt.name)
+			continue
+		}
+		for _, e := range all {
+			want := !slices.Contains(tt.accept, e)
+			if got := c.MustReject(e); got != want {
+				t.Errorf("%s on %s: MustReject = %v, want %v", tt.name, e, got, want)
+			}
+		}
+	}
 }

@@ -2,10 +2,13 @@
 // and OWASP JWT attacks as tokens (Tokens), hostile request bodies
 // (Bodies) and hostile Authorization headers (AuthHeaders). Core tests loop
 // over the tokens calling the core directly; HTTP tests send them to the
-// running API. Every case must be refused with a 4xx (401 for tokens, 400,
-// 413 or 415 for bodies), never a 2xx or 5xx, and must not write to any
-// store; a case never says more than that, because the exact body depends
-// on the endpoint.
+// running API. A token case must be refused with a 4xx (401) by every
+// endpoint its MustReject names — Simple JWT's verify is untyped and never
+// reads the user id, so some claim cases are only attacks on the endpoints
+// that read those claims — and no case may get a 5xx or write to a store
+// beyond what the endpoint normally writes. Body cases must get 400, 401,
+// 413 or 415. A case never says more than that, because the exact body
+// depends on the endpoint.
 //
 // Each token case is built from the service's real key material so that it
 // tests what it claims to: a case marked Signed carries a signature that

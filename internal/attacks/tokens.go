@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -86,17 +87,24 @@ type Case struct {
 	// Signed reports that the signature verifies under the service's key and
 	// algorithm: only claim or header validation can refuse this case.
 	Signed bool
+	// Layer is the check that must refuse it; MustReject says on which
+	// endpoints.
+	Layer Layer
 }
 
 // Claims returns the control token's claims: a valid token of
-// o.TokenType for o.UserID, as Simple JWT would issue it.
+// o.TokenType for o.UserID, as Simple JWT would issue it. Each call has a
+// fresh random jti, so that one case being blacklisted (by rotation, say)
+// cannot mask the next case as "Token is blacklisted".
 func Claims(o Options) map[string]any {
 	o = o.withDefaults()
+	var jti [16]byte
+	_, _ = rand.Read(jti[:])
 	return map[string]any{
 		o.TokenTypeClaim: o.TokenType,
 		"exp":            o.Now.Add(o.Lifetime).Unix(),
 		"iat":            o.Now.Unix(),
-		o.JTIClaim:       "attack0000000000000000000000000",
+		o.JTIClaim:       hex.EncodeToString(jti[:]),
 		o.UserIDClaim:    o.UserID,
 	}
 }
@@ -224,6 +232,7 @@ func Tokens(o Options) ([]Case, error) {
 // builder accumulates cases; the first error sticks.
 type builder struct {
 	o                    Options
+	layer                Layer // stamped on the cases added next
 	valid                string
 	header, payload, sig string
 	cases                []Case
@@ -231,7 +240,11 @@ type builder struct {
 }
 
 func (b *builder) add(name, ref, token string, signed bool) {
-	b.cases = append(b.cases, Case{Name: name, Ref: ref, Token: token, Signed: signed})
+	layer := b.layer
+	if layer == "" {
+		layer = LayerToken
+	}
+	b.cases = append(b.cases, Case{Name: name, Ref: ref, Token: token, Signed: signed, Layer: layer})
 }
 
 // signed adds a case signed with the service's key from raw JSON.
@@ -429,6 +442,7 @@ func (b *builder) claimCases() {
 	b.withClaims("exp missing", timeRef, func(c map[string]any) { delete(c, "exp") })
 
 	const typeRef = "RFC 8725 §3.11, §2.8 (token type confusion)"
+	b.layer = LayerType
 	for _, tt := range []string{"access", "refresh", "sliding", "id"} {
 		if tt != o.TokenType {
 			b.withClaims("wrong token type "+tt, typeRef, func(c map[string]any) { c[o.TokenTypeClaim] = tt })
@@ -441,6 +455,7 @@ func (b *builder) claimCases() {
 	b.withRawClaim("token type as an object", typeRef, o.TokenTypeClaim, fmt.Sprintf(`{"type":%q}`, o.TokenType))
 
 	const jsonRef = "RFC 7519 §2 (NumericDate), §4.1; OWASP (claim type confusion)"
+	b.layer = LayerToken
 	b.withRawClaim("exp as a string", jsonRef, "exp", fmt.Sprintf("%q", fmt.Sprint(now.Add(time.Hour).Unix())))
 	b.withRawClaim("exp as 1e400", jsonRef, "exp", "1e400")
 	b.withRawClaim("exp as -1e400", jsonRef, "exp", "-1e400")
@@ -450,6 +465,7 @@ func (b *builder) claimCases() {
 	b.withRawClaim("exp as a list", jsonRef, "exp", fmt.Sprintf("[%d]", now.Add(time.Hour).Unix()))
 	b.withRawClaim("exp as NaN text", jsonRef, "exp", `"NaN"`)
 	b.withRawClaim("nbf as a string", jsonRef, "nbf", `"0"`)
+	b.layer = LayerUserClaim
 	b.withRawClaim("user id as an object", jsonRef, o.UserIDClaim, `{"$ne":null}`)
 	b.withRawClaim("user id as a list", jsonRef, o.UserIDClaim, fmt.Sprintf("[%q]", o.UserID))
 	b.withRawClaim("user id as true", jsonRef, o.UserIDClaim, "true")
@@ -458,10 +474,14 @@ func (b *builder) claimCases() {
 	b.withRawClaim("user id as 1e400", jsonRef, o.UserIDClaim, "1e400")
 	b.withRawClaim("user id as a float", jsonRef, o.UserIDClaim, o.UserID+".5")
 	b.withRawClaim("user id as null", jsonRef, o.UserIDClaim, "null")
+	b.layer = LayerUserLookup
 	b.withRawClaim("user id empty", jsonRef, o.UserIDClaim, `""`)
 	b.withRawClaim("user id with a NUL byte", jsonRef, o.UserIDClaim, fmt.Sprintf(`"%s\u0000"`, o.UserID))
 	b.withRawClaim("user id SQL text", jsonRef, o.UserIDClaim, `"1 OR 1=1"`)
+	b.layer = LayerJTI
 	b.withRawClaim("jti as an object", jsonRef, o.JTIClaim, `{"$ne":null}`)
+	b.withRawClaim("jti as a number", jsonRef, o.JTIClaim, `1`)
+	b.layer = LayerToken
 
 	const shapeRef = "RFC 7519 §7.2 (the claims must be a JSON object)"
 	for _, p := range []struct{ name, raw string }{
@@ -506,8 +526,11 @@ func (b *builder) duplicateCases() {
 	if o.TokenType == "refresh" {
 		other = "access"
 	}
+	b.layer = LayerType
 	dup("duplicate token type, last one wrong", o.TokenTypeClaim, fmt.Sprintf("%q", other))
+	b.layer = LayerUserClaim
 	dup("duplicate user id, last one an object", o.UserIDClaim, `{"$ne":null}`)
+	b.layer = LayerToken
 	hdr := fmt.Sprintf(`{"alg":%q,"typ":"JWT","alg":"none"}`, o.Alg)
 	b.add("duplicate alg in header, last one none", ref, b64([]byte(hdr))+"."+b.payload+".", false)
 	hdr = fmt.Sprintf(`{"alg":"none","typ":"JWT","alg":%q}`, o.Alg)
@@ -539,7 +562,6 @@ func (b *builder) encodingCases() {
 	b.add("non-ASCII character", ref, v[:10]+"é"+v[10:], false)
 	b.add("NUL byte between segments", ref, b.header+".\x00"+b.payload+"."+b.sig, false)
 	b.add("NUL byte after the token", ref, v+"\x00", false)
-	b.add("leading whitespace", ref, " "+v, false)
 	b.add("four segments", ref, v+".e30", false)
 	b.add("four segments, empty fourth", ref, v+".", false)
 	b.add("five segments (JWE shape)", ref, v+"."+b.sig+"."+b.sig, false)

@@ -39,7 +39,22 @@ func runRole() bool {
 // e2eConfig writes a jwtd config sharing one HMAC key, one SQLite user
 // database and the Redis at redisAddr, with rotation and
 // blacklist-after-rotation on, adds user alice, and returns its path.
-func e2eConfig(t *testing.T, redisAddr string) string {
+func e2eConfig(t testing.TB, redisAddr string) string {
+	t.Helper()
+	return jwtdConfig(t, fmt.Sprintf(`
+[plugins.blacklist_store]
+use = "redis"
+[plugins.blacklist_store.config]
+addrs = [%q]
+dial_timeout = "300ms"
+read_timeout = "300ms"
+write_timeout = "300ms"
+`, redisAddr))
+}
+
+// jwtdConfig writes a jwtd config with the given blacklist section (see
+// e2eConfig), adds alice, and returns its path.
+func jwtdConfig(t testing.TB, blacklist string) string {
 	t.Helper()
 	dir := t.TempDir()
 	text := fmt.Sprintf(`
@@ -55,15 +70,7 @@ path = "users.db"
 argon2_time_cost = 1
 argon2_memory_cost = 1024
 argon2_parallelism = 1
-
-[plugins.blacklist_store]
-use = "redis"
-[plugins.blacklist_store.config]
-addrs = [%q]
-dial_timeout = "300ms"
-read_timeout = "300ms"
-write_timeout = "300ms"
-`, redisAddr)
+%s`, blacklist)
 	path := filepath.Join(dir, "jwtd.toml")
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)

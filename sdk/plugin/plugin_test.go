@@ -21,6 +21,11 @@ import (
 // connection to it: the transport without the process.
 func pair(t *testing.T, set Set) *grpc.ClientConn {
 	t.Helper()
+	return pairB(t, set)
+}
+
+func pairB(t testing.TB, set Set) *grpc.ClientConn {
+	t.Helper()
 	lis := bufconn.Listen(1 << 20)
 	srv := grpc.NewServer()
 	versioned, sl := set.servePlugins()

@@ -1,0 +1,62 @@
+# jwtd — see README.md. `make run` starts jwtd on the embedded default
+# config; `make test` is what CI runs.
+
+GO       ?= go
+BIN      := bin
+PLUGINS  := $(wildcard plugins/*/cmd/*)
+# Each fuzz target as package:FuzzName; `make test` runs each briefly,
+# `make fuzz` longer.
+FUZZ_TARGETS := ./core:FuzzDecode ./core:FuzzJSONWalk ./passwords:FuzzCheck ./host/httpapi:FuzzRequestBody
+FUZZTIME     ?= 60s
+TEST_TIMEOUT ?= 15m
+
+.PHONY: all build run test fmt-check vet unit fuzz fuzz-short bench proto clean
+
+all: build
+
+## build: bin/jwtd and every plugin binary (plugins/*/cmd/*) into bin/
+build:
+	$(GO) build -o $(BIN)/jwtd ./host/cmd/jwtd
+	@for d in $(PLUGINS); do \
+		echo "$(GO) build -o $(BIN)/$$(basename $$d) ./$$d"; \
+		$(GO) build -o $(BIN)/$$(basename $$d) ./$$d || exit 1; \
+	done
+
+## run: build, then serve on the embedded default (jwtd.toml)
+run: build
+	$(BIN)/jwtd serve --config jwtd.toml
+
+## test: formatting, vet, every test with the race detector, brief fuzzing
+test: fmt-check vet unit fuzz-short
+
+fmt-check:
+	@out=$$(gofmt -l .); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+
+## fuzz: run every fuzz target for FUZZTIME (default 60s) each
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "$(GO) test -run='^$$' -fuzz='^$$name$$' -fuzztime=$(FUZZTIME) $$pkg"; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	done
+
+## bench: the load benchmark (requests/s and CPU per request vs bare net/http)
+bench: build
+	$(GO) run ./bench -jwtd $(BIN)/jwtd -plugin-dir $(BIN)
+
+## proto: regenerate the committed gRPC code from sdk/proto (needs protoc)
+proto:
+	./sdk/proto/gen.sh
+
+clean:
+	rm -rf $(BIN)
