@@ -143,7 +143,7 @@ func measureJWTD(ctx context.Context, o options, mode string, base, hash Row) ([
 	var notes []string
 	// Obtain runs last: its argon2 hashes (100 MiB each) leave a heap
 	// behind that would inflate the peak RSS of the cheap scenarios.
-	plain := []string{scRefresh, scVerify, scAuth, scAuthStateless, scObtain, scObtainWrongPassword, scObtainUnknownUser}
+	plain := []string{scRefresh, scVerify, scAuth, scAuthStateless, scObtain, scObtainFailed}
 	if anyOf(o.scenarios, plain) {
 		srv, err := startJWTD(ctx, bin, cfg, data.Listen)
 		if err != nil {
@@ -159,13 +159,21 @@ func measureJWTD(ctx context.Context, o options, mode string, base, hash Row) ([
 			srv.stop()
 			return rows, notes, fmt.Errorf("first obtain: %w", err)
 		}
-		steps := jwtdSteps(c, creds, p, o.workers)
+		split := &splitLatencies{}
+		steps := jwtdSteps(c, creds, p, o.workers, split)
 		for _, name := range plain {
 			if !o.scenarios[name] || ctx.Err() != nil {
 				continue
 			}
 			fmt.Fprintf(os.Stderr, "bench:   %s\n", name)
-			row, err := measure(ctx, o, mode, name, srv.pid(), steps[name])
+			// Keep the measured run's failed-login samples, not the warm-up's.
+			mo := o
+			if name == scObtainFailed {
+				// A few logins a second: run longer for enough samples to
+				// compare the two kinds.
+				mo.duration *= 3
+			}
+			row, err := measure(ctx, mo, mode, name, srv.pid(), steps[name], split.reset)
 			if err != nil {
 				notes = append(notes, fmt.Sprintf("%s/%s: %v", mode, name, err))
 				continue
@@ -175,7 +183,7 @@ func measureJWTD(ctx context.Context, o options, mode string, base, hash Row) ([
 		}
 		c.close()
 		srv.stop()
-		if n := enumerationNote(rows); n != "" {
+		if n := enumerationNote(mode, split); n != "" {
 			notes = append(notes, n)
 		}
 	}
@@ -224,15 +232,20 @@ func target(mode, name string, r, base, hash Row) string {
 	case name == scAuth && mode == "plugins":
 		goal = 0.3
 	case name == scObtain:
-		if hash.RPS == 0 {
+		// Judged by CPU per request: on a machine shared with the load
+		// generator (and whatever else runs) the hash-only run's req/s
+		// swings by half from run to run, while CPU per check is steady,
+		// and a saturated server's bound is cores ÷ CPU per request.
+		if hash.CPUPerReq == 0 || r.CPUPerReq == 0 {
 			return "bound by the password hash (not measured)"
 		}
-		got := Ratio(r.RPS, hash.RPS)
+		cpu := Ratio(float64(r.CPUPerReq), float64(hash.CPUPerReq))
 		verdict := "met"
-		if !(got >= 0.9) {
+		if !(cpu <= 1.1) {
 			verdict = "MISSED"
 		}
-		return fmt.Sprintf("≥ 90%% of the hash-only bound (%s/s): %.0f%%, %s", fmtRate(hash.RPS), got*100, verdict)
+		return fmt.Sprintf("CPU/req ≤ 1.10× the hash alone: %.2f× (req/s %.0f%% of the hash-only run), %s",
+			cpu, Ratio(r.RPS, hash.RPS)*100, verdict)
 	default:
 		return ""
 	}

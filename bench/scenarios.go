@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -17,13 +17,13 @@ const (
 	scVerify        = "verify"
 	scAuth          = "authenticate"
 	scAuthStateless = "authenticate-stateless"
-	// Failed logins, known user with a wrong password and an unknown user:
-	// their latencies must match, or timing tells which usernames exist.
-	scObtainWrongPassword = "obtain-wrong-password"
-	scObtainUnknownUser   = "obtain-unknown-user"
+	// Failed logins, alternating a known user with a wrong password and an
+	// unknown user: their latencies must match, or timing tells which
+	// usernames exist. Alternating within one run cancels out load drift.
+	scObtainFailed = "obtain-failed"
 )
 
-var allScenarios = []string{scObtain, scRefresh, scRefreshRot, scVerify, scAuth, scAuthStateless, scObtainWrongPassword, scObtainUnknownUser}
+var allScenarios = []string{scObtain, scRefresh, scRefreshRot, scVerify, scAuth, scAuthStateless, scObtainFailed}
 
 const (
 	pathObtain    = "/api/token/"
@@ -33,10 +33,14 @@ const (
 	pathStateless = "/api/authenticate/stateless/"
 )
 
-// measure warms up and then measures steps against the server process pid.
-func measure(ctx context.Context, o options, mode, name string, pid int, steps []Step) (Row, error) {
+// measure warms up and then measures steps against the server process
+// pid. started, if given, runs between the warm-up and the measured run.
+func measure(ctx context.Context, o options, mode, name string, pid int, steps []Step, started ...func()) (Row, error) {
 	if o.warmup > 0 {
 		Load(ctx, steps, o.warmup, o.maxRequests)
+	}
+	for _, f := range started {
+		f()
 	}
 	resetPeakRSS(pid)
 	before, err := treeUsage(pid)
@@ -105,54 +109,87 @@ func same(n int, s Step) []Step {
 	return steps
 }
 
-// enumerationNote compares the failed-login latencies: an unknown username
-// must cost what a wrong password for a real one costs.
-func enumerationNote(rows []Row) string {
-	var wrong, unknown Row
-	for _, r := range rows {
-		switch r.Scenario {
-		case scObtainWrongPassword:
-			wrong = r
-		case scObtainUnknownUser:
-			unknown = r
+// splitLatencies keeps the failed-login latencies apart by kind.
+type splitLatencies struct {
+	mu             sync.Mutex
+	wrong, unknown []time.Duration
+}
+
+func (s *splitLatencies) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.wrong, s.unknown = nil, nil
+}
+
+// failedLoginSteps alternate, in every worker, a wrong password for the
+// real user and an unknown username, both answered 401, recording each
+// kind's latency into split.
+func failedLoginSteps(c *client, workers int, wrongPassword, unknownUser []byte, split *splitLatencies) []Step {
+	steps := make([]Step, workers)
+	for i := range steps {
+		n := i // workers start on different kinds
+		steps[i] = func(ctx context.Context) error {
+			n++
+			body, into := wrongPassword, &split.wrong
+			if n%2 == 0 {
+				body, into = unknownUser, &split.unknown
+			}
+			t0 := time.Now()
+			_, err := c.post(ctx, pathObtain, body, 401)
+			d := time.Since(t0)
+			if err == nil {
+				split.mu.Lock()
+				*into = append(*into, d)
+				split.mu.Unlock()
+			}
+			return err
 		}
 	}
-	if wrong.P50 == 0 || unknown.P50 == 0 {
+	return steps
+}
+
+// minEnumerationSamples is the fewest failed logins of each kind a verdict
+// on their timing is drawn from.
+const minEnumerationSamples = 20
+
+// enumerationNote compares the failed-login latencies: an unknown username
+// must cost what a wrong password for a real one costs.
+func enumerationNote(mode string, s *splitLatencies) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.wrong) == 0 || len(s.unknown) == 0 {
 		return ""
 	}
-	ratio := Ratio(float64(unknown.P50), float64(wrong.P50))
-	cpu := Ratio(float64(unknown.CPUPerReq), float64(wrong.CPUPerReq))
+	if len(s.wrong) < minEnumerationSamples || len(s.unknown) < minEnumerationSamples {
+		return fmt.Sprintf("%s: failed logins: %d unknown-user and %d wrong-password samples, too few to compare (need %d each; raise -duration)",
+			mode, len(s.unknown), len(s.wrong), minEnumerationSamples)
+	}
+	w, u := Percentile(s.wrong, 50), Percentile(s.unknown, 50)
+	ratio := Ratio(float64(u), float64(w))
 	verdict := "no timing difference to tell usernames apart"
 	if ratio < 0.8 || ratio > 1.25 {
 		verdict = "TIMING DIFFERS: unknown usernames can be told apart"
 	}
-	return fmt.Sprintf("%s: unknown user vs wrong password, p50 %s vs %s (%.2f×), CPU/req %.2f×: %s",
-		wrong.Mode, fmtDur(unknown.P50), fmtDur(wrong.P50), ratio, cpu, verdict)
+	return fmt.Sprintf("%s: failed logins, unknown user vs wrong password (alternating, %d+%d samples): p50 %s vs %s (%.2f×): %s",
+		mode, len(s.unknown), len(s.wrong), fmtDur(u), fmtDur(w), ratio, verdict)
 }
 
 // jwtdScenarios builds the steps of each plain (non-rotating) scenario
 // against a running jwtd; creds is the obtain body and p a pair obtained
 // with it.
-func jwtdSteps(c *client, creds []byte, p pair, workers int) map[string][]Step {
+func jwtdSteps(c *client, creds []byte, p pair, workers int, split *splitLatencies) map[string][]Step {
 	refresh := mustJSON(map[string]string{"refresh": p.Refresh})
 	verify := mustJSON(map[string]string{"token": p.Access})
 	wrongPassword := mustJSON(map[string]string{"username": benchUser, "password": benchPassword + "-wrong"})
 	unknownUser := mustJSON(map[string]string{"username": benchUser + "-nobody", "password": benchPassword})
 	return map[string][]Step{
 		// Obtain is CPU-bound in the password hash (argon2id, 100 MiB each):
-		// more connections than cores only queue and multiply memory.
-		scObtain: same(min(workers, runtime.NumCPU()), func(ctx context.Context) error {
+		// many more connections than cores only queue and multiply memory.
+		scObtain: same(hashWorkers(workers), func(ctx context.Context) error {
 			_, err := c.post(ctx, pathObtain, creds, 200)
 			return err
 		}),
-		scObtainWrongPassword: same(min(workers, runtime.NumCPU()), func(ctx context.Context) error {
-			_, err := c.post(ctx, pathObtain, wrongPassword, 401)
-			return err
-		}),
-		scObtainUnknownUser: same(min(workers, runtime.NumCPU()), func(ctx context.Context) error {
-			_, err := c.post(ctx, pathObtain, unknownUser, 401)
-			return err
-		}),
+		scObtainFailed: failedLoginSteps(c, hashWorkers(workers), wrongPassword, unknownUser, split),
 		scRefresh: same(workers, func(ctx context.Context) error {
 			_, err := c.post(ctx, pathRefresh, refresh, 200)
 			return err

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"context"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -144,40 +148,79 @@ func TestTarget(t *testing.T) {
 			t.Errorf("target(%s, %s, %v) = %q, want %q", tt.mode, tt.name, tt.rps, got, tt.want)
 		}
 	}
-	hash := Row{RPS: 20}
+	hash := Row{RPS: 20, CPUPerReq: ms(200)}
 	for _, tt := range []struct {
 		rps  float64
+		cpu  time.Duration
 		want string
 	}{
-		{19, "≥ 90% of the hash-only bound (20/s): 95%, met"},
-		{17, "≥ 90% of the hash-only bound (20/s): 85%, MISSED"},
+		{19, ms(210), "CPU/req ≤ 1.10× the hash alone: 1.05× (req/s 95% of the hash-only run), met"},
+		{10, ms(219), "CPU/req ≤ 1.10× the hash alone: 1.09× (req/s 50% of the hash-only run), met"},
+		{25, ms(240), "CPU/req ≤ 1.10× the hash alone: 1.20× (req/s 125% of the hash-only run), MISSED"},
 	} {
-		if got := target("builtin", scObtain, Row{RPS: tt.rps}, base, hash); got != tt.want {
+		if got := target("builtin", scObtain, Row{RPS: tt.rps, CPUPerReq: tt.cpu}, base, hash); got != tt.want {
 			t.Errorf("obtain at %v/s: %q, want %q", tt.rps, got, tt.want)
 		}
 	}
 }
 
+func fill(n int, d time.Duration) []time.Duration {
+	out := make([]time.Duration, n)
+	for i := range out {
+		out[i] = d
+	}
+	return out
+}
+
 func TestEnumerationNote(t *testing.T) {
 	tests := []struct {
 		name           string
-		wrong, unknown time.Duration
+		wrong, unknown []time.Duration
 		want           string
 	}{
-		{"equal", ms(300), ms(310), "no timing difference"},
-		{"unknown much faster", ms(300), ms(1), "TIMING DIFFERS"},
-		{"not measured", 0, ms(1), ""},
+		{"equal", fill(20, ms(300)), append(fill(19, ms(310)), ms(305)), "p50 310.00ms vs 300.00ms (1.03×): no timing difference"},
+		{"unknown much faster", fill(20, ms(300)), fill(25, ms(1)), "TIMING DIFFERS"},
+		{"unknown much slower", fill(30, ms(300)), fill(20, ms(900)), "TIMING DIFFERS"},
+		{"too few samples", fill(19, ms(300)), fill(25, ms(1)), "too few to compare"},
+		{"not measured", nil, []time.Duration{ms(1)}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rows := []Row{
-				{Mode: "builtin", Scenario: scObtainWrongPassword, P50: tt.wrong, CPUPerReq: ms(10)},
-				{Mode: "builtin", Scenario: scObtainUnknownUser, P50: tt.unknown, CPUPerReq: ms(10)},
-			}
-			got := enumerationNote(rows)
+			got := enumerationNote("builtin", &splitLatencies{wrong: tt.wrong, unknown: tt.unknown})
 			if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
 				t.Errorf("note %q, want it to say %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestFailedLoginSteps: the steps alternate the two bodies and file each
+// latency under its kind.
+func TestFailedLoginSteps(t *testing.T) {
+	var wrong, unknown atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]string
+		_ = decodeJSON(r, &body)
+		if body["username"] == "nobody" {
+			unknown.Add(1)
+		} else {
+			wrong.Add(1)
+		}
+		w.WriteHeader(401)
+	}))
+	defer srv.Close()
+	c := newClient(strings.TrimPrefix(srv.URL, "http://"), 2)
+	defer c.close()
+	split := &splitLatencies{}
+	steps := failedLoginSteps(c, 2, []byte(`{"username":"bench","password":"x"}`), []byte(`{"username":"nobody","password":"x"}`), split)
+	r := Load(context.Background(), steps, time.Minute, 40)
+	if r.Errors != 0 || r.Requests != 40 {
+		t.Fatalf("%d ok, %d errors: %s", r.Requests, r.Errors, r.FirstErr)
+	}
+	if wrong.Load() != int64(len(split.wrong)) || unknown.Load() != int64(len(split.unknown)) {
+		t.Fatalf("server saw %d wrong/%d unknown, recorded %d/%d", wrong.Load(), unknown.Load(), len(split.wrong), len(split.unknown))
+	}
+	if d := wrong.Load() - unknown.Load(); d < -2 || d > 2 {
+		t.Errorf("not alternating: %d wrong-password vs %d unknown-user requests", wrong.Load(), unknown.Load())
 	}
 }

@@ -226,6 +226,7 @@ def negotiate_version():
 
 
 def main():
+    parent = os.getppid()
     if os.environ.get(MAGIC_COOKIE_KEY) != MAGIC_COOKIE_VALUE:
         print("This is a jwtd plugin: name it in jwtd.toml under "
               "[plugins.auth_rule] use = ...; it is not run by hand.", file=sys.stderr)
@@ -238,26 +239,24 @@ def main():
     health_pb2_grpc.add_HealthServicer_to_server(Health(), server)
     grpc_controller_pb2_grpc.add_GRPCControllerServicer_to_server(Controller(done), server)
 
+    # jwtd always uses AutoMTLS. Without the host's certificate the plugin
+    # refuses to serve rather than answer anyone on the machine in the clear.
     client_cert = os.environ.get("PLUGIN_CLIENT_CERT", "")
-    cert_field = ""
-    if client_cert:
-        cert_pem, key_pem, cert_der = self_signed_cert()
-        creds = grpc.ssl_server_credentials(
-            [(key_pem, cert_pem)], root_certificates=client_cert.encode(), require_client_auth=True)
-        port = server.add_secure_port("127.0.0.1:0", creds)
-        # go-plugin reads the raw (unpadded) standard base64 of the DER.
-        cert_field = base64.b64encode(cert_der).decode().rstrip("=")
-    else:
-        # Without AutoMTLS (a host that turned it off) plain gRPC on loopback.
-        port = server.add_insecure_port("127.0.0.1:0")
+    if not client_cert:
+        log("error", "no PLUGIN_CLIENT_CERT: the host did not ask for AutoMTLS; refusing to serve without it")
+        sys.exit(1)
+    cert_pem, key_pem, cert_der = self_signed_cert()
+    creds = grpc.ssl_server_credentials(
+        [(key_pem, cert_pem)], root_certificates=client_cert.encode(), require_client_auth=True)
+    port = server.add_secure_port("127.0.0.1:0", creds)
+    # go-plugin reads the raw (unpadded) standard base64 of the DER.
+    cert_field = base64.b64encode(cert_der).decode().rstrip("=")
     if port == 0:
         log("error", "could not listen on 127.0.0.1")
         sys.exit(1)
     server.start()
 
-    line = "%d|%d|tcp|127.0.0.1:%d|grpc" % (CORE_PROTOCOL_VERSION, version, port)
-    if cert_field:
-        line += "|" + cert_field
+    line = "%d|%d|tcp|127.0.0.1:%d|grpc|%s" % (CORE_PROTOCOL_VERSION, version, port, cert_field)
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
 
@@ -272,7 +271,6 @@ def main():
     # only in the main thread between waits, and the loop also notices when
     # jwtd is gone, even after a SIGKILL of jwtd: the plugin is then
     # re-parented, so its parent pid changes.
-    parent = os.getppid()
     while not done.wait(0.25):
         if os.getppid() != parent:
             log("info", "host is gone; exiting")

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,7 +25,11 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv(hostEnv); path != "" {
 		os.Exit(runHost(path))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if stubDir != "" {
+		os.RemoveAll(stubDir)
+	}
+	os.Exit(code)
 }
 
 // hostEnv makes the test binary a host process that starts the plugin at
@@ -84,38 +89,61 @@ func findPython() (string, error) {
 // preparePlugin generates the Python stubs from sdk/proto into a temporary
 // directory beside a copy of plugin.py, as `make build` does in place, and
 // returns the path of a launcher script for it: jwtd runs a plugin by path,
-// and the launcher pins the interpreter that has the modules.
+// and the launcher pins the interpreter that has the modules. The work is
+// done once per test binary.
 func preparePlugin(t *testing.T) string {
 	t.Helper()
-	python, err := findPython()
-	if err != nil {
+	prepareOnce.Do(func() { launcher, prepareErr = prepare() })
+	if prepareErr != nil && errors.Is(prepareErr, errNoPython) {
 		if os.Getenv(requireEnv) != "" {
-			t.Fatalf("%s is set: %v", requireEnv, err)
+			t.Fatalf("%s is set: %v", requireEnv, prepareErr)
 		}
 		// Loud: shown without -v too, so a run that skipped it says so.
-		fmt.Fprintf(os.Stderr, "SKIP python-rule example: %v (set %s=1 to make this a failure)\n", err, requireEnv)
-		t.Skip(err)
+		fmt.Fprintf(os.Stderr, "SKIP python-rule example: %v (set %s=1 to make this a failure)\n", prepareErr, requireEnv)
+		t.Skip(prepareErr)
 	}
-	dir := t.TempDir()
+	if prepareErr != nil {
+		t.Fatal(prepareErr)
+	}
+	return launcher
+}
+
+var (
+	prepareOnce sync.Once
+	launcher    string
+	prepareErr  error
+	// stubDir holds the generated stubs and the launcher; TestMain removes it.
+	stubDir     string
+	errNoPython = errors.New("no usable Python")
+)
+
+func prepare() (string, error) {
+	python, err := findPython()
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", errNoPython, err)
+	}
+	if stubDir, err = os.MkdirTemp("", "jwtd-python-rule-"); err != nil {
+		return "", err
+	}
 	gen := exec.Command("sh", "gen.sh")
-	gen.Env = append(os.Environ(), "PYTHON="+python, "OUT="+filepath.Join(dir, "gen"))
+	gen.Env = append(os.Environ(), "PYTHON="+python, "OUT="+filepath.Join(stubDir, "gen"))
 	if out, err := gen.CombinedOutput(); err != nil {
-		t.Fatalf("gen.sh: %v\n%s", err, out)
+		return "", fmt.Errorf("gen.sh: %v\n%s", err, out)
 	}
 	src, err := os.ReadFile("plugin.py")
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
-	script := filepath.Join(dir, "plugin.py")
+	script := filepath.Join(stubDir, "plugin.py")
 	if err := os.WriteFile(script, src, 0o755); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
-	launcher := filepath.Join(dir, "jwtd-example-python-rule")
+	path := filepath.Join(stubDir, "jwtd-example-python-rule")
 	body := fmt.Sprintf("#!/bin/sh\nexec '%s' '%s' \"$@\"\n", python, script)
-	if err := os.WriteFile(launcher, []byte(body), 0o755); err != nil {
-		t.Fatal(err)
+	if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
+		return "", err
 	}
-	return launcher
+	return path, nil
 }
 
 // startRule launches the Python plugin through jwtd's plugin host
@@ -288,15 +316,34 @@ func running(pid int) bool {
 	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
 }
 
-// TestPythonRuleByHand checks the magic cookie: started by hand, the plugin
-// explains itself and exits non-zero instead of waiting for a host.
-func TestPythonRuleByHand(t *testing.T) {
+// TestPythonRuleRefusesToStart checks the start-up guards: started by hand
+// (no magic cookie), or by a host that did not ask for AutoMTLS, the plugin
+// explains itself on stderr and exits 1 without serving anything.
+func TestPythonRuleRefusesToStart(t *testing.T) {
 	path := preparePlugin(t)
-	cmd := exec.Command(path)
-	cmd.Env = []string{}
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), "not run by hand") {
-		t.Fatalf("run by hand: %v\n%s\nwant exit status 1 saying it is not run by hand", err, out)
+	cookie := "JWTD_PLUGIN_MAGIC_COOKIE=5f2c3d0e-jwtd-plugin-protocol"
+	cases := []struct {
+		name, wantMsg string
+		env           []string
+	}{
+		{"by hand", "not run by hand", []string{}},
+		{"without AutoMTLS", "refusing to serve without it", []string{cookie, "PLUGIN_PROTOCOL_VERSIONS=1"}},
+		{"unknown protocol version", "no protocol version this plugin speaks", []string{cookie, "PLUGIN_PROTOCOL_VERSIONS=7,8"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cmd := exec.Command(path)
+			cmd.Env = c.env
+			var stdout, stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(stderr.String(), c.wantMsg) {
+				t.Fatalf("%v, stderr %q; want exit status 1 saying %q", err, stderr.String(), c.wantMsg)
+			}
+			if stdout.Len() != 0 {
+				t.Errorf("stdout = %q, want nothing (no handshake)", stdout.String())
+			}
+		})
 	}
 }

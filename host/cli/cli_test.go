@@ -58,7 +58,7 @@ func obtain(t *testing.T, cfgPath, user, pw string) error {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := daemon.Build(context.Background(), cfg, builtin.Default(), nil)
+	st, err := daemon.Build(context.Background(), cfg, daemon.BuildOptions{Registry: builtin.Default()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,9 +3,11 @@ package config_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +60,8 @@ func TestLoadRefusesBadInput(t *testing.T) {
 		{"missing env key", "[tokens]\nsigning_key = \"env:JWTD_TEST_SURELY_UNSET\"\n[plugins.user_store]\nuse = \"memory\"\n", "tokens.signing_key"},
 		{"conflicting rule shorthand", strings.Replace(minimal, "[tokens]", "[tokens]\nuser_authentication_rule = \"default\"", 1) + "\n[plugins.auth_rule]\nuse = \"/opt/rule\"\n", "tokens.user_authentication_rule"},
 		{"toml syntax", "[tokens\n", "invalid config"},
+		{"bad trusted proxy", minimal + "\n[server.throttle]\ntrusted_proxies = [\"proxy.local\"]\n", "server.throttle.trusted_proxies[0]"},
+		{"negative rate", minimal + "\n[server.throttle]\nlogin_rate_per_addr = -1.0\n", "server.throttle.login_rate_per_addr"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,6 +86,14 @@ max_body_bytes = 4096
 read_timeout = "3s"
 log_format = "json"
 log_level = "DEBUG"
+
+[server.throttle]
+login_rate_per_addr = 30
+login_rate_per_username = 5.5
+login_burst = 3
+trusted_proxies = ["10.0.0.0/8", "192.168.1.1"]
+login_concurrency = 4
+login_max_wait = "1s"
 
 [tokens]
 access_token_lifetime = "10m"
@@ -149,6 +161,12 @@ addrs = ["127.0.0.1:6379"]
 		{"write_timeout default", cfg.Server.WriteTimeout, 30 * time.Second},
 		{"log_format", cfg.Server.LogFormat, "json"},
 		{"log_level", cfg.Server.LogLevel, "debug"},
+		{"throttle per addr", cfg.Server.Throttle.LoginRatePerAddr, 30.0},
+		{"throttle per username", cfg.Server.Throttle.LoginRatePerUsername, 5.5},
+		{"throttle burst", cfg.Server.Throttle.LoginBurst, 3},
+		{"trusted proxies", fmt.Sprint(cfg.Server.Throttle.TrustedProxies), "[10.0.0.0/8 192.168.1.1/32]"},
+		{"login concurrency", cfg.Server.Throttle.LoginConcurrency, 4},
+		{"login max wait", cfg.Server.Throttle.LoginMaxWait, time.Second},
 		{"access", s.AccessTokenLifetime, 10 * time.Minute},
 		{"refresh", s.RefreshTokenLifetime, 48 * time.Hour},
 		{"rotate", s.RotateRefreshTokens, true},
@@ -198,7 +216,7 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := cfg.Server; got != config.DefaultServer() {
+	if got := cfg.Server; !reflect.DeepEqual(got, config.DefaultServer()) {
 		t.Errorf("server defaults: got %+v", got)
 	}
 	if cfg.Server.MaxBodyBytes != 1<<20 || cfg.Server.Prefix != "/api/token" || cfg.Server.Listen != "127.0.0.1:8000" {

@@ -34,22 +34,25 @@ type Server struct {
 	// (default), warn or error.
 	LogFormat string
 	LogLevel  string
+	// Throttle is [server.throttle].
+	Throttle Throttle
 }
 
 type rawServer struct {
-	Listen            *string `toml:"listen"`
-	Prefix            *string `toml:"prefix"`
-	MaxBodyBytes      *int64  `toml:"max_body_bytes"`
-	MaxHeaderBytes    *int64  `toml:"max_header_bytes"`
-	MaxJSONDepth      *int64  `toml:"max_json_depth"`
-	MaxFieldChars     *int64  `toml:"max_field_chars"`
-	ReadHeaderTimeout *string `toml:"read_header_timeout"`
-	ReadTimeout       *string `toml:"read_timeout"`
-	WriteTimeout      *string `toml:"write_timeout"`
-	IdleTimeout       *string `toml:"idle_timeout"`
-	ShutdownTimeout   *string `toml:"shutdown_timeout"`
-	LogFormat         *string `toml:"log_format"`
-	LogLevel          *string `toml:"log_level"`
+	Throttle          rawThrottle `toml:"throttle"`
+	Listen            *string     `toml:"listen"`
+	Prefix            *string     `toml:"prefix"`
+	MaxBodyBytes      *int64      `toml:"max_body_bytes"`
+	MaxHeaderBytes    *int64      `toml:"max_header_bytes"`
+	MaxJSONDepth      *int64      `toml:"max_json_depth"`
+	MaxFieldChars     *int64      `toml:"max_field_chars"`
+	ReadHeaderTimeout *string     `toml:"read_header_timeout"`
+	ReadTimeout       *string     `toml:"read_timeout"`
+	WriteTimeout      *string     `toml:"write_timeout"`
+	IdleTimeout       *string     `toml:"idle_timeout"`
+	ShutdownTimeout   *string     `toml:"shutdown_timeout"`
+	LogFormat         *string     `toml:"log_format"`
+	LogLevel          *string     `toml:"log_level"`
 }
 
 // DefaultServer returns the [server] defaults.
@@ -68,11 +71,16 @@ func DefaultServer() Server {
 		ShutdownTimeout:   20 * time.Second,
 		LogFormat:         "text",
 		LogLevel:          "info",
+		Throttle:          DefaultThrottle(),
 	}
 }
 
 func (r rawServer) build() (Server, error) {
 	s := DefaultServer()
+	var err error
+	if s.Throttle, err = r.Throttle.build(); err != nil {
+		return s, err
+	}
 	if r.Listen != nil {
 		if *r.Listen == "" {
 			return s, invalid("server.listen", "must not be empty")

@@ -17,6 +17,7 @@ import (
 	"github.com/jwtd/jwtd/host/builtin"
 	"github.com/jwtd/jwtd/host/config"
 	"github.com/jwtd/jwtd/host/httpapi"
+	"github.com/jwtd/jwtd/host/metrics"
 )
 
 // ServeOptions tune Serve.
@@ -29,13 +30,14 @@ type ServeOptions struct {
 	LogOutput io.Writer
 	// Registry is the built-in registry (default builtin.Default()).
 	Registry *builtin.Registry
-	// Middleware wraps the API handler (throttling, metrics); optional.
+	// Middleware wraps the API handler inside the request log and the
+	// metrics (throttling, tests); optional.
 	Middleware func(http.Handler) http.Handler
-	// Metrics is served at /metrics when set.
-	Metrics http.Handler
 	// Ready, when set, receives the bound address once jwtd accepts
 	// connections (tests listening on port 0).
 	Ready chan<- net.Addr
+
+	metrics *metrics.Metrics
 }
 
 // generation is one config's worth of running jwtd: its plugins, core and
@@ -64,6 +66,8 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	if opts.Listen != "" {
 		cfg.Server.Listen = opts.Listen
 	}
+	// One set of metrics for the process, kept across reloads.
+	opts.metrics = metrics.New()
 	gen, err := opts.build(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -114,9 +118,25 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 }
 
 func (opts ServeOptions) build(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*generation, error) {
-	st, err := Build(ctx, cfg, opts.Registry, logger)
+	st, err := Build(ctx, cfg, BuildOptions{Registry: opts.Registry, Logger: logger, Metrics: opts.metrics})
 	if err != nil {
 		return nil, err
+	}
+	login, err := loginThrottle(ctx, cfg, st.Service)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	// Metrics outermost (inside the request log), so throttled and failed
+	// requests are counted too; then the caller's middleware; then the
+	// login throttle.
+	wrap := opts.metrics.Wrap(metrics.EndpointNamer(cfg.Server.Prefix))
+	mw := func(h http.Handler) http.Handler {
+		h = login(h)
+		if opts.Middleware != nil {
+			h = opts.Middleware(h)
+		}
+		return wrap(h)
 	}
 	api := httpapi.New(st.Service, httpapi.Options{
 		Prefix:        cfg.Server.Prefix,
@@ -125,8 +145,8 @@ func (opts ServeOptions) build(ctx context.Context, cfg *config.Config, logger *
 		MaxFieldChars: cfg.Server.MaxFieldChars,
 		Logger:        logger,
 		Ready:         st.Ready,
-		Metrics:       opts.Metrics,
-		Middleware:    opts.Middleware,
+		Metrics:       opts.metrics.Handler(),
+		Middleware:    mw,
 	})
 	return &generation{stack: st, api: api}, nil
 }

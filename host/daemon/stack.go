@@ -15,6 +15,7 @@ import (
 	"github.com/jwtd/jwtd/host/builtin"
 	"github.com/jwtd/jwtd/host/config"
 	"github.com/jwtd/jwtd/host/httpapi"
+	"github.com/jwtd/jwtd/host/metrics"
 	"github.com/jwtd/jwtd/sdk"
 )
 
@@ -51,17 +52,32 @@ type Launcher interface {
 	Close() error
 }
 
+// BuildOptions tune Build; the zero value is fine.
+type BuildOptions struct {
+	// Registry is the built-in registry (default builtin.Default()).
+	Registry *builtin.Registry
+	// Logger receives plugin-host logs (default slog.Default()).
+	Logger *slog.Logger
+	// Metrics, when set, counts every plugin call.
+	Metrics *metrics.Metrics
+	// Core are extra core options (a clock, in tests).
+	Core []core.Option
+}
+
 // Build starts the configured plugins and the core over them. On error
 // everything already started is closed again.
-func Build(ctx context.Context, cfg *config.Config, reg *builtin.Registry, logger *slog.Logger, opts ...core.Option) (st *Stack, err error) {
+func Build(ctx context.Context, cfg *config.Config, bo BuildOptions) (_ *Stack, err error) {
+	reg, logger, opts := bo.Registry, bo.Logger, bo.Core
 	if reg == nil {
 		reg = builtin.Default()
 	}
-	st = &Stack{Config: cfg}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	st := &Stack{Config: cfg}
 	defer func() {
 		if err != nil {
 			st.Close()
-			st = nil
 		}
 	}()
 	var plugins core.Plugins
@@ -82,6 +98,18 @@ func Build(ctx context.Context, cfg *config.Config, reg *builtin.Registry, logge
 		return nil, err
 	}
 	st.Users, st.Blacklist = plugins.Users, plugins.Blacklist
+	if m := bo.Metrics; m != nil {
+		plugins.Users = metrics.InstrumentUserStore(m, plugins.Users)
+		if plugins.Blacklist != nil {
+			plugins.Blacklist = metrics.InstrumentBlacklistStore(m, plugins.Blacklist)
+		}
+		if plugins.Rule != nil {
+			plugins.Rule = metrics.InstrumentAuthRule(m, plugins.Rule)
+		}
+		if plugins.Claims != nil {
+			plugins.Claims = metrics.InstrumentClaimSerializer(m, plugins.Claims)
+		}
+	}
 	if cfg.Tokens.JWKURL != "" {
 		// JWK_URL: verifying keys come from the issuer's JWK Set over HTTP.
 		opts = append([]core.Option{core.WithJWKSFetcher(jwkshttp.Fetcher(cfg.Tokens.JWKURL, nil))}, opts...)

@@ -107,6 +107,17 @@ func newEnv(t *testing.T, profile string) *env {
 
 func newEnvWith(t *testing.T, toml string, wrap func(httpapi.Core) httpapi.Core) *env {
 	t.Helper()
+	return newEnvFull(t, toml, wrap, true)
+}
+
+// newEnvWithUsers builds a server over toml, with or without the test users.
+func newEnvWithUsers(t *testing.T, toml string, addUsers bool) *env {
+	t.Helper()
+	return newEnvFull(t, toml, nil, addUsers)
+}
+
+func newEnvFull(t *testing.T, toml string, wrap func(httpapi.Core) httpapi.Core, addUsers bool) *env {
+	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "jwtd.toml")
 	if err := os.WriteFile(path, []byte(toml), 0o600); err != nil {
@@ -119,7 +130,7 @@ func newEnvWith(t *testing.T, toml string, wrap func(httpapi.Core) httpapi.Core)
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	st, err := daemon.Build(ctx, cfg, nil, logger)
+	st, err := daemon.Build(ctx, cfg, daemon.BuildOptions{Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,6 +138,9 @@ func newEnvWith(t *testing.T, toml string, wrap func(httpapi.Core) httpapi.Core)
 	e := &env{t: t, stack: st, users: map[string]sdk.User{}, logs: logs}
 	admin := st.Users.(sdk.UserAdmin)
 	for _, nu := range testUsers {
+		if !addUsers {
+			break
+		}
 		u, err := admin.CreateUser(ctx, nu)
 		if err != nil {
 			t.Fatalf("create %s: %v", nu.Username, err)

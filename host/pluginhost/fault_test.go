@@ -471,3 +471,26 @@ func TestWedgedPluginIsRestarted(t *testing.T) {
 	}
 	waitGone(t, pid, 5*time.Second)
 }
+
+// TestCloseWithAWedgedPlugin: Close does not wait forever on a plugin that
+// cannot answer go-plugin's shutdown request; it kills it.
+func TestCloseWithAWedgedPlugin(t *testing.T) {
+	ctx := context.Background()
+	h := newHost(t, pluginhost.WithHealthInterval(time.Hour))
+	if _, err := h.AuthRule(ctx, pluginhost.Spec{Path: pluginPath("memory")}); err != nil {
+		t.Fatal(err)
+	}
+	pid := pidOf(t, h)
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	start := time.Now()
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("Close took %v", took)
+	}
+	waitGone(t, pid, 5*time.Second)
+}

@@ -239,9 +239,10 @@ func (p *proc) addKind(ctx context.Context, kind, name string, timeout time.Dura
 	if err != nil {
 		if fresh {
 			p.mu.Lock()
+			pid := p.pid
 			p.client, p.conn, p.clients, p.pid = nil, nil, nil, 0
 			p.mu.Unlock()
-			client.Kill()
+			killClient(client, pid, killGrace)
 			p.h.forget(p)
 		}
 		return nil, err
@@ -412,7 +413,7 @@ func (p *proc) restart() error {
 	for _, k := range kinds {
 		pc, _, err := p.configure(context.Background(), c, k)
 		if err != nil {
-			c.Kill()
+			killClient(c, pid, killGrace)
 			return err
 		}
 		clients[k] = pc
@@ -420,7 +421,7 @@ func (p *proc) restart() error {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		c.Kill()
+		killClient(c, pid, killGrace)
 		return errors.New("plugin host is closed")
 	}
 	p.client, p.conn, p.pid, p.clients = c, conn, pid, clients

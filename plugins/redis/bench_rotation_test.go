@@ -31,7 +31,7 @@ func BenchmarkRefreshRotation(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			stack, err := daemon.Build(ctx, cfg, nil, nil)
+			stack, err := daemon.Build(ctx, cfg, daemon.BuildOptions{})
 			if err != nil {
 				b.Fatal(err)
 			}

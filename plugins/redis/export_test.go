@@ -6,10 +6,12 @@ import goredis "github.com/redis/go-redis/v9"
 // topology a config built.
 func ClientOf(b *BlacklistStore) goredis.UniversalClient { return b.client }
 
-// OutstandingKey and BlacklistKey expose the key layout to tests that check
-// it with a raw client.
+// OutstandingKey exposes a user's outstanding-set key to tests that check it
+// with a raw client.
 func OutstandingKey(b *BlacklistStore, userID string) string { return b.outstandingKey(userID) }
-func BlacklistKey(b *BlacklistStore, jti string) string      { return b.blacklistKey(jti) }
+
+// BlacklistKey exposes a jti's blacklist key likewise.
+func BlacklistKey(b *BlacklistStore, jti string) string { return b.blacklistKey(jti) }
 
 // MinBlacklistTTL is the floor on a blacklist key's life.
 const MinBlacklistTTL = minBlacklistTTL

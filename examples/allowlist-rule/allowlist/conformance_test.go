@@ -9,7 +9,7 @@ import (
 	"github.com/jwtd/jwtd/sdk/sdktest"
 )
 
-// ConformanceCases are the decisions the rule configured with
+// conformanceCases are the decisions the rule configured with
 // allow = ["staff", "ops"] must make; the plugin test in the parent directory
 // runs them against the built binary too.
 var conformanceCases = []sdktest.AuthRuleCase{

@@ -19,8 +19,9 @@ import (
 	"time"
 )
 
-// jwtdBin is the jwtd binary built once for every test here.
-var jwtdBin string
+// jwtdBin is the jwtd binary built once for every test here; sqlitePlugin
+// the SQLite plugin binary, for the out-of-process test.
+var jwtdBin, sqlitePlugin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "jwtd-bin-")
@@ -29,12 +30,15 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	jwtdBin = filepath.Join(dir, "jwtd")
-	build := exec.Command("go", "build", "-o", jwtdBin, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building jwtd:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
+	sqlitePlugin = filepath.Join(dir, "jwtd-plugin-sqlite")
+	for out, pkg := range map[string]string{jwtdBin: ".", sqlitePlugin: "../../../plugins/sqlite/cmd/jwtd-plugin-sqlite"} {
+		build := exec.Command("go", "build", "-o", out, pkg)
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "building", pkg, err)
+			os.RemoveAll(dir)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -350,5 +354,42 @@ func TestCLIErrorsAreOneLine(t *testing.T) {
 	last := lines[len(lines)-1]
 	if !strings.HasPrefix(last, "jwtd token issue: ") || !strings.Contains(last, `"42"`) {
 		t.Errorf("stderr %q", stderr)
+	}
+}
+
+// TestOutOfProcessPlugins: the same config with `use` naming the SQLite
+// plugin binary runs the stores out of process; the API works the same and
+// /readyz reports the plugin processes.
+func TestOutOfProcessPlugins(t *testing.T) {
+	cfg := repoConfig(t)
+	data, _ := os.ReadFile(cfg)
+	data = bytes.ReplaceAll(data, []byte(`use = "sqlite"`), []byte(fmt.Sprintf("use = %q", sqlitePlugin)))
+	if err := os.WriteFile(cfg, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, err := cli(t, "pw-plugins\n", "user", "add", "alice", "--config", cfg); err != nil {
+		t.Fatalf("user add through the plugin: %v %s", err, stderr)
+	}
+	out, stderr, err := cli(t, "", "check-config", "--config", cfg)
+	if err != nil || !strings.Contains(out, "ping user_store: ok") || !strings.Contains(out, "ping blacklist_store: ok") {
+		t.Fatalf("check-config: %v\n%s%s", err, out, stderr)
+	}
+	s := serve(t, cfg, freeAddr(t))
+	status, pair := s.post("/api/token/", map[string]string{"username": "alice", "password": "pw-plugins"})
+	if status != 200 {
+		t.Fatalf("obtain: %d %v", status, pair)
+	}
+	if status, body := s.post("/api/token/blacklist/", map[string]any{"refresh": pair["refresh"]}); status != 200 {
+		t.Fatalf("blacklist: %d %v", status, body)
+	}
+	if status, body := s.post("/api/token/refresh/", map[string]any{"refresh": pair["refresh"]}); status != 401 || body["detail"] != "Token is blacklisted" {
+		t.Fatalf("refresh of a blacklisted token: %d %v", status, body)
+	}
+	status, ready := s.get("/readyz", "")
+	if status != 200 || ready["status"] != "ready" {
+		t.Fatalf("readyz: %d %v", status, ready)
+	}
+	if err := s.stop(syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM: %v\n%s", err, s.logs.String())
 	}
 }

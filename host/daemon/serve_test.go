@@ -1,0 +1,182 @@
+package daemon_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jwtd/jwtd/host/daemon"
+)
+
+const memoryConfig = `
+[tokens]
+signing_key = "daemon-test-secret-0123456789abcdefghij"
+[plugins.user_store]
+use = "memory"
+[plugins.blacklist_store]
+use = "memory"
+`
+
+func writeConfig(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "jwtd.toml")
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestGracefulShutdown: when jwtd is told to stop, a request already
+// being served still gets its answer, Serve returns cleanly, and the
+// listener is closed.
+func TestGracefulShutdown(t *testing.T) {
+	started := make(chan struct{})
+	slow := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/slow" {
+				next.ServeHTTP(w, r)
+				return
+			}
+			close(started)
+			time.Sleep(500 * time.Millisecond)
+			io.WriteString(w, "done")
+		})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan net.Addr, 1)
+	served := make(chan error, 1)
+	go func() {
+		served <- daemon.Serve(ctx, daemon.ServeOptions{
+			ConfigPath: writeConfig(t, memoryConfig), Listen: "127.0.0.1:0",
+			LogOutput: io.Discard, Middleware: slow, Ready: ready,
+		})
+	}()
+	var addr net.Addr
+	select {
+	case addr = <-ready:
+	case err := <-served:
+		t.Fatalf("Serve: %v", err)
+	}
+	base := "http://" + addr.String()
+
+	// /metrics is served, in Prometheus text, counting requests.
+	resp, err := http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp, err = http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `jwtd_http_requests_total{code="200",endpoint="healthz"} 1`) {
+		t.Errorf("/metrics: %d\n%s", resp.StatusCode, body)
+	}
+
+	answer := make(chan string, 1)
+	go func() {
+		resp, err := http.Get(base + "/slow")
+		if err != nil {
+			answer <- "error: " + err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		answer <- string(b)
+	}()
+	<-started
+	cancel()
+	if got := <-answer; got != "done" {
+		t.Fatalf("in-flight request got %q", got)
+	}
+	if err := <-served; err != nil {
+		t.Fatalf("Serve returned %v", err)
+	}
+	if c, err := net.DialTimeout("tcp", addr.String(), time.Second); err == nil {
+		c.Close()
+		t.Fatal("still accepting connections after shutdown")
+	}
+}
+
+func TestServeRefuses(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	cases := []struct {
+		name, config, listen, want string
+	}{
+		{"bad config", strings.Replace(memoryConfig, "[tokens]", "[tokens]\nalgoritm = \"HS256\"", 1), "127.0.0.1:0", "tokens.algoritm"},
+		{"weak key", strings.Replace(memoryConfig, "daemon-test-secret-0123456789abcdefghij", "short", 1), "127.0.0.1:0", "signing_key"},
+		{"unknown built-in", strings.Replace(memoryConfig, `use = "memory"`, `use = "postgres"`, 1), "127.0.0.1:0", `no built-in "postgres"`},
+		{"missing plugin binary", strings.Replace(memoryConfig, `use = "memory"`, `use = "./no-such-plugin"`, 1), "127.0.0.1:0", "no-such-plugin"},
+		{"address in use", memoryConfig, busy.Addr().String(), "server.listen"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			err := daemon.Serve(ctx, daemon.ServeOptions{ConfigPath: writeConfig(t, tc.config), Listen: tc.listen, LogOutput: io.Discard})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Serve: %v, want an error naming %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestLoginThrottle: with [server.throttle] rates set, logins past the
+// burst get 429 with Retry-After, other endpoints do not count.
+func TestLoginThrottle(t *testing.T) {
+	text := "[server.throttle]\nlogin_rate_per_addr = 1\nlogin_burst = 2\n" + memoryConfig
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan net.Addr, 1)
+	served := make(chan error, 1)
+	go func() {
+		served <- daemon.Serve(ctx, daemon.ServeOptions{ConfigPath: writeConfig(t, text), Listen: "127.0.0.1:0", LogOutput: io.Discard, Ready: ready})
+	}()
+	var base string
+	select {
+	case a := <-ready:
+		base = "http://" + a.String()
+	case err := <-served:
+		t.Fatal(err)
+	}
+	post := func(path string) *http.Response {
+		resp, err := http.Post(base+path, "application/json", strings.NewReader(`{"username": "x", "password": "y"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	for i := range 5 {
+		if resp := post("/api/token/verify/"); resp.StatusCode == http.StatusTooManyRequests {
+			t.Fatalf("verify %d throttled", i)
+		}
+	}
+	var codes []int
+	for range 3 {
+		codes = append(codes, post("/api/token/").StatusCode)
+	}
+	if codes[0] != 401 || codes[1] != 401 || codes[2] != http.StatusTooManyRequests {
+		t.Fatalf("login statuses %v, want [401 401 429]", codes)
+	}
+	if resp := post("/api/token/sliding/"); resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("sliding login not throttled: %d", resp.StatusCode)
+	}
+	cancel()
+	if err := <-served; err != nil {
+		t.Fatal(err)
+	}
+}
