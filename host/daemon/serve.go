@@ -98,6 +98,14 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 		opts.Ready <- ln.Addr()
 	}
 
+	// retired are generations replaced by SIGHUP: closed a while after the
+	// swap, and at the latest at shutdown, so no plugin process outlives jwtd.
+	var retired []*generation
+	defer func() {
+		for _, g := range retired {
+			g.stack.Close()
+		}
+	}()
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer signal.Stop(sigs)
@@ -112,7 +120,9 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 			if s != syscall.SIGHUP {
 				return shutdown(srv, &current, cfg.Server.ShutdownTimeout, logger, s.String())
 			}
-			opts.reload(ctx, &current, cfg, logger)
+			if old := opts.reload(ctx, &current, cfg, logger); old != nil {
+				retired = append(retired, old)
+			}
 		}
 	}
 }
@@ -154,12 +164,12 @@ func (opts ServeOptions) build(ctx context.Context, cfg *config.Config, logger *
 // reload builds a generation from the config file as it is now and swaps
 // it in; the old one closes once requests it may still be serving are done
 // (after the shutdown timeout).
-func (opts ServeOptions) reload(ctx context.Context, current *atomic.Pointer[generation], running *config.Config, logger *slog.Logger) {
+func (opts ServeOptions) reload(ctx context.Context, current *atomic.Pointer[generation], running *config.Config, logger *slog.Logger) *generation {
 	logger.Info("SIGHUP: reloading config", "config", running.Path)
 	cfg, err := config.Load(running.Path, config.Options{Logger: logger})
 	if err != nil {
 		logger.Error("reload failed; keeping the running config", "err", err)
-		return
+		return nil
 	}
 	if cfg.Server.Listen != running.Server.Listen && opts.Listen == "" {
 		logger.Warn("server.listen changed; restart jwtd to listen on the new address", "listen", running.Server.Listen)
@@ -167,7 +177,7 @@ func (opts ServeOptions) reload(ctx context.Context, current *atomic.Pointer[gen
 	gen, err := opts.build(ctx, cfg, logger)
 	if err != nil {
 		logger.Error("reload failed; keeping the running config", "err", err)
-		return
+		return nil
 	}
 	old := current.Swap(gen)
 	time.AfterFunc(running.Server.ShutdownTimeout, func() {
@@ -176,6 +186,7 @@ func (opts ServeOptions) reload(ctx context.Context, current *atomic.Pointer[gen
 		}
 	})
 	logger.Info("config reloaded", "tokens", config.Redacted(cfg.Tokens))
+	return old
 }
 
 func shutdown(srv *http.Server, current *atomic.Pointer[generation], timeout time.Duration, logger *slog.Logger, why string) error {
