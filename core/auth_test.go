@@ -82,7 +82,7 @@ func TestAuthenticateMessages(t *testing.T) {
 		t.Fatalf("sliding: %v", err)
 	}
 	// A blacklisted sliding token fails that class with "Token is blacklisted".
-	if err := e.svc.Blacklist(ctx, sl.Token); err != nil {
+	if err := e.svc.BlacklistAny(ctx, sl.Token); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err = e.svc.Authenticate(ctx, "Bearer "+sl.Token)
@@ -107,7 +107,15 @@ func TestAuthenticateUser(t *testing.T) {
 		{"no user claim", nil, envOpt{}, `"x":1`, nil, core.ErrNoUserClaim},
 		{"unknown user", nil, envOpt{}, `"user_id":"99"`, nil, core.ErrUserNotFound},
 		{"non-numeric user id", nil, envOpt{}, `"user_id":"abc"`, nil, core.ErrUserNotFound},
-		{"null user id", nil, envOpt{}, `"user_id":null`, nil, core.ErrUserNotFound},
+		{"null user id", nil, envOpt{}, `"user_id":null`, nil, core.ErrNoUserClaim},
+		{"object user id", nil, envOpt{}, `"user_id":{"$ne":null}`, nil, core.ErrNoUserClaim},
+		{"list user id", nil, envOpt{}, `"user_id":["1"]`, nil, core.ErrNoUserClaim},
+		{"bool user id", nil, envOpt{}, `"user_id":true`, nil, core.ErrNoUserClaim},
+		{"float user id", nil, envOpt{}, `"user_id":1.5`, nil, core.ErrNoUserClaim},
+		{"exponent user id", nil, envOpt{}, `"user_id":1e0`, nil, core.ErrNoUserClaim},
+		{"user id 2^80", nil, envOpt{}, `"user_id":1208925819614629174706176`, nil, core.ErrNoUserClaim},
+		{"user id beyond int64", nil, envOpt{}, `"user_id":9223372036854775808`, nil, core.ErrNoUserClaim},
+		{"user id negative zero is 0", nil, envOpt{}, `"user_id":-0`, nil, core.ErrUserNotFound},
 		{"inactive user", nil, envOpt{}, `"user_id":"2"`, nil, core.ErrUserInactive},
 		{"inactive allowed when not checked", func(s *core.Settings) { s.CheckUserIsActive = false }, envOpt{}, `"user_id":"2"`, nil, nil},
 		{"rule refuses", nil, envOpt{rule: denyUser("alice")}, `"user_id":"1"`, nil, core.ErrUserInactive},

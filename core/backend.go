@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -18,7 +19,10 @@ import (
 // the configured algorithm: the token's "alg" must equal it exactly, so
 // "none" or HMAC-with-a-public-key cannot be chosen by a token.
 
-// maxTokenLen bounds the work one token can cause.
+// maxTokenLen bounds the work one token can cause: 16 KiB, some 40 times a
+// typical token with a few custom claims, and far below the request-size
+// limits a front proxy applies. Longer tokens are ErrTokenInvalid before any
+// decoding.
 const maxTokenLen = 16 << 10
 
 // b64strict decodes segments: base64url, no padding, canonical trailing bits.
@@ -35,6 +39,8 @@ var (
 	errAudience   = errors.New("token audience does not match")
 	errIssuer     = errors.New("token issuer does not match")
 	errHeaderType = errors.New("header member has the wrong JSON type")
+	errUTF8       = errors.New("header or payload is not valid UTF-8")
+	errJTI        = errors.New("jti claim is not a non-empty string")
 )
 
 // numClaim is a NumericDate claim: seconds since the epoch.
@@ -52,6 +58,11 @@ type rawClaims struct {
 	typ, jti      []byte
 	user, revoke  []byte
 	refreshExp    []byte
+	// public, when the caller sets it to an empty map before decode, is
+	// filled with every claim as encoding/json would decode it into
+	// map[string]any, in the same walk that reads the claims above, so the
+	// authenticate path does not scan the payload twice.
+	public map[string]any
 }
 
 // bytesOf views s as bytes without copying; callers only read.
@@ -123,11 +134,22 @@ func (s *Service) decode(ctx context.Context, token string, rc *rawClaims) error
 	if strings.IndexByte(token[d2+1:], '.') >= 0 {
 		return ErrTokenInvalid.With(errSegments)
 	}
+	// The strict decoder refuses every byte outside the base64url alphabet
+	// (padding, '+', '/', spaces, NUL, non-ASCII) except CR and LF, which
+	// encoding/base64 skips by design; refusing those here makes the
+	// alphabet check exact for all three segments (RFC 7515 §2), so no
+	// two spellings of one token verify.
+	if strings.IndexByte(token, '\n') >= 0 || strings.IndexByte(token, '\r') >= 0 {
+		return ErrTokenInvalid.With(errBase64)
+	}
 
 	var hbuf [256]byte
 	hd, err := decodeSegment(token[:d1], hbuf[:])
 	if err != nil {
 		return ErrTokenInvalid.With(err)
+	}
+	if !utf8.Valid(hd) {
+		return ErrTokenInvalid.With(errUTF8)
 	}
 	h, err := parseHeader(hd)
 	if err != nil {
@@ -166,6 +188,11 @@ func (s *Service) decode(ctx context.Context, token string, rc *rawClaims) error
 	if err != nil {
 		return ErrTokenInvalid.With(err)
 	}
+	// RFC 8259 §8.1: JSON text is UTF-8. encoding/json would silently turn
+	// invalid bytes into U+FFFD, so two different payloads would read alike.
+	if !utf8.Valid(payload) {
+		return ErrTokenInvalid.With(errUTF8)
+	}
 	rc.payload = payload
 	if err := walkObject(payload, func(key, val []byte) error { return s.readClaim(rc, key, val) }); err != nil {
 		return ErrTokenInvalid.With(err)
@@ -174,20 +201,51 @@ func (s *Service) decode(ctx context.Context, token string, rc *rawClaims) error
 }
 
 // readClaim stores the claims the core reads. exp, nbf and iat must be
-// numbers; aud a string or list of strings; iss a string.
+// numbers; aud a string or list of strings; iss a string; the jti, when
+// present, a non-empty string (it is the blacklist key: a number or object
+// would be looked up and recorded under a spelling no issued token has).
 func (s *Service) readClaim(rc *rawClaims, key, val []byte) error {
+	var date *numClaim
 	switch string(key) {
 	case "exp":
-		return numericDate(val, &rc.exp)
+		date = &rc.exp
 	case "nbf":
-		return numericDate(val, &rc.nbf)
+		date = &rc.nbf
 	case "iat":
-		return numericDate(val, &rc.iat)
+		date = &rc.iat
 	case "aud":
 		rc.aud = val
 	case "iss":
 		rc.iss = val
 	}
+	if date != nil {
+		if err := numericDate(val, date); err != nil {
+			return err
+		}
+	} else {
+		if err := s.readNamedClaim(rc, key, val); err != nil {
+			return err
+		}
+	}
+	if rc.public == nil {
+		return nil
+	}
+	var v any
+	if date != nil && len(val) <= 15 && jsonInteger(val) {
+		// Already parsed, and exact: 15 digits are below 2^53.
+		v = date.v
+	} else {
+		var err error
+		if v, err = s.claimValue(key, val); err != nil {
+			return err
+		}
+	}
+	rc.public[s.claimKey(key)] = v
+	return nil
+}
+
+// readNamedClaim stores the claims whose names are settings.
+func (s *Service) readNamedClaim(rc *rawClaims, key, val []byte) error {
 	// Configurable names may coincide with each other's defaults only in
 	// ways Validate allows; each is matched independently.
 	switch string(key) {
@@ -196,6 +254,11 @@ func (s *Service) readClaim(rc *rawClaims, key, val []byte) error {
 	}
 	switch string(key) {
 	case s.set.JTIClaim:
+		// `""` is the empty string; any other value not starting with a
+		// quote is not a string. The walker has validated the string.
+		if len(val) <= 2 || val[0] != '"' {
+			return errJTI
+		}
 		rc.jti = val
 	}
 	switch string(key) {
@@ -211,6 +274,39 @@ func (s *Service) readClaim(rc *rawClaims, key, val []byte) error {
 		rc.refreshExp = val
 	}
 	return nil
+}
+
+// claimKey is key as a string, without allocating for the names nearly
+// every token carries (the authenticate hot path builds a map per request).
+func (s *Service) claimKey(key []byte) string {
+	switch string(key) {
+	case "exp":
+		return "exp"
+	case "iat":
+		return "iat"
+	case "nbf":
+		return "nbf"
+	case s.set.TokenTypeClaim:
+		return s.set.TokenTypeClaim
+	case s.set.JTIClaim:
+		return s.set.JTIClaim
+	case s.set.UserIDClaim:
+		return s.set.UserIDClaim
+	}
+	return string(key)
+}
+
+// claimValue is jsonValue, without allocating for the built-in token type
+// names.
+func (s *Service) claimValue(key, val []byte) (any, error) {
+	if string(key) == s.set.TokenTypeClaim {
+		for _, t := range [...]string{TypeAccess, TypeRefresh, TypeSliding} {
+			if jsonStringIs(val, t) {
+				return t, nil
+			}
+		}
+	}
+	return jsonValue(val)
 }
 
 // numericDate parses a JSON number, truncated to whole seconds as PyJWT's

@@ -24,10 +24,29 @@
 //   - where Simple JWT crashes (refresh token without jti, a non-numeric user
 //     id against an integer key, a deleted user on refresh) the answer is a
 //     401-kind error;
-//   - decoding is stricter than PyJWT: exactly three unpadded base64url
-//     segments, no duplicate JSON keys in header or payload (top level),
-//     exp/nbf/iat must be JSON numbers, any "crit" header is refused, and
-//     jwk/jku/x5u/x5c headers are ignored (keys never come from a token);
+//   - decoding is stricter than PyJWT: at most 16 KiB, exactly three
+//     unpadded base64url segments with no byte outside the alphabet in any
+//     of them (CR and LF included, which Go's and Python's decoders skip),
+//     header and payload valid UTF-8, no duplicate JSON keys in header or
+//     payload (top level), exp/nbf/iat must be JSON numbers (1e400 is not),
+//     any "crit" header is refused, and jwk/jku/x5u/x5c headers are ignored
+//     (keys never come from a token; kid only selects a key from JWK_URL's
+//     set, as a map key, never a file or query). All of these are
+//     ErrTokenInvalid;
+//   - a jti that is present but not a non-empty JSON string is
+//     ErrTokenInvalid for every operation, verify included (Simple JWT
+//     would look up or record whatever value it holds);
+//   - the user id claim must be a JSON string or an integer that fits int64
+//     (as Simple JWT 5.2 issued them). Anything else (object, list, bool,
+//     null, fraction, exponent, 2^80) identifies no user: Authenticate and
+//     AuthenticateStateless answer ErrNoUserClaim, as for a missing claim
+//     (stateless never echoes such a value); Refresh and RefreshSliding
+//     answer ErrNoActiveAccountForToken, the answer Simple JWT 5.5's refresh
+//     serializer gives when the token's user fails its check (it would
+//     crash on the lookup instead);
+//   - Blacklist, like TokenBlacklistView, takes refresh tokens only (sliding
+//     is ErrTokenWrongType); BlacklistAny, for the operator's CLI, also
+//     takes sliding tokens;
 //   - an asymmetric algorithm without VERIFYING_KEY (and without JWK_URL) is
 //     refused at start rather than derived from the private key, and a
 //     verifying key that is not the signing key's public half is refused too;

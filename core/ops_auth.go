@@ -66,7 +66,7 @@ func (s *Service) authToken(ctx context.Context, raw string, rc *rawClaims) (str
 	if decodeErr != nil && !errors.As(decodeErr, &ce) {
 		return "", decodeErr
 	}
-	msgs := make([]TokenMessage, 0, len(s.set.AuthTokenClasses))
+	var msgs []TokenMessage // only a failure needs them
 	for _, typ := range s.set.AuthTokenClasses {
 		err := decodeErr
 		if err == nil {
@@ -98,15 +98,14 @@ func (s *Service) headerToken(ctx context.Context, header string, rc *rawClaims)
 	if err != nil {
 		return nil, err
 	}
+	// The claims map for Token.Claims is built in the same walk that
+	// verifies the payload (see rawClaims.public).
+	rc.public = make(map[string]any, 8)
 	typ, err := s.authToken(ctx, raw, rc)
 	if err != nil {
 		return nil, err
 	}
-	claims, err := publicClaims(rc.payload)
-	if err != nil {
-		return nil, ErrTokenInvalid.With(err)
-	}
-	return &Token{Type: typ, Claims: claims}, nil
+	return &Token{Type: typ, Claims: rc.public}, nil
 }
 
 // Authenticate is JWTAuthentication: header is the value of the
@@ -115,19 +114,19 @@ func (s *Service) headerToken(ctx context.Context, header string, rc *rawClaims)
 // (ErrUserInactive), pass the authentication rule (ErrUserInactive too: a
 // deliberate addition, Simple JWT applies its rule only at obtain), and
 // under CHECK_REVOKE_TOKEN still have the password the token was issued
-// under (ErrPasswordChanged).
+// under (ErrPasswordChanged). A user id claim that is absent or neither a
+// JSON string nor an integer fitting int64 is ErrNoUserClaim.
 func (s *Service) Authenticate(ctx context.Context, header string) (sdk.User, *Token, error) {
 	var rc rawClaims
 	tok, err := s.headerToken(ctx, header, &rc)
 	if err != nil {
 		return sdk.User{}, nil, err
 	}
-	if rc.user == nil {
-		return sdk.User{}, nil, ErrNoUserClaim
-	}
+	// A missing user id claim, or one that is neither a string nor an
+	// int64 (object, list, bool, null, float, 2^80), identifies no user.
 	id, ok := userIDOf(&rc)
 	if !ok {
-		return sdk.User{}, nil, ErrUserNotFound
+		return sdk.User{}, nil, ErrNoUserClaim
 	}
 	u, err := s.p.Users.LookupUser(ctx, s.set.UserIDField, id)
 	if errors.Is(err, sdk.ErrUserNotFound) {
@@ -156,14 +155,17 @@ func (s *Service) Authenticate(ctx context.Context, header string) (sdk.User, *T
 
 // AuthenticateStateless is JWTStatelessUserAuthentication: the token user
 // as JSON fields ("id" plus the claim serializer's TokenUser fields), with
-// no user lookup. "id" is the user id claim as the token holds it.
+// no user lookup. "id" is the user id claim as the token holds it; a claim
+// that is absent or neither a JSON string nor an integer fitting int64 is
+// ErrNoUserClaim, as in Authenticate.
 func (s *Service) AuthenticateStateless(ctx context.Context, header string) (map[string]any, *Token, error) {
 	var rc rawClaims
 	tok, err := s.headerToken(ctx, header, &rc)
 	if err != nil {
 		return nil, nil, err
 	}
-	if rc.user == nil {
+	// The same rule as Authenticate: an ill-typed id is never echoed.
+	if _, ok := userIDOf(&rc); !ok {
 		return nil, nil, ErrNoUserClaim
 	}
 	fields := map[string]any{"id": tok.Claims[s.set.UserIDClaim]}

@@ -496,20 +496,33 @@ func TestBlacklist(t *testing.T) {
 	e := newEnv(t, hsSettings(t), envOpt{})
 	pair, _ := e.svc.Obtain(ctx, creds("alice", "pw"))
 	sl, _ := e.svc.ObtainSliding(ctx, creds("alice", "pw"))
+	// anyType: BlacklistAny (the CLI), which also takes sliding tokens;
+	// otherwise Blacklist (the endpoint), which takes refresh tokens only.
 	cases := []struct {
 		name, token string
+		anyType     bool
 		want        error
 	}{
-		{"refresh", pair.Refresh, nil},
-		{"refresh again", pair.Refresh, core.ErrTokenBlacklisted},
-		{"sliding", sl.Token, nil},
-		{"access refused", pair.Access, core.ErrTokenWrongType},
-		{"untyped refused", craft(t, jwtHS256, hs256, `{"exp":9999999999,"jti":"x"}`), core.ErrTokenNoType},
-		{"invalid", "x.y.z", core.ErrTokenInvalid},
+		{"refresh", pair.Refresh, false, nil},
+		{"refresh again", pair.Refresh, false, core.ErrTokenBlacklisted},
+		{"refresh again, any type", pair.Refresh, true, core.ErrTokenBlacklisted},
+		{"sliding refused by the endpoint", sl.Token, false, core.ErrTokenWrongType},
+		{"sliding, any type", sl.Token, true, nil},
+		{"access refused", pair.Access, false, core.ErrTokenWrongType},
+		{"access refused, any type", pair.Access, true, core.ErrTokenWrongType},
+		{"untyped refused", craft(t, jwtHS256, hs256, `{"exp":9999999999,"jti":"x"}`), false, core.ErrTokenNoType},
+		{"untyped refused, any type", craft(t, jwtHS256, hs256, `{"exp":9999999999,"jti":"x"}`), true, core.ErrTokenNoType},
+		{"jti a number", craft(t, jwtHS256, hs256, `{"token_type":"refresh","exp":9999999999,"jti":1,"user_id":"1"}`), false, core.ErrTokenInvalid},
+		{"jti empty", craft(t, jwtHS256, hs256, `{"token_type":"refresh","exp":9999999999,"jti":"","user_id":"1"}`), true, core.ErrTokenInvalid},
+		{"invalid", "x.y.z", false, core.ErrTokenInvalid},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := e.svc.Blacklist(ctx, c.token)
+			blacklist := e.svc.Blacklist
+			if c.anyType {
+				blacklist = e.svc.BlacklistAny
+			}
+			err := blacklist(ctx, c.token)
 			if c.want == nil {
 				if err != nil {
 					t.Fatal(err)

@@ -221,25 +221,35 @@ func (s *Service) Verify(ctx context.Context, token string) error {
 	return nil
 }
 
-// Blacklist is TokenBlacklistView: blacklists a refresh (or sliding) token
-// until it expires. A token already blacklisted is ErrTokenBlacklisted;
-// without a blacklist store it is ErrUnavailable.
+// Blacklist is TokenBlacklistView: blacklists a refresh token until it
+// expires. Like Simple JWT's TokenBlacklistSerializer, which builds a
+// RefreshToken, any other type (sliding included) is ErrTokenWrongType. A
+// token already blacklisted is ErrTokenBlacklisted; without a blacklist
+// store it is ErrUnavailable. Nothing is written for a refused token.
 func (s *Service) Blacklist(ctx context.Context, token string) error {
+	return s.blacklist(ctx, token, false)
+}
+
+// BlacklistAny blacklists a refresh or a sliding token: the operator's
+// `jwtd token blacklist`, which may revoke either kind of long-lived token.
+// Errors are as Blacklist's; other types are ErrTokenWrongType.
+func (s *Service) BlacklistAny(ctx context.Context, token string) error {
+	return s.blacklist(ctx, token, true)
+}
+
+func (s *Service) blacklist(ctx context.Context, token string, sliding bool) error {
 	var rc rawClaims
 	if err := s.decode(ctx, token, &rc); err != nil {
 		return err
 	}
-	if err := s.checkType(&rc, TypeUntyped); err != nil {
-		return err
-	}
 	typ := TypeRefresh
-	if rc.typ == nil {
-		return ErrTokenNoType
-	}
-	if jsonStringIs(rc.typ, TypeSliding) {
+	if sliding && rc.typ != nil && jsonStringIs(rc.typ, TypeSliding) {
 		typ = TypeSliding
-	} else if !jsonStringIs(rc.typ, TypeRefresh) {
-		return ErrTokenWrongType
+	}
+	// checkType reports in Simple JWT's order: no exp, no jti, no type,
+	// wrong type.
+	if err := s.checkType(&rc, typ); err != nil {
+		return err
 	}
 	if s.p.Blacklist == nil {
 		return ErrUnavailable.With(errNoBlacklistStore)

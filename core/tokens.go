@@ -209,8 +209,11 @@ func jtiOf(rc *rawClaims) string {
 }
 
 // userIDOf is the user id claim as a lookup value: a JSON string, or an
-// integer as Simple JWT 5.2 wrote it. ok is false for any other value,
-// which can name no user.
+// integer that fits int64 as Simple JWT 5.2 wrote it (in canonical decimal,
+// so "-0" is "0"). ok is false when the claim is absent or any other value
+// (object, list, bool, null, fraction, exponent, or an integer beyond
+// int64 such as 2^80): such a claim identifies no user, and every operation
+// that reads the user id refuses it rather than echo or look it up.
 func userIDOf(rc *rawClaims) (string, bool) {
 	if rc.user == nil {
 		return "", false
@@ -219,7 +222,11 @@ func userIDOf(rc *rawClaims) (string, bool) {
 		return s, true
 	}
 	if jsonInteger(rc.user) {
-		return string(rc.user), true
+		v, err := strconv.ParseInt(string(rc.user), 10, 64)
+		if err != nil {
+			return "", false
+		}
+		return strconv.FormatInt(v, 10), true
 	}
 	return "", false
 }

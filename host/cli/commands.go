@@ -236,7 +236,7 @@ func runTokenBlacklist(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	if err := st.Service.Blacklist(ctx, tok); err != nil {
+	if err := st.Service.BlacklistAny(ctx, tok); err != nil {
 		var ce *core.Error
 		if errors.As(err, &ce) && ce.Detail != "" {
 			return errors.New(ce.Detail)

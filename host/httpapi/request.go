@@ -22,9 +22,12 @@ const (
 	msgMaxLen = "Ensure this field has no more than %d characters."
 )
 
-// requestData is a parsed request body: JSON values (json.Number for
-// numbers) or form strings, by field name.
-type requestData map[string]any
+// requestData is a parsed request body: JSON values still encoded (only
+// the fields a serializer asks for are decoded) or form strings.
+type requestData struct {
+	json map[string]json.RawMessage
+	form map[string]string
+}
 
 // readData parses the body the way DRF's parsers do: JSON, urlencoded or
 // multipart forms. An empty body (or one without a Content-Type) is empty
@@ -35,9 +38,9 @@ func (a *API) readData(w http.ResponseWriter, r *http.Request) (requestData, err
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, errBodyTooLarge
+			return requestData{}, errBodyTooLarge
 		}
-		return nil, &httpError{http.StatusBadRequest, "Could not read the request body."}
+		return requestData{}, &httpError{http.StatusBadRequest, "Could not read the request body."}
 	}
 	ct := r.Header.Get("Content-Type")
 	if len(body) == 0 || ct == "" {
@@ -45,7 +48,7 @@ func (a *API) readData(w http.ResponseWriter, r *http.Request) (requestData, err
 	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return nil, unsupportedMediaType(ct)
+		return requestData{}, unsupportedMediaType(ct)
 	}
 	switch mt {
 	case "application/json":
@@ -53,74 +56,105 @@ func (a *API) readData(w http.ResponseWriter, r *http.Request) (requestData, err
 	case "application/x-www-form-urlencoded":
 		vals, err := url.ParseQuery(string(body))
 		if err != nil {
-			return nil, &httpError{http.StatusBadRequest, "Malformed form data."}
+			return requestData{}, &httpError{http.StatusBadRequest, "Malformed form data."}
 		}
 		return formData(vals), nil
 	case "multipart/form-data":
 		if params["boundary"] == "" {
-			return nil, &httpError{http.StatusBadRequest, "Multipart form parse error - Invalid boundary in multipart: None"}
+			return requestData{}, &httpError{http.StatusBadRequest, "Multipart form parse error - Invalid boundary in multipart: None"}
 		}
 		form, err := multipart.NewReader(bytes.NewReader(body), params["boundary"]).ReadForm(a.opts.MaxBodyBytes)
 		if err != nil {
-			return nil, &httpError{http.StatusBadRequest, "Multipart form parse error - " + err.Error()}
+			return requestData{}, &httpError{http.StatusBadRequest, "Multipart form parse error - " + err.Error()}
 		}
 		defer form.RemoveAll()
 		return formData(form.Value), nil
 	}
-	return nil, unsupportedMediaType(ct)
+	return requestData{}, unsupportedMediaType(ct)
 }
 
 func (a *API) readJSON(body []byte) (requestData, error) {
 	if tooDeep(body, a.opts.MaxJSONDepth) {
-		return nil, errTooDeep
+		return requestData{}, errTooDeep
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, parseError(err)
+	// Unmarshal checks the whole text first, so a type error means valid
+	// JSON that is not an object.
+	var obj map[string]json.RawMessage
+	err := json.Unmarshal(body, &obj)
+	var ute *json.UnmarshalTypeError
+	if err != nil && !errors.As(err, &ute) {
+		return requestData{}, parseError(err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, parseError(errors.New("extra data after the JSON value"))
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return nil, fieldErrors{{"non_field_errors", []string{
-			fmt.Sprintf("Invalid data. Expected a dictionary, but got %s.", pythonType(v)),
+	if err != nil || obj == nil {
+		return requestData{}, fieldErrors{{"non_field_errors", []string{
+			fmt.Sprintf("Invalid data. Expected a dictionary, but got %s.", pythonType(body)),
 		}}}
 	}
-	return obj, nil
+	return requestData{json: obj}, nil
 }
 
-// pythonType names a JSON value's type as DRF's message does.
-func pythonType(v any) string {
-	switch v.(type) {
-	case []any:
-		return "list"
-	case string:
-		return "str"
-	case bool:
-		return "bool"
-	case nil:
+// pythonType names the type of a valid JSON text that is not an object, as
+// DRF's message does (Python's type names).
+func pythonType(body []byte) string {
+	b := bytes.TrimLeft(body, " \t\r\n")
+	if len(b) == 0 {
 		return "NoneType"
-	case json.Number:
-		if strings.ContainsAny(v.(json.Number).String(), ".eE") {
-			return "float"
-		}
-		return "int"
 	}
-	return "dict"
+	switch b[0] {
+	case '[':
+		return "list"
+	case '"':
+		return "str"
+	case 't', 'f':
+		return "bool"
+	case 'n':
+		return "NoneType"
+	}
+	if bytes.ContainsAny(bytes.TrimRight(b, " \t\r\n"), ".eE") {
+		return "float"
+	}
+	return "int"
 }
 
 // formData keeps the last value of each field, as Django's QueryDict does.
 func formData(vals map[string][]string) requestData {
-	d := make(requestData, len(vals))
+	d := make(map[string]string, len(vals))
 	for k, v := range vals {
 		if len(v) > 0 {
 			d[k] = v[len(v)-1]
 		}
 	}
-	return d
+	return requestData{form: d}
+}
+
+// value returns a field as DRF's CharField sees it: the string, or the
+// message for a value that is absent, null or not a string (numbers are
+// taken as their text, as DRF does).
+func (d requestData) value(name string) (string, string) {
+	if d.form != nil {
+		v, ok := d.form[name]
+		if !ok {
+			return "", core.MsgRequired
+		}
+		return v, ""
+	}
+	raw, ok := d.json[name]
+	if !ok {
+		return "", core.MsgRequired
+	}
+	switch raw[0] {
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", core.MsgNotString
+		}
+		return s, ""
+	case 'n':
+		return "", msgNull
+	case 't', 'f', '[', '{':
+		return "", core.MsgNotString
+	}
+	return string(raw), ""
 }
 
 // tooDeep reports whether JSON text nests deeper than max, counting
@@ -167,22 +201,9 @@ func (d requestData) strings(fields ...fieldSpec) (map[string]string, error) {
 	out := make(map[string]string, len(fields))
 	var errs fieldErrors
 	for _, f := range fields {
-		v, ok := d[f.name]
-		if !ok {
-			errs.add(f.name, core.MsgRequired)
-			continue
-		}
-		var s string
-		switch t := v.(type) {
-		case nil:
-			errs.add(f.name, msgNull)
-			continue
-		case string:
-			s = t
-		case json.Number:
-			s = t.String()
-		default:
-			errs.add(f.name, core.MsgNotString)
+		s, msg := d.value(f.name)
+		if msg != "" {
+			errs.add(f.name, msg)
 			continue
 		}
 		s = strings.TrimSpace(s)

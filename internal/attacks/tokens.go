@@ -52,6 +52,9 @@ type Options struct {
 	// UserIDClaim, TokenTypeClaim and JTIClaim are the claim names. Defaults
 	// "user_id", "token_type", "jti".
 	UserIDClaim, TokenTypeClaim, JTIClaim string
+	// ExtraClaims are added to the control claims (and so to every case
+	// derived from them), e.g. the refresh_exp a sliding token needs.
+	ExtraClaims map[string]any
 }
 
 func (o Options) withDefaults() Options {
@@ -100,13 +103,16 @@ func Claims(o Options) map[string]any {
 	o = o.withDefaults()
 	var jti [16]byte
 	_, _ = rand.Read(jti[:])
-	return map[string]any{
-		o.TokenTypeClaim: o.TokenType,
-		"exp":            o.Now.Add(o.Lifetime).Unix(),
-		"iat":            o.Now.Unix(),
-		o.JTIClaim:       hex.EncodeToString(jti[:]),
-		o.UserIDClaim:    o.UserID,
+	c := map[string]any{}
+	for k, v := range o.ExtraClaims {
+		c[k] = v
 	}
+	c[o.TokenTypeClaim] = o.TokenType
+	c["exp"] = o.Now.Add(o.Lifetime).Unix()
+	c["iat"] = o.Now.Unix()
+	c[o.JTIClaim] = hex.EncodeToString(jti[:])
+	c[o.UserIDClaim] = o.UserID
+	return c
 }
 
 // Valid returns the control token: well-formed, signed with the service's

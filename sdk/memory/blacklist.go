@@ -99,5 +99,13 @@ func (b *BlacklistStore) Outstanding(jti string) (sdk.TokenRecord, bool) {
 	return r, ok
 }
 
+// Counts returns how many outstanding and blacklisted records the store
+// holds, so tests can prove a refused request wrote nothing.
+func (b *BlacklistStore) Counts() (outstanding, blacklisted int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.outstanding), len(b.blacklisted)
+}
+
 // Interface guard.
 var _ sdk.BlacklistStore = (*BlacklistStore)(nil)

@@ -172,6 +172,9 @@ func TestBlacklistStoreAtomic(t *testing.T) {
 	if _, ok := b.Outstanding("j2"); !ok {
 		t.Fatal("outstanding not recorded")
 	}
+	if o, bl := b.Counts(); o != 1 || bl != 1 {
+		t.Fatalf("Counts = %d outstanding, %d blacklisted; want 1, 1", o, bl)
+	}
 	n, err := b.FlushExpired(ctx, time.Unix(1000, 0))
 	if err != nil || n != 1 {
 		t.Fatalf("flush = %d, %v; want 1 (only j2 expired)", n, err)
@@ -185,6 +188,9 @@ func TestBlacklistStoreAtomic(t *testing.T) {
 	}
 	if ok, _ := b.IsBlacklisted(ctx, "j1"); ok {
 		t.Fatal("flushed entry still blacklisted")
+	}
+	if o, bl := b.Counts(); o != 0 || bl != 0 {
+		t.Fatalf("Counts after flush = %d, %d; want 0, 0", o, bl)
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()

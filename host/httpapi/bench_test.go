@@ -1,0 +1,68 @@
+package httpapi_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/jwtd/jwtd/core"
+	"github.com/jwtd/jwtd/host/httpapi"
+	"github.com/jwtd/jwtd/sdk"
+	"github.com/jwtd/jwtd/sdk/memory"
+)
+
+// benchAPI is the API over in-memory stores with a discarding logger: what
+// the HTTP layer adds to the core, without a network or a database.
+func benchAPI(b *testing.B) (*httpapi.API, core.Issued) {
+	users := memory.NewUserStore()
+	u, err := users.CreateUser(context.Background(), sdk.NewUser{Username: "alice", Password: "pw", IsActive: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := core.DefaultSettings()
+	st.SigningKey = testSecret
+	svc, err := core.New(st, core.Plugins{Users: users, Blacklist: memory.NewBlacklistStore()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	is, err := svc.IssueFor(context.Background(), u)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return httpapi.New(svc, httpapi.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}), is
+}
+
+// BenchmarkVerify measures POST /api/token/verify/ through the handler.
+func BenchmarkVerify(b *testing.B) {
+	api, is := benchAPI(b)
+	body := tokenBody("token", is.Access)
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, verifyPath, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatal(rec.Code, rec.Body)
+		}
+	}
+}
+
+// BenchmarkAuthenticateStateless measures GET /api/authenticate/stateless/.
+func BenchmarkAuthenticateStateless(b *testing.B) {
+	api, is := benchAPI(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodGet, statePath, nil)
+		req.Header.Set("Authorization", "Bearer "+is.Access)
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatal(rec.Code, rec.Body)
+		}
+	}
+}
