@@ -6,7 +6,7 @@ BIN      := bin
 PLUGINS  := $(wildcard plugins/*/cmd/*)
 # Each fuzz target as package:FuzzName; `make test` runs each briefly,
 # `make fuzz` longer.
-FUZZ_TARGETS := ./core:FuzzDecode ./core:FuzzJSONWalk ./passwords:FuzzCheck ./host/httpapi:FuzzRequestBody ./host/httpapi:FuzzAppendString
+FUZZ_TARGETS := ./core:FuzzDecode ./core:FuzzJSONWalk ./passwords:FuzzCheck ./host/httpapi:FuzzRequestBody ./host/httpapi:FuzzAuthorizationHeader ./host/httpapi:FuzzAppendString
 FUZZTIME     ?= 60s
 TEST_TIMEOUT ?= 15m
 
@@ -14,15 +14,22 @@ TEST_TIMEOUT ?= 15m
 
 all: build
 
-## build: bin/jwtd and every plugin binary (plugins/*/cmd/*) into bin/
+## build: bin/jwtd and every plugin binary (plugins/*/cmd/*) into bin/,
+## and the examples' plugins into examples/*/bin/ (their jwtd.toml files
+## name them there)
 build:
 	$(GO) build -o $(BIN)/jwtd ./host/cmd/jwtd
 	@for d in $(PLUGINS); do \
 		echo "$(GO) build -o $(BIN)/$$(basename $$d) ./$$d"; \
 		$(GO) build -o $(BIN)/$$(basename $$d) ./$$d || exit 1; \
 	done
+	$(GO) build -o examples/htpasswd-userstore/bin/jwtd-example-htpasswd ./examples/htpasswd-userstore
+	$(GO) build -o examples/allowlist-rule/bin/jwtd-example-allowlist ./examples/allowlist-rule
+	$(GO) build -o examples/roles-claims/bin/jwtd-example-roles-claims ./examples/roles-claims
+	@sh examples/python-rule/gen.sh || echo "python-rule: stubs not generated (needs python3-grpc-tools)"
 
-## run: build, then serve on the embedded default (jwtd.toml)
+## run: build, then serve on the embedded default (jwtd.toml: the SQLite
+## stores out of process, as bin/jwtd-plugin-sqlite)
 run: build
 	$(BIN)/jwtd serve --config jwtd.toml
 
@@ -59,4 +66,4 @@ proto:
 	./sdk/proto/gen.sh
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) examples/*/bin

@@ -8,7 +8,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 	"unsafe"
 )
 
@@ -39,7 +38,6 @@ var (
 	errAudience   = errors.New("token audience does not match")
 	errIssuer     = errors.New("token issuer does not match")
 	errHeaderType = errors.New("header member has the wrong JSON type")
-	errUTF8       = errors.New("header or payload is not valid UTF-8")
 	errJTI        = errors.New("jti claim is not a non-empty string")
 )
 
@@ -148,9 +146,6 @@ func (s *Service) decode(ctx context.Context, token string, rc *rawClaims) error
 	if err != nil {
 		return ErrTokenInvalid.With(err)
 	}
-	if !utf8.Valid(hd) {
-		return ErrTokenInvalid.With(errUTF8)
-	}
 	h, err := parseHeader(hd)
 	if err != nil {
 		return ErrTokenInvalid.With(err)
@@ -187,11 +182,6 @@ func (s *Service) decode(ctx context.Context, token string, rc *rawClaims) error
 	payload, err := decodeSegment(token[d1+1:d2], nil)
 	if err != nil {
 		return ErrTokenInvalid.With(err)
-	}
-	// RFC 8259 §8.1: JSON text is UTF-8. encoding/json would silently turn
-	// invalid bytes into U+FFFD, so two different payloads would read alike.
-	if !utf8.Valid(payload) {
-		return ErrTokenInvalid.With(errUTF8)
 	}
 	rc.payload = payload
 	if err := walkObject(payload, func(key, val []byte) error { return s.readClaim(rc, key, val) }); err != nil {

@@ -107,7 +107,8 @@ var (
 	// ErrNoValidTokenType is returned by Authenticate with one TokenMessage
 	// per accepted token class, in AUTH_TOKEN_CLASSES order.
 	ErrNoValidTokenType = tokenErr("Given token not valid for any token type")
-	// ErrNoUserClaim: an authenticated token without the user id claim.
+	// ErrNoUserClaim: an authenticated token without the user id claim, or
+	// with one that is neither a JSON string nor an integer fitting int64.
 	ErrNoUserClaim = tokenErr("Token contained no recognizable user identification")
 )
 

@@ -40,13 +40,22 @@ func isHex(c byte) bool {
 }
 
 // scanString expects d[i] == '"' and returns the index after the closing
-// quote and whether the string holds escapes.
+// quote and whether the string holds escapes. A string that is not valid
+// UTF-8 is malformed (RFC 8259 §8.1; encoding/json would silently replace
+// the bytes with U+FFFD, so two different tokens would read alike). Bytes
+// of 0x80 and above are legal only inside strings, so checking strings
+// that hold such bytes validates the whole text, at no cost for ASCII.
 func scanString(d []byte, i int) (end int, escaped bool, ok bool) {
+	start := i
+	nonASCII := false
 	i++
 	for i < len(d) {
 		c := d[i]
 		switch {
 		case c == '"':
+			if nonASCII && !utf8.Valid(d[start:i]) {
+				return 0, false, false
+			}
 			return i + 1, escaped, true
 		case c == '\\':
 			escaped = true
@@ -67,6 +76,7 @@ func scanString(d []byte, i int) (end int, escaped bool, ok bool) {
 		case c < 0x20:
 			return 0, false, false
 		default:
+			nonASCII = nonASCII || c >= utf8.RuneSelf
 			i++
 		}
 	}
@@ -214,9 +224,7 @@ func walkObject(d []byte, visit func(key, val []byte) error) error {
 				return errJSON
 			}
 			key := d[i+1 : end-1]
-			// encoding/json replaces invalid UTF-8 with U+FFFD, so such a
-			// key is compared in that form too.
-			if escaped || !utf8.Valid(key) {
+			if escaped {
 				var s string
 				if err := json.Unmarshal(d[i:end], &s); err != nil {
 					return errJSON

@@ -267,26 +267,6 @@ func asInt(v any) int64 {
 	return 0
 }
 
-// publicClaims decodes a payload for callers (Token.Claims) exactly as
-// json.Unmarshal into map[string]any would (numbers as float64), but walks
-// the top level itself so the usual flat claims cost no reflection: this is
-// on the authenticate hot path.
-func publicClaims(payload []byte) (map[string]any, error) {
-	m := make(map[string]any, 8)
-	err := walkObject(payload, func(key, val []byte) error {
-		v, err := jsonValue(val)
-		if err != nil {
-			return err
-		}
-		m[string(key)] = v
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
 // jsonValue decodes one valid JSON value as encoding/json does into any.
 func jsonValue(val []byte) (any, error) {
 	switch c := val[0]; {

@@ -44,7 +44,7 @@ try:
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
     from jwtd.authrule.v1 import authrule_pb2, authrule_pb2_grpc
-    from jwtd.common.v1 import common_pb2
+    from jwtd.common.v1 import common_pb2, common_pb2_grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
     from go_plugin import grpc_controller_pb2, grpc_controller_pb2_grpc
 except ImportError as e:
@@ -61,6 +61,10 @@ except ImportError as e:
 MAGIC_COOKIE_KEY = "JWTD_PLUGIN_MAGIC_COOKIE"
 MAGIC_COOKIE_VALUE = "5f2c3d0e-jwtd-plugin-protocol"
 PROTOCOL_VERSION = 1
+# Each kind this plugin serves, with the protocol versions of that kind it
+# speaks (the host checks them through PluginInfo.Describe before using the
+# kind): the jwtd.authrule.v1 service.
+KIND_VERSIONS = {"auth_rule": [1]}
 # go-plugin's own protocol version; only 1 exists.
 CORE_PROTOCOL_VERSION = 1
 # Config keys this rule accepts; any other is refused, as sdk.Config.Decode
@@ -164,6 +168,14 @@ class AuthRule(authrule_pb2_grpc.AuthRuleServicer):
         return authrule_pb2.AllowResponse(allowed=allowed(domains, request.user))
 
 
+class PluginInfo(common_pb2_grpc.PluginInfoServicer):
+    """jwtd.common.v1.PluginInfo: the kinds served and their versions."""
+
+    def Describe(self, request, context):
+        return common_pb2.DescribeResponse(kinds=[
+            common_pb2.KindVersions(kind=k, versions=v) for k, v in sorted(KIND_VERSIONS.items())])
+
+
 class Health(health_pb2_grpc.HealthServicer):
     """grpc.health.v1.Health: go-plugin pings the service named "plugin"."""
 
@@ -236,6 +248,7 @@ def main():
     done = threading.Event()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
     authrule_pb2_grpc.add_AuthRuleServicer_to_server(AuthRule(), server)
+    common_pb2_grpc.add_PluginInfoServicer_to_server(PluginInfo(), server)
     health_pb2_grpc.add_HealthServicer_to_server(Health(), server)
     grpc_controller_pb2_grpc.add_GRPCControllerServicer_to_server(Controller(done), server)
 

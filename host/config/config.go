@@ -129,6 +129,9 @@ func Parse(data []byte, baseDir string, opts Options) (*Config, error) {
 	if cfg.Tokens, err = raw.Tokens.build(baseDir); err != nil {
 		return nil, err
 	}
+	if err := keyEnvNotPassed(raw.Tokens, cfg.Plugins); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }
 
@@ -137,6 +140,29 @@ type rawFile struct {
 	Server  rawServer  `toml:"server"`
 	Tokens  rawTokens  `toml:"tokens"`
 	Plugins rawPlugins `toml:"plugins"`
+}
+
+// keyEnvNotPassed refuses a plugin env allow-list naming the variable the
+// signing or verifying key is read from ("env:NAME"): keeping the key out
+// of plugin processes is why they get no environment by default.
+func keyEnvNotPassed(t rawTokens, p Plugins) error {
+	secret := map[string]string{}
+	for key, v := range map[string]*string{"tokens.signing_key": t.SigningKey, "tokens.verifying_key": t.VerifyingKey} {
+		if v != nil && strings.HasPrefix(*v, "env:") {
+			secret[strings.TrimPrefix(*v, "env:")] = key
+		}
+	}
+	for _, pl := range []*Plugin{p.UserStore, p.BlacklistStore, p.AuthRule, p.ClaimSerializer} {
+		if pl == nil {
+			continue
+		}
+		for _, name := range pl.Env {
+			if from, ok := secret[name]; ok {
+				return invalid("plugins."+pl.Kind+".env", "%q holds %s and is never passed to a plugin", name, from)
+			}
+		}
+	}
+	return nil
 }
 
 func invalid(key, format string, args ...any) error {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +37,9 @@ use = "memory"
 `
 
 func TestLoadRefusesBadInput(t *testing.T) {
+	// A key that resolves, so the case naming it in a plugin's env gets past
+	// the key check.
+	t.Setenv("CONFIG_TEST_KEYVAR", strings.Repeat("k", 64))
 	cases := []struct {
 		name, body, wantKey string
 	}{
@@ -60,6 +64,11 @@ func TestLoadRefusesBadInput(t *testing.T) {
 		{"missing env key", "[tokens]\nsigning_key = \"env:JWTD_TEST_SURELY_UNSET\"\n[plugins.user_store]\nuse = \"memory\"\n", "tokens.signing_key"},
 		{"conflicting rule shorthand", strings.Replace(minimal, "[tokens]", "[tokens]\nuser_authentication_rule = \"default\"", 1) + "\n[plugins.auth_rule]\nuse = \"/opt/rule\"\n", "tokens.user_authentication_rule"},
 		{"toml syntax", "[tokens\n", "invalid config"},
+		{"env not a name", minimal + "\n[plugins.auth_rule]\nuse = \"./rule\"\nenv = [\"A=B\"]\n", "plugins.auth_rule.env[0]"},
+		{"env like a signing key", minimal + "\n[plugins.auth_rule]\nuse = \"./rule\"\nenv = [\"OK\", \"JWTD_SIGNING_KEY\"]\n", "plugins.auth_rule.env[1]"},
+		{"env of the plugin protocol", minimal + "\n[plugins.auth_rule]\nuse = \"./rule\"\nenv = [\"PLUGIN_CLIENT_CERT\"]\n", "plugins.auth_rule.env[0]"},
+		{"env on a built-in", minimal + "\n[plugins.auth_rule]\nuse = \"default\"\nenv = [\"OK\"]\n", "plugins.auth_rule.env"},
+		{"env naming the signing key's variable", "[tokens]\nsigning_key = \"env:CONFIG_TEST_KEYVAR\"\n[plugins.user_store]\nuse = \"./store\"\nenv = [\"CONFIG_TEST_KEYVAR\"]\n", "plugins.user_store.env"},
 		{"bad trusted proxy", minimal + "\n[server.throttle]\ntrusted_proxies = [\"proxy.local\"]\n", "server.throttle.trusted_proxies[0]"},
 		{"negative rate", minimal + "\n[server.throttle]\nlogin_rate_per_addr = -1.0\n", "server.throttle.login_rate_per_addr"},
 	}
@@ -343,5 +352,29 @@ func TestRedactedHidesKeys(t *testing.T) {
 		if !strings.Contains(out, "redacted") {
 			t.Errorf("no redaction note in %q", out)
 		}
+	}
+}
+
+// TestPluginEnvAllowList: a plugin binary's env list reaches
+// config.Plugin.Env as written; without one, nothing is passed.
+func TestPluginEnvAllowList(t *testing.T) {
+	cases := []struct {
+		name, section string
+		want          []string
+	}{
+		{"named", "use = \"./store\"\nenv = [\"REDIS_PASSWORD\", \"HTTPS_PROXY\"]\n", []string{"REDIS_PASSWORD", "HTTPS_PROXY"}},
+		{"none", "use = \"./store\"\n", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			body := "[tokens]\nsigning_key = \"" + strings.Repeat("s", 40) + "\"\n[plugins.user_store]\n" + tc.section
+			cfg, err := config.Load(write(t, body), config.Options{NoKeyGeneration: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Plugins.UserStore.Env; !slices.Equal(got, tc.want) {
+				t.Fatalf("Env = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

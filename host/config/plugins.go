@@ -33,6 +33,10 @@ type Plugin struct {
 	SHA256 string
 	// CallTimeout bounds each call into the plugin (default 5s).
 	CallTimeout time.Duration
+	// Env names the environment variables jwtd passes on to an external
+	// plugin process (`env = ["REDIS_PASSWORD"]`). Nothing else of jwtd's
+	// environment reaches a plugin, since it may hold the signing key.
+	Env []string
 	// Config is the plugin's own [plugins.<kind>.config] table, handed over
 	// as it is, with relative "path" values made absolute against the config
 	// file's directory.
@@ -51,6 +55,7 @@ type rawPlugin struct {
 	Use         *string        `toml:"use"`
 	SHA256      *string        `toml:"sha256"`
 	CallTimeout *string        `toml:"call_timeout"`
+	Env         []string       `toml:"env"`
 	Config      map[string]any `toml:"config"`
 }
 
@@ -64,7 +69,10 @@ type rawPlugins struct {
 // DefaultCallTimeout bounds a plugin call when call_timeout is not set.
 const DefaultCallTimeout = 5 * time.Second
 
-var sha256Hex = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+var (
+	sha256Hex = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+	envName   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
 
 func (r rawPlugins) build(baseDir string) (Plugins, error) {
 	var p Plugins
@@ -117,6 +125,27 @@ func (r *rawPlugin) build(kind, baseDir string) (*Plugin, error) {
 			return nil, err
 		}
 		p.CallTimeout = d
+	}
+	for i, name := range r.Env {
+		if !envName.MatchString(name) {
+			return nil, invalid(fmt.Sprintf("%s.env[%d]", key, i), "%q is not an environment variable name", name)
+		}
+		if up := strings.ToUpper(name); strings.Contains(up, "SIGNING_KEY") || strings.Contains(up, "VERIFYING_KEY") {
+			// Keeping the signing key out of plugins is why they get no
+			// environment; a name that looks like it is refused outright
+			// (the variable signing_key actually reads is checked too).
+			return nil, invalid(fmt.Sprintf("%s.env[%d]", key, i), "%q looks like the signing key's variable and is never passed to a plugin", name)
+		}
+		if strings.HasPrefix(name, "PLUGIN_") || strings.HasPrefix(name, "JWTD_PLUGIN_") || name == "PATH" {
+			// The plugin protocol's own variables, set by the host.
+			return nil, invalid(fmt.Sprintf("%s.env[%d]", key, i), "%q is set by jwtd for every plugin", name)
+		}
+	}
+	if len(r.Env) > 0 {
+		if !p.External {
+			return nil, invalid(key+".env", "only applies to a plugin binary; the built-in %q already runs in jwtd's environment", p.Use)
+		}
+		p.Env = append([]string(nil), r.Env...)
 	}
 	for k, v := range r.Config {
 		p.Config[k] = v

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/jwtd/jwtd/host/config"
 	"github.com/jwtd/jwtd/host/httpapi"
@@ -20,7 +21,7 @@ func newLauncher(logger *slog.Logger) Launcher {
 }
 
 func spec(p *config.Plugin) pluginhost.Spec {
-	return pluginhost.Spec{Name: p.Kind, Path: p.Use, SHA256: p.SHA256, Config: p.Config, CallTimeout: p.CallTimeout}
+	return pluginhost.Spec{Name: p.Kind, Path: p.Use, SHA256: p.SHA256, Config: p.Config, CallTimeout: p.CallTimeout, Env: p.Env}
 }
 
 func (l processLauncher) UserStore(ctx context.Context, p *config.Plugin) (sdk.UserStore, error) {
@@ -43,13 +44,29 @@ func (l processLauncher) ClaimSerializer(ctx context.Context, p *config.Plugin) 
 	return v, named(p, err)
 }
 
-// named names the plugin in a start error.
+// named names the plugin in a start error. pluginhost's errors already
+// say "plugin <kind> (<path>): …"; that becomes "plugins.<kind> (<path>): …",
+// the config key, rather than naming the plugin twice.
 func named(p *config.Plugin, err error) error {
-	if err != nil {
-		return fmt.Errorf("plugins.%s (%s): %w", p.Kind, p.Use, err)
+	if err == nil {
+		return nil
 	}
-	return nil
+	prefix := fmt.Sprintf("plugin %s (%s): ", p.Kind, p.Use)
+	msg := err.Error()
+	if strings.HasPrefix(msg, prefix) {
+		msg = strings.TrimPrefix(msg, prefix)
+	}
+	return &startError{msg: fmt.Sprintf("plugins.%s (%s): %s", p.Kind, p.Use, msg), err: err}
 }
+
+// startError is a plugin start error reworded, still matching what it wraps.
+type startError struct {
+	msg string
+	err error
+}
+
+func (e *startError) Error() string { return e.msg }
+func (e *startError) Unwrap() error { return e.err }
 
 func (l processLauncher) Ping(ctx context.Context) []httpapi.Check {
 	var out []httpapi.Check

@@ -88,8 +88,9 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 		ReadTimeout:       cfg.Server.ReadTimeout,
 		WriteTimeout:      cfg.Server.WriteTimeout,
 		IdleTimeout:       cfg.Server.IdleTimeout,
-		MaxHeaderBytes:    cfg.Server.MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		// Above the API's own cap, which answers 431 with a JSON body.
+		MaxHeaderBytes: httpapi.ServerMaxHeaderBytes(cfg.Server.MaxHeaderBytes),
+		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -149,14 +150,15 @@ func (opts ServeOptions) build(ctx context.Context, cfg *config.Config, logger *
 		return wrap(h)
 	}
 	api := httpapi.New(st.Service, httpapi.Options{
-		Prefix:        cfg.Server.Prefix,
-		MaxBodyBytes:  cfg.Server.MaxBodyBytes,
-		MaxJSONDepth:  cfg.Server.MaxJSONDepth,
-		MaxFieldChars: cfg.Server.MaxFieldChars,
-		Logger:        logger,
-		Ready:         st.Ready,
-		Metrics:       opts.metrics.Handler(),
-		Middleware:    mw,
+		Prefix:         cfg.Server.Prefix,
+		MaxBodyBytes:   cfg.Server.MaxBodyBytes,
+		MaxHeaderBytes: cfg.Server.MaxHeaderBytes,
+		MaxJSONDepth:   cfg.Server.MaxJSONDepth,
+		MaxFieldChars:  cfg.Server.MaxFieldChars,
+		Logger:         logger,
+		Ready:          st.Ready,
+		Metrics:        opts.metrics.Handler(),
+		Middleware:     mw,
 	})
 	return &generation{stack: st, api: api}, nil
 }

@@ -180,3 +180,62 @@ func TestLoginThrottle(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestHeaderCapAnswersJSON: headers over server.max_header_bytes get the
+// API's 431 with a JSON body (not Go's plain-text one), at the default cap
+// and at a configured one; headers under it are served.
+func TestHeaderCapAnswersJSON(t *testing.T) {
+	cases := []struct {
+		name   string
+		extra  string // appended to memoryConfig
+		header int    // bytes of one X-Filler header
+		status int
+	}{
+		{"small header, default cap", "", 1 << 10, http.StatusOK},
+		{"64 KB header, default cap", "", 64 << 10, http.StatusRequestHeaderFieldsTooLarge},
+		{"10 KB header, 8 KiB cap", "\n[server]\nmax_header_bytes = 8192\n", 10 << 10, http.StatusRequestHeaderFieldsTooLarge},
+		{"6 KB header, 8 KiB cap", "\n[server]\nmax_header_bytes = 8192\n", 6 << 10, http.StatusOK},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			ready := make(chan net.Addr, 1)
+			served := make(chan error, 1)
+			go func() {
+				served <- daemon.Serve(ctx, daemon.ServeOptions{
+					ConfigPath: writeConfig(t, memoryConfig+tc.extra), Listen: "127.0.0.1:0",
+					LogOutput: io.Discard, Ready: ready,
+				})
+			}()
+			defer func() {
+				cancel()
+				<-served
+			}()
+			var addr net.Addr
+			select {
+			case addr = <-ready:
+			case err := <-served:
+				t.Fatalf("Serve: %v", err)
+			}
+			req, _ := http.NewRequest("GET", "http://"+addr.String()+"/healthz", nil)
+			req.Header.Set("X-Filler", strings.Repeat("a", tc.header))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.status, body)
+			}
+			if tc.status == http.StatusRequestHeaderFieldsTooLarge {
+				if got := string(body); got != `{"detail":"Request header fields too large."}` {
+					t.Errorf("body %q", got)
+				}
+				if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+					t.Errorf("Content-Type %q", ct)
+				}
+			}
+		})
+	}
+}

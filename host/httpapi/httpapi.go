@@ -44,6 +44,11 @@ type Options struct {
 	Prefix string
 	// MaxBodyBytes caps a request body (default 1 MiB); more is 413.
 	MaxBodyBytes int64
+	// MaxHeaderBytes caps the request line and headers (default 64 KiB);
+	// more is 431 with a JSON body. The http.Server's own MaxHeaderBytes
+	// must be set above it (ServerMaxHeaderBytes), or Go answers first
+	// with a plain-text 431 a DRF client cannot parse.
+	MaxHeaderBytes int
 	// MaxJSONDepth caps JSON nesting (default 32).
 	MaxJSONDepth int
 	// MaxFieldChars caps each login field, the password included (default
@@ -94,6 +99,9 @@ func New(c Core, opts Options) *API {
 	if opts.MaxJSONDepth <= 0 {
 		opts.MaxJSONDepth = 32
 	}
+	if opts.MaxHeaderBytes <= 0 {
+		opts.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
 	if opts.MaxFieldChars <= 0 {
 		opts.MaxFieldChars = 4096
 	}
@@ -116,8 +124,47 @@ func New(c Core, opts Options) *API {
 	if opts.Middleware != nil {
 		h = opts.Middleware(h)
 	}
-	a.handler = a.logRequests(a.recoverPanics(h))
+	a.handler = a.logRequests(a.recoverPanics(a.capHeaders(h)))
 	return a
+}
+
+// DefaultMaxHeaderBytes is Options.MaxHeaderBytes's default.
+const DefaultMaxHeaderBytes = 64 << 10
+
+// ServerMaxHeaderBytes is the http.Server MaxHeaderBytes to pair with an
+// API cap of apiCap bytes: comfortably above it (four times the cap, and at
+// least Go's own default of 1 MiB, plus 64 KiB), so that oversized headers
+// up to that reach the API and get its JSON 431. Only beyond it does Go
+// answer with its own plain-text 431.
+func ServerMaxHeaderBytes(apiCap int) int {
+	if apiCap <= 0 {
+		apiCap = DefaultMaxHeaderBytes
+	}
+	return max(4*apiCap, http.DefaultMaxHeaderBytes) + 64<<10
+}
+
+// errHeaderTooLarge is the 431 body.
+var errHeaderTooLarge = &httpError{http.StatusRequestHeaderFieldsTooLarge, "Request header fields too large."}
+
+// capHeaders answers 431 to a request whose request line and headers,
+// counted as on the wire, exceed the cap.
+func (a *API) capHeaders(next http.Handler) http.Handler {
+	limit := a.opts.MaxHeaderBytes
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4 + len("Host: ") + len(r.Host) + 2
+		for k, vs := range r.Header {
+			for _, v := range vs {
+				n += len(k) + len(v) + 4 // ": " and CRLF
+			}
+		}
+		if n > limit {
+			// The rest of the request is not read; the connection closes.
+			w.Header().Set("Connection", "close")
+			a.writeError(w, r, errHeaderTooLarge)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // ServeHTTP serves the API.

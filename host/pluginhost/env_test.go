@@ -11,30 +11,55 @@ import (
 	"github.com/jwtd/jwtd/host/pluginhost"
 )
 
-// TestPluginGetsNoHostEnvironment: the host's environment holds the signing
-// key; a plugin sees only PATH, its log level and go-plugin's handshake
-// variables.
-func TestPluginGetsNoHostEnvironment(t *testing.T) {
+// TestPluginEnvironment: the host's environment holds the signing key; a
+// plugin sees only PATH, its log level, go-plugin's handshake variables and
+// the variables its Spec names.
+func TestPluginEnvironment(t *testing.T) {
 	t.Setenv("JWTD_TEST_SIGNING_KEY", "super-secret")
+	t.Setenv("JWTD_TEST_REDIS_PASSWORD", "redis-secret")
+	t.Setenv("JWTD_TEST_OTHER", "not-named")
+	cases := []struct {
+		name string
+		env  []string
+		want map[string]string // named variables and their values
+	}{
+		{"none named", nil, map[string]string{}},
+		{"one named", []string{"JWTD_TEST_REDIS_PASSWORD"}, map[string]string{"JWTD_TEST_REDIS_PASSWORD": "redis-secret"}},
+		{"named but unset", []string{"JWTD_TEST_SURELY_UNSET"}, map[string]string{}},
+	}
 	ctx := context.Background()
-	h := newHost(t)
-	cs, err := h.ClaimSerializer(ctx, pluginhost.Spec{Path: pluginPath("chatty")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, err := cs.TokenUser(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := env["JWTD_TEST_SIGNING_KEY"]; ok {
-		t.Fatal("the plugin received the host's environment")
-	}
-	for k := range env {
-		switch {
-		case k == "PATH", k == "JWTD_PLUGIN_LOG_LEVEL", k == "JWTD_PLUGIN_MAGIC_COOKIE", strings.HasPrefix(k, "PLUGIN_"):
-		default:
-			t.Errorf("plugin environment has %s", k)
-		}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHost(t)
+			cs, err := h.ClaimSerializer(ctx, pluginhost.Spec{Path: pluginPath("chatty"), Env: tc.env})
+			if err != nil {
+				t.Fatal(err)
+			}
+			env, err := cs.TokenUser(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, secret := range []string{"JWTD_TEST_SIGNING_KEY", "JWTD_TEST_OTHER"} {
+				if _, ok := env[secret]; ok {
+					t.Errorf("the plugin received %s, which was not named", secret)
+				}
+			}
+			for k, v := range tc.want {
+				if env[k] != v {
+					t.Errorf("plugin sees %s=%v, want %q", k, env[k], v)
+				}
+			}
+			for k := range env {
+				if _, named := tc.want[k]; named {
+					continue
+				}
+				switch {
+				case k == "PATH", k == "JWTD_PLUGIN_LOG_LEVEL", k == "JWTD_PLUGIN_MAGIC_COOKIE", strings.HasPrefix(k, "PLUGIN_"):
+				default:
+					t.Errorf("plugin environment has %s", k)
+				}
+			}
+		})
 	}
 }
 

@@ -230,6 +230,8 @@ func TestStartFailures(t *testing.T) {
 		{"no such binary", pluginhost.Spec{Name: "user_store", Path: pluginPath("missing")}, "user", []string{"user_store", "no such file"}, nil},
 		{"bad config", pluginhost.Spec{Name: "auth_rule", Path: pluginPath("memory"), Config: sdk.Config{"colour": "blue"}}, "rule", []string{"auth_rule", "colour"}, sdk.ErrInvalidConfig},
 		{"kind not served", pluginhost.Spec{Name: "user_store", Path: pluginPath("hang")}, "user", []string{"user_store", "does not serve the user_store kind"}, nil},
+		{"kind version not spoken", pluginhost.Spec{Name: "auth_rule", Path: pluginPath("future")}, "rule", []string{"plugin auth_rule", "future", "serves auth_rule at protocol version 2", "speaks auth_rule version 1"}, nil},
+		{"kind of a future plugin not served", pluginhost.Spec{Name: "user_store", Path: pluginPath("future")}, "user", []string{"user_store", "does not serve the user_store kind (it serves auth_rule)"}, nil},
 	}
 	h := newHost(t, pluginhost.WithStartTimeout(5*time.Second))
 	for _, tc := range cases {

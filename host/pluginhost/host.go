@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,6 +52,12 @@ type Spec struct {
 	// CallTimeout bounds every call to the plugin (DefaultCallTimeout when
 	// zero). A call that runs out fails with sdk.ErrUnavailable.
 	CallTimeout time.Duration
+	// Env names environment variables of the host passed on to the plugin
+	// process (e.g. a Redis password for password_env). Only these, PATH
+	// and the plugin protocol's own variables reach it: the host's
+	// environment may hold the signing key, so nothing is passed unless
+	// named. A named variable that is unset is not passed.
+	Env []string
 }
 
 // Status is one plugin's state, for /readyz and `jwtd check-config`.
@@ -228,7 +235,9 @@ func (h *Host) bind(ctx context.Context, kind string, s Spec) (*binding, []strin
 	if timeout <= 0 {
 		timeout = DefaultCallTimeout
 	}
-	key := path + "\x00" + hex.EncodeToString(pin) + "\x00" + string(cfgJSON)
+	env := append([]string(nil), s.Env...)
+	sort.Strings(env)
+	key := path + "\x00" + hex.EncodeToString(pin) + "\x00" + string(cfgJSON) + "\x00" + strings.Join(env, ",")
 
 	h.mu.Lock()
 	if h.closed {
@@ -237,7 +246,7 @@ func (h *Host) bind(ctx context.Context, kind string, s Spec) (*binding, []strin
 	}
 	p, ok := h.procs[key]
 	if !ok {
-		p = newProc(h, path, pin, s.Config)
+		p = newProc(h, path, pin, s.Config, env)
 		h.procs[key] = p
 		h.order = append(h.order, p)
 	}

@@ -12,12 +12,39 @@ import (
 	"testing"
 	"time"
 
+	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
 	"github.com/jwtd/jwtd/host/pluginhost"
 	"github.com/jwtd/jwtd/plugins/defaults"
 	"github.com/jwtd/jwtd/sdk"
 	"github.com/jwtd/jwtd/sdk/memory"
 	"github.com/jwtd/jwtd/sdk/plugin"
+	commonv1 "github.com/jwtd/jwtd/sdk/proto/jwtd/common/v1"
 )
+
+// futurePlugin serves only the PluginInfo service, describing auth_rule at
+// protocol version 2 (a v2 service this SDK does not have).
+type futurePlugin struct {
+	goplugin.NetRPCUnsupportedPlugin
+}
+
+func (futurePlugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
+	commonv1.RegisterPluginInfoServer(s, futureInfo{})
+	return nil
+}
+
+func (futurePlugin) GRPCClient(context.Context, *goplugin.GRPCBroker, *grpc.ClientConn) (any, error) {
+	return nil, fmt.Errorf("plugin side only")
+}
+
+type futureInfo struct {
+	commonv1.UnimplementedPluginInfoServer
+}
+
+func (futureInfo) Describe(context.Context, *commonv1.DescribeRequest) (*commonv1.DescribeResponse, error) {
+	return &commonv1.DescribeResponse{Kinds: []*commonv1.KindVersions{{Kind: plugin.KindAuthRule, Versions: []uint32{2}}}}, nil
+}
 
 // The test binary doubles as every plugin these tests launch (go-plugin's
 // own pattern): TestMain links it under several names in a temporary
@@ -57,7 +84,7 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	for _, name := range []string{"memory", "garbage", "exits", "hang", "chatty"} {
+	for _, name := range []string{"memory", "garbage", "exits", "hang", "chatty", "future"} {
 		if err := os.Symlink(self, filepath.Join(dir, name)); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
@@ -117,6 +144,17 @@ func servePlugin(name string) {
 		// Breaks the handshake: stdout belongs to go-plugin.
 		fmt.Println("hello from a plugin that prints on stdout")
 		time.Sleep(time.Minute)
+	case "future":
+		// A plugin built against a later SDK: it serves auth_rule only at
+		// protocol version 2, which this host does not speak.
+		goplugin.Serve(&goplugin.ServeConfig{
+			HandshakeConfig: plugin.Handshake,
+			VersionedPlugins: map[int]goplugin.PluginSet{plugin.ProtocolVersion: {
+				plugin.KindAuthRule: futurePlugin{},
+			}},
+			GRPCServer: goplugin.DefaultGRPCServer,
+		})
+		os.Exit(0)
 	case "exits":
 		fmt.Fprintln(os.Stderr, "exits: giving up at once")
 		os.Exit(3)

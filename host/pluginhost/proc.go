@@ -35,6 +35,7 @@ type proc struct {
 	path string
 	pin  []byte
 	cfg  sdk.Config
+	env  []string // names of host variables passed on
 
 	// startMu serialises starting, configuring and restarting.
 	startMu sync.Mutex
@@ -55,9 +56,9 @@ type proc struct {
 	stopped     chan struct{}
 }
 
-func newProc(h *Host, path string, pin []byte, cfg sdk.Config) *proc {
+func newProc(h *Host, path string, pin []byte, cfg sdk.Config, env []string) *proc {
 	return &proc{
-		h: h, path: path, pin: pin, cfg: cfg,
+		h: h, path: path, pin: pin, cfg: cfg, env: env,
 		kinds:   map[string]kindState{},
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
@@ -70,10 +71,16 @@ func newProc(h *Host, path string, pin []byte, cfg sdk.Config) *proc {
 func (p *proc) launch() (*goplugin.Client, *grpc.ClientConn, int, error) {
 	cmd := exec.Command(p.path)
 	// The host's environment holds the signing key; the plugin gets only
-	// PATH and its log level (go-plugin adds its handshake variables).
+	// PATH, its log level and the variables its config names (go-plugin
+	// adds its handshake variables).
 	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"),
 		plugin.EnvLogLevel + "=" + newHCLog(p.h.logger).GetLevel().String(),
+	}
+	for _, name := range p.env {
+		if v, ok := os.LookupEnv(name); ok {
+			cmd.Env = append(cmd.Env, name+"="+v)
+		}
 	}
 	var sec *goplugin.SecureConfig
 	if p.pin != nil {
@@ -163,37 +170,45 @@ func (s *stderrTail) String() string {
 	return strings.Join(s.lines, " | ")
 }
 
-// dispense returns kind's client on c.
-func dispense(c *goplugin.Client, kind string) (plugin.Client, error) {
+// kindClient asks the process which protocol versions of kind it speaks,
+// picks the highest this host speaks too, and returns that version's client.
+// A kind served only at versions the host does not speak is refused, naming
+// kind and versions on both sides.
+func kindClient(ctx context.Context, c *goplugin.Client, kind string) (plugin.Client, uint32, error) {
 	rpc, err := c.Client()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	raw, err := rpc.Dispense(kind)
-	if err != nil {
-		return nil, err
-	}
-	pc, ok := raw.(plugin.Client)
+	gc, ok := rpc.(*goplugin.GRPCClient)
 	if !ok {
-		return nil, fmt.Errorf("dispensed %T for %s", raw, kind)
+		return nil, 0, errors.New("plugin does not speak gRPC")
 	}
-	return pc, nil
+	described, err := plugin.Describe(ctx, gc.Conn)
+	if err != nil {
+		return nil, 0, err
+	}
+	version, err := plugin.NegotiateKind(kind, described)
+	if err != nil {
+		return nil, 0, err
+	}
+	pc, err := plugin.NewKindClientVersion(kind, version, gc.Conn)
+	return pc, version, err
 }
 
-// configure dispenses and configures kind on c.
+// configure picks kind's client and configures kind on c.
 func (p *proc) configure(ctx context.Context, c *goplugin.Client, kind string) (plugin.Client, []string, error) {
-	pc, err := dispense(c, kind)
+	ctx, cancel := context.WithTimeout(ctx, p.h.opts.startTimeout)
+	defer cancel()
+	pc, version, err := kindClient(ctx, c, kind)
 	if err != nil {
 		return nil, nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.h.opts.startTimeout)
-	defer cancel()
 	caps, err := pc.Configure(ctx, p.cfg)
 	if errors.Is(err, errors.ErrUnsupported) {
 		return nil, nil, fmt.Errorf("the binary does not serve the %s kind (%w)", kind, err)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("configure %s: %w", kind, err)
+		return nil, nil, fmt.Errorf("configure %s (protocol v%d): %w", kind, version, err)
 	}
 	return pc, caps, nil
 }

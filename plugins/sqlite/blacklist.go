@@ -78,7 +78,8 @@ CREATE INDEX jwtd_blacklisted_tokens_expires_at ON jwtd_blacklisted_tokens (expi
 // It is safe for concurrent use. Close stops the sweep and closes the
 // database; calls after Close return errors wrapping sdk.ErrUnavailable.
 type BlacklistStore struct {
-	db          *sql.DB
+	db          *sql.DB // the writer (one connection)
+	ro          *sql.DB // the read pool (IsBlacklisted, Export, Ping)
 	isBlacklist *sql.Stmt
 	blacklist   *sql.Stmt
 	outstanding *sql.Stmt
@@ -119,31 +120,39 @@ func OpenBlacklistStore(ctx context.Context, cfg sdk.Config) (*BlacklistStore, e
 		return nil, err
 	}
 	s := &BlacklistStore{db: db}
-	if err := s.init(ctx); err != nil {
+	if err := s.init(ctx, c.Path, busy); err != nil {
 		db.Close()
+		if s.ro != nil {
+			s.ro.Close()
+		}
 		return nil, err
 	}
 	s.startSweep(sweep)
 	return s, nil
 }
 
-func (s *BlacklistStore) init(ctx context.Context) error {
+func (s *BlacklistStore) init(ctx context.Context, path string, busy time.Duration) error {
 	if err := migrate(ctx, s.db, blacklistComponent, blacklistMigrations); err != nil {
 		return err
 	}
 	var err error
-	prepare := func(q string) *sql.Stmt {
+	if s.ro, err = openReader(ctx, path, busy); err != nil {
+		return err
+	}
+	// Each statement is prepared once here and reused by every call;
+	// database/sql re-prepares it lazily on each pooled connection.
+	prepare := func(db *sql.DB, q string) *sql.Stmt {
 		if err != nil {
 			return nil
 		}
 		var st *sql.Stmt
-		st, err = s.db.PrepareContext(ctx, q)
+		st, err = db.PrepareContext(ctx, q)
 		return st
 	}
-	s.isBlacklist = prepare(`SELECT 1 FROM jwtd_blacklisted_tokens WHERE jti = ?`)
-	s.blacklist = prepare(`INSERT INTO jwtd_blacklisted_tokens (jti, user_id, token_type, blacklisted_at, expires_at)
+	s.isBlacklist = prepare(s.ro, `SELECT 1 FROM jwtd_blacklisted_tokens WHERE jti = ?`)
+	s.blacklist = prepare(s.db, `INSERT INTO jwtd_blacklisted_tokens (jti, user_id, token_type, blacklisted_at, expires_at)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (jti) DO NOTHING`)
-	s.outstanding = prepare(`INSERT INTO jwtd_outstanding_tokens (jti, user_id, token_type, created_at, expires_at)
+	s.outstanding = prepare(s.db, `INSERT INTO jwtd_outstanding_tokens (jti, user_id, token_type, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (jti) DO NOTHING`)
 	if err != nil {
 		return unavailable("prepare", err)
@@ -276,13 +285,13 @@ func (s *BlacklistStore) FlushExpired(ctx context.Context, now time.Time) (int, 
 // IssuedAt is when it was blacklisted. fn's error stops the export and is
 // returned as it is.
 func (s *BlacklistStore) Export(ctx context.Context, now time.Time, fn func(rec sdk.TokenRecord, blacklisted bool) error) error {
-	conn, err := s.db.Conn(ctx)
+	conn, err := s.ro.Conn(ctx)
 	if err != nil {
 		return unavailable("export", err)
 	}
 	defer conn.Close()
-	// A deferred read transaction is a WAL snapshot that blocks no writer
-	// (database/sql's BeginTx would be BEGIN IMMEDIATE here, a write lock).
+	// A deferred read transaction on the read pool is a WAL snapshot that
+	// blocks no writer.
 	if _, err := conn.ExecContext(ctx, `BEGIN DEFERRED`); err != nil {
 		return unavailable("export", err)
 	}
@@ -328,7 +337,7 @@ func exportRows(ctx context.Context, conn *sql.Conn, query string, now time.Time
 // Ping checks that the database answers and the blacklist table is there.
 func (s *BlacklistStore) Ping(ctx context.Context) error {
 	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM jwtd_blacklisted_tokens LIMIT 1)`).Scan(&n); err != nil {
+	if err := s.ro.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM jwtd_blacklisted_tokens LIMIT 1)`).Scan(&n); err != nil {
 		return unavailable("ping", err)
 	}
 	return nil
@@ -340,7 +349,7 @@ func (s *BlacklistStore) Close() error {
 	s.closeOnce.Do(func() {
 		s.stopSweep()
 		<-s.sweepDone
-		s.closeErr = errors.Join(s.isBlacklist.Close(), s.blacklist.Close(), s.outstanding.Close(), s.db.Close())
+		s.closeErr = errors.Join(s.isBlacklist.Close(), s.blacklist.Close(), s.outstanding.Close(), s.ro.Close(), s.db.Close())
 	})
 	return s.closeErr
 }

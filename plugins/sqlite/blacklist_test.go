@@ -431,3 +431,56 @@ func TestMissingDirectoryIsAnError(t *testing.T) {
 		t.Fatal("opened a database in a missing directory")
 	}
 }
+
+// BenchmarkIsBlacklistedParallel is the verify hot path as the daemon sees
+// it: eight goroutines on two cores asking about a mix of blacklisted and
+// live JTIs, while a writer blacklists a token every millisecond (rotating
+// refreshes), so reads keep meeting fresh WAL frames.
+func BenchmarkIsBlacklistedParallel(b *testing.B) {
+	ctx := context.Background()
+	s := openBlacklist(b, dbPath(b))
+	exp := time.Now().Add(time.Hour)
+	for i := range 1000 {
+		if _, err := s.Blacklist(ctx, record(fmt.Sprintf("jti-%d", i), exp)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if _, err := s.Blacklist(ctx, record(fmt.Sprintf("w-%d", i), exp)); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}
+	}()
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			got, err := s.IsBlacklisted(ctx, fmt.Sprintf("jti-%d", i%2000))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if got != (i%2000 < 1000) {
+				b.Errorf("IsBlacklisted(jti-%d) = %v", i%2000, got)
+				return
+			}
+			i++
+		}
+	})
+	b.StopTimer()
+	close(stop)
+	<-done
+}

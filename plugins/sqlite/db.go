@@ -9,11 +9,11 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"runtime"
 	"strings"
 	"time"
 
-	// The cgo SQLite driver, registered as "sqlite3".
-	_ "github.com/mattn/go-sqlite3"
+	"github.com/mattn/go-sqlite3"
 
 	"github.com/jwtd/jwtd/sdk"
 )
@@ -22,11 +22,45 @@ import (
 // (or process's) write lock before failing with "database is locked".
 const defaultBusyTimeout = 5 * time.Second
 
+// driverName is the database/sql driver the stores open: mattn/go-sqlite3
+// with a connect hook that sets the per-connection pragmas no DSN option
+// covers.
+const driverName = "sqlite3_jwtd"
+
+func init() {
+	sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		// mmap_size: pages of the database file are read through a shared
+		// mapping instead of a pread(2) each time a connection's page cache
+		// is dropped (every commit by any connection drops the others' caches
+		// in WAL mode), and all connections share the one copy in the page
+		// cache. temp_store: sorts and temporary b-trees stay in memory.
+		_, err := c.Exec("PRAGMA mmap_size = 268435456; PRAGMA temp_store = MEMORY", nil)
+		return err
+	}})
+}
+
+// readConns is the size of the read pool. A request that finds every
+// connection busy waits in database/sql's queue, which costs more than the
+// query, so the pool is as large as the concurrency a daemon on a few cores
+// sees; idle connections are kept (never closed and reopened, which would
+// re-run the pragmas and start with a cold page cache).
+func readConns() int {
+	return max(16, 4*runtime.GOMAXPROCS(0))
+}
+
 // openDB opens path in WAL mode with foreign keys on, the given busy timeout
-// and synchronous level ("FULL" or "NORMAL"). Write transactions are
-// BEGIN IMMEDIATE (_txlock): they take the write lock at their start, so
+// and synchronous level ("FULL" or "NORMAL") for writes. Write transactions
+// are BEGIN IMMEDIATE (_txlock): they take the write lock at their start, so
 // two read-then-write transactions cannot deadlock on a lock upgrade that
 // busy_timeout cannot resolve.
+//
+// This pool is the store's writer and has a single connection: SQLite takes
+// one writer at a time anyway, and queueing writers in Go (FIFO, cancelled by
+// their context) is cheaper and fairer than several connections polling the
+// write lock through busy_timeout's sleeps. Hot reads go through the pool
+// openReader opens once the schema is migrated: query_only connections that
+// run in parallel with each other and with the writer (WAL readers take no
+// write lock), so a slow fsyncing write never holds up a read.
 func openDB(ctx context.Context, path string, busy time.Duration, synchronous string) (*sql.DB, error) {
 	if path == "" {
 		return nil, fmt.Errorf("%w: sqlite: path is required", sdk.ErrInvalidConfig)
@@ -45,15 +79,35 @@ func openDB(ctx context.Context, path string, busy time.Duration, synchronous st
 	q.Set("_foreign_keys", "on")
 	q.Set("_synchronous", synchronous)
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite3", path+"?"+q.Encode())
+	db, err := sql.Open(driverName, path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	// SQLite writes one at a time anyway; a modest pool keeps readers
-	// parallel without a storm of connections all waiting on the write lock,
-	// and enough idle connections avoid re-running the pragmas per request.
-	db.SetMaxOpenConns(16)
-	db.SetMaxIdleConns(8)
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%w: sqlite: open %s: %v", sdk.ErrUnavailable, path, err)
+	}
+	return db, nil
+}
+
+// openReader opens the read pool on path, already opened (and so in WAL
+// mode) by openDB. query_only makes any write through it an error, so a
+// write that strays onto the read pool fails loudly instead of bypassing the
+// writer's queue and its synchronous level.
+func openReader(ctx context.Context, path string, busy time.Duration) (*sql.DB, error) {
+	q := url.Values{}
+	q.Set("_busy_timeout", fmt.Sprint(busy.Milliseconds()))
+	q.Set("_query_only", "1")
+	q.Set("_foreign_keys", "on")
+	db, err := sql.Open(driverName, path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	n := readConns()
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("%w: sqlite: open %s: %v", sdk.ErrUnavailable, path, err)

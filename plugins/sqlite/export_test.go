@@ -10,3 +10,9 @@ import (
 func SchemaVersion(ctx context.Context, db *sql.DB, component string) (int, error) {
 	return schemaVersion(ctx, db, component)
 }
+
+// ReadPool exposes a blacklist store's read pool, to check its settings.
+func ReadPool(s *BlacklistStore) *sql.DB { return s.ro }
+
+// UserReadPool exposes a user store's read pool.
+func UserReadPool(u *UserStore) *sql.DB { return u.ro }

@@ -31,7 +31,8 @@ const lastLoginLayout = "2006-01-02 15:04:05.000000"
 // use; Close closes the database, after which calls return errors wrapping
 // sdk.ErrUnavailable.
 type UserStore struct {
-	db     *sql.DB
+	db     *sql.DB // the writer (one connection)
+	ro     *sql.DB // the read pool: lookups, Authenticate's read, Ping
 	s      userSchema
 	cols   []string // selected columns, in scan order
 	isBool map[string]bool
@@ -80,14 +81,17 @@ func OpenUserStore(ctx context.Context, cfg sdk.Config) (*UserStore, error) {
 		return nil, err
 	}
 	u := &UserStore{db: db, s: schema, byField: map[string]*sql.Stmt{}}
-	if err := u.init(ctx); err != nil {
+	if err := u.init(ctx, c.Path, busy); err != nil {
 		db.Close()
+		if u.ro != nil {
+			u.ro.Close()
+		}
 		return nil, err
 	}
 	return u, nil
 }
 
-func (u *UserStore) init(ctx context.Context) error {
+func (u *UserStore) init(ctx context.Context, path string, busy time.Duration) error {
 	s := u.s
 	if s.migrate {
 		err := migrate(ctx, u.db, "users:"+s.table, userMigrations(s))
@@ -97,6 +101,10 @@ func (u *UserStore) init(ctx context.Context) error {
 			}
 			return err
 		}
+	}
+	var err error
+	if u.ro, err = openReader(ctx, path, busy); err != nil {
+		return err
 	}
 	u.cols = []string{s.id, s.username, s.password, s.isActive, s.lastLogin}
 	if s.attributes != "" {
@@ -111,7 +119,7 @@ func (u *UserStore) init(ctx context.Context) error {
 
 	// Check the table and every configured column exist, and learn which
 	// attribute columns are declared boolean (Django's "bool").
-	rows, err := u.db.QueryContext(ctx, u.selectSQL+"0 LIMIT 0")
+	rows, err := u.ro.QueryContext(ctx, u.selectSQL+"0 LIMIT 0")
 	if err != nil {
 		return fmt.Errorf("%w: sqlite user store: table %q with the configured columns: %v", sdk.ErrInvalidConfig, s.table, err)
 	}
@@ -128,7 +136,9 @@ func (u *UserStore) init(ctx context.Context) error {
 		}
 	}
 
-	u.byID, err = u.db.PrepareContext(ctx, u.selectSQL+quote(s.id)+" = ?")
+	// The lookups are prepared once on the read pool and reused by every
+	// call; database/sql re-prepares them lazily per pooled connection.
+	u.byID, err = u.ro.PrepareContext(ctx, u.selectSQL+quote(s.id)+" = ?")
 	if err != nil {
 		return unavailable("prepare", err)
 	}
@@ -136,7 +146,7 @@ func (u *UserStore) init(ctx context.Context) error {
 	if !ok {
 		return fmt.Errorf("%w: sqlite user store: login_field %q is neither username nor an attribute of the table", sdk.ErrInvalidConfig, s.loginField)
 	}
-	u.byLogin, err = u.db.PrepareContext(ctx, u.selectSQL+loginExpr+" LIMIT 2")
+	u.byLogin, err = u.ro.PrepareContext(ctx, u.selectSQL+loginExpr+" LIMIT 2")
 	if err != nil {
 		return unavailable("prepare", err)
 	}
@@ -149,7 +159,7 @@ func (u *UserStore) init(ctx context.Context) error {
 // unusable table, a fresh argon2id hash with the configured parameters.
 func (u *UserStore) initDummy(ctx context.Context) error {
 	var hash sql.NullString
-	err := u.db.QueryRowContext(ctx, "SELECT "+quote(u.s.password)+" FROM "+quote(u.s.table)+
+	err := u.ro.QueryRowContext(ctx, "SELECT "+quote(u.s.password)+" FROM "+quote(u.s.table)+
 		" WHERE "+quote(u.s.password)+" LIKE '%$%' ORDER BY "+quote(u.s.id)+" DESC LIMIT 1").Scan(&hash)
 	if err != nil && !isNoRows(err) {
 		return unavailable("read a hash", err)
@@ -356,7 +366,7 @@ func (u *UserStore) SetActive(ctx context.Context, username string, active bool)
 
 // Ping checks that the database answers and the users table is readable.
 func (u *UserStore) Ping(ctx context.Context) error {
-	rows, err := u.db.QueryContext(ctx, u.selectSQL+"0 LIMIT 0")
+	rows, err := u.ro.QueryContext(ctx, u.selectSQL+"0 LIMIT 0")
 	if err != nil {
 		return unavailable("ping", err)
 	}
@@ -373,7 +383,7 @@ func (u *UserStore) Close() error {
 			errs = append(errs, st.Close())
 		}
 		u.stmtMu.Unlock()
-		u.closeErr = errors.Join(append(errs, u.db.Close())...)
+		u.closeErr = errors.Join(append(errs, u.ro.Close(), u.db.Close())...)
 	})
 	return u.closeErr
 }
@@ -428,7 +438,7 @@ func (u *UserStore) fieldStmt(ctx context.Context, field string) (st *sql.Stmt, 
 	if st, ok := u.byField[field]; ok {
 		return st, func() {}, true, nil
 	}
-	st, err = u.db.PrepareContext(ctx, u.selectSQL+expr+" LIMIT 2")
+	st, err = u.ro.PrepareContext(ctx, u.selectSQL+expr+" LIMIT 2")
 	if err != nil {
 		return nil, nil, false, unavailable("prepare", err)
 	}

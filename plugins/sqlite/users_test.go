@@ -538,3 +538,33 @@ func BenchmarkAuthenticate(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLookupUserParallel is authenticate's hot path: eight goroutines
+// on two cores looking users up by id.
+func BenchmarkLookupUserParallel(b *testing.B) {
+	ctx := context.Background()
+	s := openUsers(b, cheapArgon2(sdk.Config{"path": dbPath(b)}))
+	for i := range 100 {
+		if _, err := s.CreateUser(ctx, sdk.NewUser{Username: fmt.Sprintf("u%d", i), Password: "pw", IsActive: true,
+			Attributes: map[string]any{"email": fmt.Sprintf("u%d@example.com", i)}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			u, err := s.LookupUser(ctx, "id", fmt.Sprint(i%100+1))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if u.Username != fmt.Sprintf("u%d", i%100) {
+				b.Errorf("LookupUser(id %d) = %q", i%100+1, u.Username)
+				return
+			}
+			i++
+		}
+	})
+}

@@ -10,6 +10,7 @@ import (
 	authrulev1 "github.com/jwtd/jwtd/sdk/proto/jwtd/authrule/v1"
 	blackliststorev1 "github.com/jwtd/jwtd/sdk/proto/jwtd/blackliststore/v1"
 	claimserializerv1 "github.com/jwtd/jwtd/sdk/proto/jwtd/claimserializer/v1"
+	commonv1 "github.com/jwtd/jwtd/sdk/proto/jwtd/common/v1"
 	userstorev1 "github.com/jwtd/jwtd/sdk/proto/jwtd/userstore/v1"
 )
 
@@ -25,9 +26,11 @@ const (
 // Kinds lists every plugin kind.
 var Kinds = []string{KindUserStore, KindBlacklistStore, KindAuthRule, KindClaimSerializer}
 
-// ProtocolVersion is the plugin protocol this SDK speaks: the services of
-// the v1 proto packages. A later SDK adds version 2 beside it in
-// VersionedPlugins, so a host can still serve plugins built against v1.
+// ProtocolVersion is go-plugin's handshake version, which covers the plugin
+// process as a whole (the handshake, AutoMTLS, the PluginInfo service). Each
+// kind's own protocol version is negotiated separately after the handshake
+// (KindVersions, Describe, NegotiateKind), so one kind can move to v2 while
+// a host still serves plugins whose other kinds, or the same kind, speak v1.
 const ProtocolVersion = 1
 
 // Handshake is the go-plugin handshake shared by host and plugins. The
@@ -120,5 +123,14 @@ func (s Set) servePlugins() (map[int]goplugin.PluginSet, *slots) {
 		srv := &claimSerializerServer{slot: sl.claimSerializer}
 		set[KindClaimSerializer] = &kindPlugin{kind: KindClaimSerializer, register: func(g *grpc.Server) { claimserializerv1.RegisterClaimSerializerServer(g, srv) }}
 	}
+	// PluginInfo, once per process, so the host can check each kind's
+	// protocol version before it uses the kind.
+	info := &pluginInfoServer{}
+	for _, k := range Kinds {
+		if _, ok := set[k]; ok {
+			info.kinds = append(info.kinds, k)
+		}
+	}
+	set[pluginInfoName] = &kindPlugin{kind: pluginInfoName, register: func(g *grpc.Server) { commonv1.RegisterPluginInfoServer(g, info) }}
 	return map[int]goplugin.PluginSet{ProtocolVersion: set}, sl
 }

@@ -95,7 +95,7 @@ func serve(set Set, stderr io.Writer) int {
 	})
 
 	versioned, sl := set.servePlugins()
-	if len(versioned[ProtocolVersion]) == 0 {
+	if set.UserStore == nil && set.BlacklistStore == nil && set.AuthRule == nil && set.ClaimSerializer == nil {
 		fmt.Fprintln(stderr, "jwtd plugin: plugin.Serve was given an empty Set: nothing to serve")
 		return 1
 	}

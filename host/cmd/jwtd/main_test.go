@@ -45,19 +45,50 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// repoConfig copies the repository's own jwtd.toml into a fresh directory,
-// as a user running `make run` has it, and returns its path.
+// repoConfig copies the repository's own jwtd.toml into a fresh directory
+// with the SQLite plugin binary in bin/ beside it, as a user running
+// `make run` has them, and returns the config's path.
 func repoConfig(t *testing.T) string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "..", "..", "jwtd.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "jwtd.toml")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "jwtd.toml")
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Mkdir(filepath.Join(dir, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(sqlitePlugin, filepath.Join(dir, "bin", "jwtd-plugin-sqlite")); err != nil {
+		t.Fatal(err)
+	}
 	return path
+}
+
+// shippedUse is the `use` line of the repository's jwtd.toml for both
+// SQLite stores, and inProcessUse the documented one-word change.
+const (
+	shippedUse   = `use = "./bin/jwtd-plugin-sqlite"`
+	inProcessUse = `use = "sqlite"`
+)
+
+// editConfig replaces every old with new in the config file at path,
+// failing when old is absent (the repository's jwtd.toml changed).
+func editConfig(t *testing.T, path, old, new string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(data, []byte(old)) {
+		t.Fatalf("%s has no %q", path, old)
+	}
+	if err := os.WriteFile(path, bytes.ReplaceAll(data, []byte(old), []byte(new)), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // cli runs a jwtd command to completion.
@@ -357,39 +388,113 @@ func TestCLIErrorsAreOneLine(t *testing.T) {
 	}
 }
 
-// TestOutOfProcessPlugins: the same config with `use` naming the SQLite
-// plugin binary runs the stores out of process; the API works the same and
-// /readyz reports the plugin processes.
-func TestOutOfProcessPlugins(t *testing.T) {
-	cfg := repoConfig(t)
-	data, _ := os.ReadFile(cfg)
-	data = bytes.ReplaceAll(data, []byte(`use = "sqlite"`), []byte(fmt.Sprintf("use = %q", sqlitePlugin)))
-	if err := os.WriteFile(cfg, data, 0o600); err != nil {
-		t.Fatal(err)
+// TestBothPluginModes: the repository's jwtd.toml runs the SQLite stores out
+// of process, and the one-word change its comment documents runs them in
+// process; the API works the same and check-config and /readyz report the
+// stores either way.
+func TestBothPluginModes(t *testing.T) {
+	cases := []struct {
+		name string
+		use  string // replaces shippedUse
+	}{
+		{"out of process, as shipped", shippedUse},
+		{"in process, one word changed", inProcessUse},
 	}
-	if _, stderr, err := cli(t, "pw-plugins\n", "user", "add", "alice", "--config", cfg); err != nil {
-		t.Fatalf("user add through the plugin: %v %s", err, stderr)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := repoConfig(t)
+			editConfig(t, cfg, shippedUse, tc.use)
+			if _, stderr, err := cli(t, "pw-plugins\n", "user", "add", "alice", "--config", cfg); err != nil {
+				t.Fatalf("user add: %v %s", err, stderr)
+			}
+			out, stderr, err := cli(t, "", "check-config", "--config", cfg)
+			if err != nil || !strings.Contains(out, "ping user_store: ok") || !strings.Contains(out, "ping blacklist_store: ok") {
+				t.Fatalf("check-config: %v\n%s%s", err, out, stderr)
+			}
+			external := tc.use == shippedUse
+			if got := strings.Contains(out, "bin/jwtd-plugin-sqlite"); got != external {
+				t.Errorf("check-config names the plugin binary: %v, want %v\n%s", got, external, out)
+			}
+			s := serve(t, cfg, freeAddr(t))
+			status, pair := s.post("/api/token/", map[string]string{"username": "alice", "password": "pw-plugins"})
+			if status != 200 {
+				t.Fatalf("obtain: %d %v", status, pair)
+			}
+			if status, body := s.post("/api/token/blacklist/", map[string]any{"refresh": pair["refresh"]}); status != 200 {
+				t.Fatalf("blacklist: %d %v", status, body)
+			}
+			if status, body := s.post("/api/token/refresh/", map[string]any{"refresh": pair["refresh"]}); status != 401 || body["detail"] != "Token is blacklisted" {
+				t.Fatalf("refresh of a blacklisted token: %d %v", status, body)
+			}
+			status, ready := s.get("/readyz", "")
+			if status != 200 || ready["status"] != "ready" {
+				t.Fatalf("readyz: %d %v", status, ready)
+			}
+			if got := strings.Contains(s.logs.String(), "plugin started"); got != external {
+				t.Errorf("plugin processes started: %v, want %v", got, external)
+			}
+			if err := s.stop(syscall.SIGTERM); err != nil {
+				t.Fatalf("SIGTERM: %v\n%s", err, s.logs.String())
+			}
+		})
 	}
-	out, stderr, err := cli(t, "", "check-config", "--config", cfg)
-	if err != nil || !strings.Contains(out, "ping user_store: ok") || !strings.Contains(out, "ping blacklist_store: ok") {
-		t.Fatalf("check-config: %v\n%s%s", err, out, stderr)
-	}
-	s := serve(t, cfg, freeAddr(t))
-	status, pair := s.post("/api/token/", map[string]string{"username": "alice", "password": "pw-plugins"})
-	if status != 200 {
-		t.Fatalf("obtain: %d %v", status, pair)
-	}
-	if status, body := s.post("/api/token/blacklist/", map[string]any{"refresh": pair["refresh"]}); status != 200 {
-		t.Fatalf("blacklist: %d %v", status, body)
-	}
-	if status, body := s.post("/api/token/refresh/", map[string]any{"refresh": pair["refresh"]}); status != 401 || body["detail"] != "Token is blacklisted" {
-		t.Fatalf("refresh of a blacklisted token: %d %v", status, body)
-	}
-	status, ready := s.get("/readyz", "")
-	if status != 200 || ready["status"] != "ready" {
-		t.Fatalf("readyz: %d %v", status, ready)
-	}
-	if err := s.stop(syscall.SIGTERM); err != nil {
-		t.Fatalf("SIGTERM: %v\n%s", err, s.logs.String())
+}
+
+// TestBadPluginConfigIsOneLine: a plugin that refuses its config table (an
+// unknown key) makes check-config and serve exit non-zero with one clear
+// error line naming the plugin and the key, in either mode, never a panic.
+func TestBadPluginConfigIsOneLine(t *testing.T) {
+	for _, mode := range []struct{ name, use string }{
+		{"out of process", shippedUse},
+		{"in process", inProcessUse},
+	} {
+		for _, cmd := range []string{"check-config", "serve"} {
+			t.Run(mode.name+"/"+cmd, func(t *testing.T) {
+				cfg := repoConfig(t)
+				editConfig(t, cfg, shippedUse, mode.use)
+				editConfig(t, cfg, "[plugins.user_store.config]\npath = ", "[plugins.user_store.config]\npth = ")
+				args := []string{cmd, "--config", cfg}
+				if cmd == "serve" {
+					args = append(args, "--listen", freeAddr(t))
+				}
+				done := make(chan struct{})
+				var stderr string
+				var err error
+				go func() {
+					defer close(done)
+					_, stderr, err = cli(t, "", args...)
+				}()
+				select {
+				case <-done:
+				case <-time.After(30 * time.Second):
+					t.Fatal("jwtd did not exit on a bad plugin config")
+				}
+				var ee *exec.ExitError
+				if !errors.As(err, &ee) || ee.ExitCode() == 0 {
+					t.Fatalf("want a non-zero exit, got %v\n%s", err, stderr)
+				}
+				if strings.Contains(stderr, "panic") || strings.Contains(stderr, "goroutine ") {
+					t.Fatalf("jwtd panicked:\n%s", stderr)
+				}
+				var errLines []string
+				for _, l := range strings.Split(strings.TrimSpace(stderr), "\n") {
+					if strings.HasPrefix(l, "jwtd "+cmd+": ") {
+						errLines = append(errLines, l)
+					}
+				}
+				if len(errLines) != 1 {
+					t.Fatalf("want one error line, got %d:\n%s", len(errLines), stderr)
+				}
+				line := errLines[0]
+				for _, want := range []string{"plugins.user_store", `"pth"`} {
+					if !strings.Contains(line, want) {
+						t.Errorf("error line %q does not name %s", line, want)
+					}
+				}
+				if strings.Count(line, "user_store") > 3 {
+					t.Errorf("error line repeats itself: %q", line)
+				}
+			})
+		}
 	}
 }

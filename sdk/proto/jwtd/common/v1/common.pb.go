@@ -277,6 +277,141 @@ func (*PingResponse) Descriptor() ([]byte, []int) {
 	return file_jwtd_common_v1_common_proto_rawDescGZIP(), []int{4}
 }
 
+type DescribeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DescribeRequest) Reset() {
+	*x = DescribeRequest{}
+	mi := &file_jwtd_common_v1_common_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DescribeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DescribeRequest) ProtoMessage() {}
+
+func (x *DescribeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_jwtd_common_v1_common_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DescribeRequest.ProtoReflect.Descriptor instead.
+func (*DescribeRequest) Descriptor() ([]byte, []int) {
+	return file_jwtd_common_v1_common_proto_rawDescGZIP(), []int{5}
+}
+
+// DescribeResponse lists each kind the process serves ("user_store",
+// "blacklist_store", "auth_rule", "claim_serializer") with the protocol
+// versions of that kind it speaks (1: the jwtd.<kind>.v1 service).
+type DescribeResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kinds         []*KindVersions        `protobuf:"bytes,1,rep,name=kinds,proto3" json:"kinds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DescribeResponse) Reset() {
+	*x = DescribeResponse{}
+	mi := &file_jwtd_common_v1_common_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DescribeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DescribeResponse) ProtoMessage() {}
+
+func (x *DescribeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_jwtd_common_v1_common_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DescribeResponse.ProtoReflect.Descriptor instead.
+func (*DescribeResponse) Descriptor() ([]byte, []int) {
+	return file_jwtd_common_v1_common_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *DescribeResponse) GetKinds() []*KindVersions {
+	if x != nil {
+		return x.Kinds
+	}
+	return nil
+}
+
+type KindVersions struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kind          string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	Versions      []uint32               `protobuf:"varint,2,rep,packed,name=versions,proto3" json:"versions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KindVersions) Reset() {
+	*x = KindVersions{}
+	mi := &file_jwtd_common_v1_common_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KindVersions) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KindVersions) ProtoMessage() {}
+
+func (x *KindVersions) ProtoReflect() protoreflect.Message {
+	mi := &file_jwtd_common_v1_common_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KindVersions.ProtoReflect.Descriptor instead.
+func (*KindVersions) Descriptor() ([]byte, []int) {
+	return file_jwtd_common_v1_common_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *KindVersions) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *KindVersions) GetVersions() []uint32 {
+	if x != nil {
+		return x.Versions
+	}
+	return nil
+}
+
 var File_jwtd_common_v1_common_proto protoreflect.FileDescriptor
 
 const file_jwtd_common_v1_common_proto_rawDesc = "" +
@@ -296,7 +431,16 @@ const file_jwtd_common_v1_common_proto_rawDesc = "" +
 	"\x11ConfigureResponse\x12\"\n" +
 	"\fcapabilities\x18\x01 \x03(\tR\fcapabilities\"\r\n" +
 	"\vPingRequest\"\x0e\n" +
-	"\fPingResponseB8Z6github.com/jwtd/jwtd/sdk/proto/jwtd/common/v1;commonv1b\x06proto3"
+	"\fPingResponse\"\x11\n" +
+	"\x0fDescribeRequest\"F\n" +
+	"\x10DescribeResponse\x122\n" +
+	"\x05kinds\x18\x01 \x03(\v2\x1c.jwtd.common.v1.KindVersionsR\x05kinds\">\n" +
+	"\fKindVersions\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1a\n" +
+	"\bversions\x18\x02 \x03(\rR\bversions2[\n" +
+	"\n" +
+	"PluginInfo\x12M\n" +
+	"\bDescribe\x12\x1f.jwtd.common.v1.DescribeRequest\x1a .jwtd.common.v1.DescribeResponseB8Z6github.com/jwtd/jwtd/sdk/proto/jwtd/common/v1;commonv1b\x06proto3"
 
 var (
 	file_jwtd_common_v1_common_proto_rawDescOnce sync.Once
@@ -310,22 +454,28 @@ func file_jwtd_common_v1_common_proto_rawDescGZIP() []byte {
 	return file_jwtd_common_v1_common_proto_rawDescData
 }
 
-var file_jwtd_common_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_jwtd_common_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_jwtd_common_v1_common_proto_goTypes = []any{
 	(*User)(nil),                  // 0: jwtd.common.v1.User
 	(*ConfigureRequest)(nil),      // 1: jwtd.common.v1.ConfigureRequest
 	(*ConfigureResponse)(nil),     // 2: jwtd.common.v1.ConfigureResponse
 	(*PingRequest)(nil),           // 3: jwtd.common.v1.PingRequest
 	(*PingResponse)(nil),          // 4: jwtd.common.v1.PingResponse
-	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
+	(*DescribeRequest)(nil),       // 5: jwtd.common.v1.DescribeRequest
+	(*DescribeResponse)(nil),      // 6: jwtd.common.v1.DescribeResponse
+	(*KindVersions)(nil),          // 7: jwtd.common.v1.KindVersions
+	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
 }
 var file_jwtd_common_v1_common_proto_depIdxs = []int32{
-	5, // 0: jwtd.common.v1.User.last_login:type_name -> google.protobuf.Timestamp
-	1, // [1:1] is the sub-list for method output_type
-	1, // [1:1] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	8, // 0: jwtd.common.v1.User.last_login:type_name -> google.protobuf.Timestamp
+	7, // 1: jwtd.common.v1.DescribeResponse.kinds:type_name -> jwtd.common.v1.KindVersions
+	5, // 2: jwtd.common.v1.PluginInfo.Describe:input_type -> jwtd.common.v1.DescribeRequest
+	6, // 3: jwtd.common.v1.PluginInfo.Describe:output_type -> jwtd.common.v1.DescribeResponse
+	3, // [3:4] is the sub-list for method output_type
+	2, // [2:3] is the sub-list for method input_type
+	2, // [2:2] is the sub-list for extension type_name
+	2, // [2:2] is the sub-list for extension extendee
+	0, // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_jwtd_common_v1_common_proto_init() }
@@ -339,9 +489,9 @@ func file_jwtd_common_v1_common_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_jwtd_common_v1_common_proto_rawDesc), len(file_jwtd_common_v1_common_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   8,
 			NumExtensions: 0,
-			NumServices:   0,
+			NumServices:   1,
 		},
 		GoTypes:           file_jwtd_common_v1_common_proto_goTypes,
 		DependencyIndexes: file_jwtd_common_v1_common_proto_depIdxs,
