@@ -179,8 +179,14 @@ func TestAuthenticateStateless(t *testing.T) {
 	}
 	old := craft(t, jwtHS256, hs256, `{"token_type":"access","exp":9999999999,"jti":"j","user_id":7}`)
 	fields, _, err = e.svc.AuthenticateStateless(ctx, "Bearer "+old)
-	if err != nil || fields["id"] != float64(7) {
+	if err != nil || fields["id"] != int64(7) {
 		t.Fatalf("integer id: %v %v", fields, err)
+	}
+	// An integer id beyond 2^53 comes back exactly, not rounded via float64.
+	big := craft(t, jwtHS256, hs256, `{"token_type":"access","exp":9999999999,"jti":"j","user_id":9007199254740993}`)
+	fields, _, err = e.svc.AuthenticateStateless(ctx, "Bearer "+big)
+	if err != nil || fields["id"] != int64(9007199254740993) {
+		t.Fatalf("big integer id: %v %v", fields, err)
 	}
 	noUser := craft(t, jwtHS256, hs256, `{"token_type":"access","exp":9999999999,"jti":"j"}`)
 	_, _, err = e.svc.AuthenticateStateless(ctx, "Bearer "+noUser)

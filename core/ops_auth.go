@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"strconv"
 
 	"github.com/jwtd/jwtd/sdk"
 )
@@ -165,10 +166,19 @@ func (s *Service) AuthenticateStateless(ctx context.Context, header string) (map
 		return nil, nil, err
 	}
 	// The same rule as Authenticate: an ill-typed id is never echoed.
-	if _, ok := userIDOf(&rc); !ok {
+	uid, ok := userIDOf(&rc)
+	if !ok {
 		return nil, nil, ErrNoUserClaim
 	}
-	fields := map[string]any{"id": tok.Claims[s.set.UserIDClaim]}
+	// The id keeps the claim's JSON type (string as 5.5 issues it, integer
+	// as 5.2 did), exactly: the claims map holds numbers as float64, which
+	// would round ids beyond 2^53.
+	var id any = uid
+	if _, isString := jsonString(rc.user); !isString {
+		n, _ := strconv.ParseInt(uid, 10, 64) // userIDOf already parsed it
+		id = n
+	}
+	fields := map[string]any{"id": id}
 	if s.p.Claims != nil {
 		extra, err := s.p.Claims.TokenUser(ctx, cloneClaims(tok.Claims))
 		if err != nil {

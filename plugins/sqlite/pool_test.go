@@ -15,7 +15,7 @@ import (
 // TestReadPoolSettings: the pools the hot reads go through have the
 // connection settings the stores rely on: query_only (a write that strays
 // onto them fails instead of skipping the writer's queue and its
-// synchronous level) and the memory-mapped reads.
+// synchronous level) and in-memory temporary storage.
 func TestReadPoolSettings(t *testing.T) {
 	ctx := context.Background()
 	bl := openBlacklist(t, dbPath(t))
@@ -32,7 +32,7 @@ func TestReadPoolSettings(t *testing.T) {
 			if _, err := tc.db.ExecContext(ctx, tc.write); err == nil {
 				t.Errorf("%s through the read pool succeeded; want a query_only error", tc.write)
 			}
-			for pragma, want := range map[string]int64{"query_only": 1, "mmap_size": 268435456, "temp_store": 2} {
+			for pragma, want := range map[string]int64{"query_only": 1, "temp_store": 2} {
 				var got int64
 				if err := tc.db.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
 					t.Fatalf("PRAGMA %s: %v", pragma, err)

@@ -63,6 +63,13 @@ func Describe(ctx context.Context, conn grpc.ClientConnInterface) (map[string][]
 	return out, nil
 }
 
+// notServedError says which kinds a binary serves instead; it matches
+// errors.ErrUnsupported without saying so in its text.
+type notServedError string
+
+func (e notServedError) Error() string        { return string(e) }
+func (e notServedError) Is(target error) bool { return target == errors.ErrUnsupported }
+
 // VersionError is NegotiateKind's refusal: the plugin serves kind, but at
 // no protocol version this host speaks.
 type VersionError struct {
@@ -71,6 +78,7 @@ type VersionError struct {
 	Offered, Spoken []uint32
 }
 
+// Error names the kind and the versions on both sides.
 func (e *VersionError) Error() string {
 	return fmt.Sprintf("the plugin serves %s at protocol version %s, this jwtd speaks %s version %s: rebuild the plugin against this jwtd's SDK (or run a jwtd that speaks its version)",
 		e.Kind, versionList(e.Offered), e.Kind, versionList(e.Spoken))
@@ -105,7 +113,7 @@ func NegotiateKind(kind string, described map[string][]uint32) (uint32, error) {
 			served = append(served, k)
 		}
 		slices.Sort(served)
-		return 0, fmt.Errorf("the binary does not serve the %s kind (it serves %s): %w", kind, strings.Join(served, ", "), errors.ErrUnsupported)
+		return 0, notServedError(fmt.Sprintf("the binary does not serve the %s kind (it serves %s)", kind, strings.Join(served, ", ")))
 	}
 	best := uint32(0)
 	for _, v := range offered {
