@@ -9,15 +9,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jwtd/jwtd/internal/jwtdtest"
 )
 
 // tree is a copy of the examples directory laid out as after `make build`:
@@ -52,13 +52,13 @@ func runTests(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	tree = filepath.Join(dir, "examples")
 	jwtdBin = filepath.Join(dir, "jwtd")
-	builds := [][]string{{"-o", jwtdBin, "../host/cmd/jwtd"}}
+	builds := map[string]string{jwtdBin: "../host/cmd/jwtd"}
 	for ex, bin := range plugins {
-		builds = append(builds, []string{"-o", filepath.Join(tree, ex, "bin", bin), "./" + ex})
+		builds[filepath.Join(tree, ex, "bin", bin)] = "./" + ex
 	}
-	for _, b := range builds {
-		if out, err := exec.Command("go", append([]string{"build"}, b...)...).CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "go build %v: %v\n%s", b, err, out)
+	for out, pkg := range builds {
+		if err := jwtdtest.GoBuild(out, pkg); err != nil {
+			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
 	}
@@ -89,10 +89,8 @@ func copyFile(src, dst string) error {
 
 // daemon is a running jwtd.
 type daemon struct {
-	t    *testing.T
-	base string
-	cmd  *exec.Cmd
-	log  *bytes.Buffer
+	*jwtdtest.Process
+	t *testing.T
 }
 
 // serve runs jwtd with the example's jwtd.toml, moved to a free port, and
@@ -108,58 +106,14 @@ func serve(t *testing.T, example string) *daemon {
 	if !bytes.Contains(cfg, []byte(listen)) {
 		t.Fatalf("%s/jwtd.toml has no %s line to move", example, listen)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := jwtdtest.FreeAddr(t)
 	cfg = bytes.Replace(cfg, []byte(listen), []byte(fmt.Sprintf("listen = %q", addr)), 1)
 	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
 		t.Fatal(err)
 	}
-
-	d := &daemon{t: t, base: "http://" + addr, log: &bytes.Buffer{}}
-	d.cmd = exec.Command(jwtdBin, "serve", "--config", cfgPath)
-	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- d.cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = d.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			_ = d.cmd.Process.Kill()
-			<-exited
-			t.Errorf("jwtd did not stop within 15s of SIGTERM")
-		}
-		if t.Failed() {
-			t.Logf("jwtd log:\n%s", d.log)
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("jwtd exited at start: %v\n%s", err, d.log)
-		default:
-		}
-		resp, err := http.Get(d.base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return d
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("jwtd not ready after 30s\n%s", d.log)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	cmd := exec.Command(jwtdBin, "serve", "--config", cfgPath)
+	p := jwtdtest.Start(t, cmd, "http://"+addr, jwtdtest.Options{StopTimeout: 15 * time.Second, FailSlowStop: true})
+	return &daemon{Process: p, t: t}
 }
 
 // do sends a request and returns the status and decoded JSON body.
@@ -173,7 +127,7 @@ func (d *daemon) do(method, path, bearer string, body any) (int, map[string]any)
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, d.base+path, rd)
+	req, err := http.NewRequest(method, d.URL+path, rd)
 	if err != nil {
 		d.t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jwtd/jwtd/internal/jwtdtest"
 	"github.com/jwtd/jwtd/internal/redistest"
 	"github.com/jwtd/jwtd/plugins/redis"
 	"github.com/jwtd/jwtd/plugins/sqlite"
@@ -23,15 +24,7 @@ func copyConfig(t *testing.T, dir, name, blacklist string) string {
 [tokens]
 signing_key = "file:jwtd.key"
 
-[plugins.user_store]
-use = "sqlite"
-[plugins.user_store.config]
-path = "users.db"
-argon2_time_cost = 1
-argon2_memory_cost = 1024
-argon2_parallelism = 1
-
-` + blacklist
+` + jwtdtest.SQLiteUserStore("users.db") + "\n" + blacklist
 	path := filepath.Join(dir, name)
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)

@@ -13,21 +13,15 @@ import (
 	"github.com/jwtd/jwtd/host/cli"
 	"github.com/jwtd/jwtd/host/config"
 	"github.com/jwtd/jwtd/host/daemon"
+	"github.com/jwtd/jwtd/internal/jwtdtest"
 	"github.com/jwtd/jwtd/sdk"
 )
 
-const configText = `
+var configText = `
 [tokens]
 signing_key = "file:jwtd.key"
 
-[plugins.user_store]
-use = "sqlite"
-[plugins.user_store.config]
-path = "jwtd.db"
-argon2_time_cost = 1
-argon2_memory_cost = 1024
-argon2_parallelism = 1
-
+` + jwtdtest.SQLiteUserStore("jwtd.db") + `
 [plugins.blacklist_store]
 use = "sqlite"
 [plugins.blacklist_store.config]

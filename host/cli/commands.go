@@ -80,13 +80,27 @@ func runCheckConfig(ctx context.Context, env Env, args []string) error {
 	return nil
 }
 
-// admin returns the user store's UserAdmin side, or says the store has none.
-func admin(st *daemon.Stack) (sdk.UserAdmin, error) {
-	a, ok := st.Users.(sdk.UserAdmin)
-	if !ok {
-		return nil, fmt.Errorf("the user store %q cannot manage users", st.Config.Plugins.UserStore.Use)
+// withStack opens the configured stack for fn and closes it when fn is
+// done, for the commands that work on the configured stores.
+func withStack(ctx context.Context, env Env, f *flags, fn func(*daemon.Stack) error) error {
+	st, err := open(ctx, env, f.configPath())
+	if err != nil {
+		return err
 	}
-	return a, nil
+	defer st.Close()
+	return fn(st)
+}
+
+// withAdmin runs fn on the user store's UserAdmin side, or says the store
+// has none.
+func withAdmin(ctx context.Context, env Env, f *flags, fn func(sdk.UserAdmin) error) error {
+	return withStack(ctx, env, f, func(st *daemon.Stack) error {
+		a, ok := st.Users.(sdk.UserAdmin)
+		if !ok {
+			return fmt.Errorf("the user store %q cannot manage users", st.Config.Plugins.UserStore.Use)
+		}
+		return fn(a)
+	})
 }
 
 func runUserAdd(ctx context.Context, env Env, args []string) error {
@@ -96,28 +110,21 @@ func runUserAdd(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := open(ctx, env, f.configPath())
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	a, err := admin(st)
-	if err != nil {
-		return err
-	}
-	pw, err := readPassword(env, "Password for "+pos[0]+": ")
-	if err != nil {
-		return err
-	}
-	u, err := a.CreateUser(ctx, sdk.NewUser{Username: pos[0], Password: pw, IsActive: !*inactive})
-	if errors.Is(err, sdk.ErrUserExists) {
-		return fmt.Errorf("user %q already exists", pos[0])
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stdout, "added user %q with id %s\n", u.Username, u.ID)
-	return nil
+	return withAdmin(ctx, env, f, func(a sdk.UserAdmin) error {
+		pw, err := readPassword(env, "Password for "+pos[0]+": ")
+		if err != nil {
+			return err
+		}
+		u, err := a.CreateUser(ctx, sdk.NewUser{Username: pos[0], Password: pw, IsActive: !*inactive})
+		if errors.Is(err, sdk.ErrUserExists) {
+			return fmt.Errorf("user %q already exists", pos[0])
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "added user %q with id %s\n", u.Username, u.ID)
+		return nil
+	})
 }
 
 func runUserPasswd(ctx context.Context, env Env, args []string) error {
@@ -126,24 +133,17 @@ func runUserPasswd(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := open(ctx, env, f.configPath())
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	a, err := admin(st)
-	if err != nil {
-		return err
-	}
-	pw, err := readPassword(env, "New password for "+pos[0]+": ")
-	if err != nil {
-		return err
-	}
-	if err := a.SetPassword(ctx, pos[0], pw); err != nil {
-		return notFound(err, pos[0])
-	}
-	fmt.Fprintf(env.Stdout, "changed the password of %q\n", pos[0])
-	return nil
+	return withAdmin(ctx, env, f, func(a sdk.UserAdmin) error {
+		pw, err := readPassword(env, "New password for "+pos[0]+": ")
+		if err != nil {
+			return err
+		}
+		if err := a.SetPassword(ctx, pos[0], pw); err != nil {
+			return notFound(err, pos[0])
+		}
+		fmt.Fprintf(env.Stdout, "changed the password of %q\n", pos[0])
+		return nil
+	})
 }
 
 func runUserDeactivate(ctx context.Context, env Env, args []string) error {
@@ -152,20 +152,13 @@ func runUserDeactivate(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := open(ctx, env, f.configPath())
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	a, err := admin(st)
-	if err != nil {
-		return err
-	}
-	if err := a.SetActive(ctx, pos[0], false); err != nil {
-		return notFound(err, pos[0])
-	}
-	fmt.Fprintf(env.Stdout, "deactivated %q\n", pos[0])
-	return nil
+	return withAdmin(ctx, env, f, func(a sdk.UserAdmin) error {
+		if err := a.SetActive(ctx, pos[0], false); err != nil {
+			return notFound(err, pos[0])
+		}
+		fmt.Fprintf(env.Stdout, "deactivated %q\n", pos[0])
+		return nil
+	})
 }
 
 func notFound(err error, name string) error {
@@ -231,20 +224,17 @@ func runTokenBlacklist(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 	}
-	st, err := open(ctx, env, f.configPath())
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if err := st.Service.BlacklistAny(ctx, tok); err != nil {
-		var ce *core.Error
-		if errors.As(err, &ce) && ce.Detail != "" {
-			return errors.New(ce.Detail)
+	return withStack(ctx, env, f, func(st *daemon.Stack) error {
+		if err := st.Service.BlacklistAny(ctx, tok); err != nil {
+			var ce *core.Error
+			if errors.As(err, &ce) && ce.Detail != "" {
+				return errors.New(ce.Detail)
+			}
+			return err
 		}
-		return err
-	}
-	fmt.Fprintln(env.Stdout, "blacklisted")
-	return nil
+		fmt.Fprintln(env.Stdout, "blacklisted")
+		return nil
+	})
 }
 
 func runFlushExpired(ctx context.Context, env Env, args []string) error {
@@ -252,17 +242,14 @@ func runFlushExpired(ctx context.Context, env Env, args []string) error {
 	if _, err := f.parse(args, 0); err != nil {
 		return err
 	}
-	st, err := open(ctx, env, f.configPath())
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	n, err := st.Service.FlushExpired(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stdout, "flushed %d expired token row(s)\n", n)
-	return nil
+	return withStack(ctx, env, f, func(st *daemon.Stack) error {
+		n, err := st.Service.FlushExpired(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "flushed %d expired token row(s)\n", n)
+		return nil
+	})
 }
 
 // readPassword reads a password: with a prompt and without echo (asked

@@ -114,26 +114,14 @@ func (r rawServer) build() (Server, error) {
 		}
 		f.set(*f.v)
 	}
-	durs := []struct {
-		key string
-		v   *string
-		dst *time.Duration
-	}{
-		{"server.read_header_timeout", r.ReadHeaderTimeout, &s.ReadHeaderTimeout},
-		{"server.read_timeout", r.ReadTimeout, &s.ReadTimeout},
-		{"server.write_timeout", r.WriteTimeout, &s.WriteTimeout},
-		{"server.idle_timeout", r.IdleTimeout, &s.IdleTimeout},
-		{"server.shutdown_timeout", r.ShutdownTimeout, &s.ShutdownTimeout},
-	}
-	for _, d := range durs {
-		if d.v == nil {
-			continue
-		}
-		v, err := positiveDuration(d.key, *d.v)
-		if err != nil {
-			return s, err
-		}
-		*d.dst = v
+	if err := setDurations(
+		durationField{"server.read_header_timeout", r.ReadHeaderTimeout, &s.ReadHeaderTimeout},
+		durationField{"server.read_timeout", r.ReadTimeout, &s.ReadTimeout},
+		durationField{"server.write_timeout", r.WriteTimeout, &s.WriteTimeout},
+		durationField{"server.idle_timeout", r.IdleTimeout, &s.IdleTimeout},
+		durationField{"server.shutdown_timeout", r.ShutdownTimeout, &s.ShutdownTimeout},
+	); err != nil {
+		return s, err
 	}
 	if r.LogFormat != nil {
 		switch *r.LogFormat {
@@ -163,4 +151,28 @@ func positiveDuration(key, v string) (time.Duration, error) {
 		return 0, invalid(key, "must be positive")
 	}
 	return d, nil
+}
+
+// durationField is an optional duration setting: its key for errors, its
+// raw value (nil when the file leaves it out) and where a set value goes.
+type durationField struct {
+	key string
+	v   *string
+	dst *time.Duration
+}
+
+// setDurations stores each set field's value, which must be a positive
+// duration, and stops at the first that is not.
+func setDurations(fields ...durationField) error {
+	for _, f := range fields {
+		if f.v == nil {
+			continue
+		}
+		v, err := positiveDuration(f.key, *f.v)
+		if err != nil {
+			return err
+		}
+		*f.dst = v
+	}
+	return nil
 }

@@ -60,25 +60,13 @@ type rawTokens struct {
 
 func (r rawTokens) build(baseDir string) (core.Settings, error) {
 	s := core.DefaultSettings()
-	durs := []struct {
-		key string
-		v   *string
-		dst *time.Duration
-	}{
-		{"tokens.access_token_lifetime", r.AccessTokenLifetime, &s.AccessTokenLifetime},
-		{"tokens.refresh_token_lifetime", r.RefreshTokenLifetime, &s.RefreshTokenLifetime},
-		{"tokens.sliding_token_lifetime", r.SlidingTokenLifetime, &s.SlidingTokenLifetime},
-		{"tokens.sliding_token_refresh_lifetime", r.SlidingTokenRefreshLifetime, &s.SlidingTokenRefreshLifetime},
-	}
-	for _, d := range durs {
-		if d.v == nil {
-			continue
-		}
-		v, err := positiveDuration(d.key, *d.v)
-		if err != nil {
-			return s, err
-		}
-		*d.dst = v
+	if err := setDurations(
+		durationField{"tokens.access_token_lifetime", r.AccessTokenLifetime, &s.AccessTokenLifetime},
+		durationField{"tokens.refresh_token_lifetime", r.RefreshTokenLifetime, &s.RefreshTokenLifetime},
+		durationField{"tokens.sliding_token_lifetime", r.SlidingTokenLifetime, &s.SlidingTokenLifetime},
+		durationField{"tokens.sliding_token_refresh_lifetime", r.SlidingTokenRefreshLifetime, &s.SlidingTokenRefreshLifetime},
+	); err != nil {
+		return s, err
 	}
 	setBool(&s.RotateRefreshTokens, r.RotateRefreshTokens)
 	setBool(&s.BlacklistAfterRotation, r.BlacklistAfterRotation)

@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +23,7 @@ import (
 	"github.com/jwtd/jwtd/host/config"
 	"github.com/jwtd/jwtd/host/daemon"
 	"github.com/jwtd/jwtd/host/httpapi"
+	"github.com/jwtd/jwtd/internal/jwtdtest"
 	"github.com/jwtd/jwtd/sdk"
 )
 
@@ -59,41 +59,16 @@ type env struct {
 	api   *httpapi.API
 	stack *daemon.Stack
 	users map[string]sdk.User
-	logs  *syncBuffer
+	logs  *jwtdtest.SyncBuffer
 	// past issues tokens with the clock 48h back, for expired tokens.
 	past *core.Service
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // configText is a jwtd.toml for the tests: SQLite user store and blacklist
 // in one file beside it.
 func configText(tokens, server string) string {
-	return "[server]\n" + server + "\n[tokens]\nsigning_key = \"" + testSecret + "\"\n" + tokens + `
-[plugins.user_store]
-use = "sqlite"
-[plugins.user_store.config]
-path = "jwtd.db"
-# Cheap hashing keeps the test fast; the format is the same.
-argon2_time_cost = 1
-argon2_memory_cost = 1024
-argon2_parallelism = 1
-
+	return "[server]\n" + server + "\n[tokens]\nsigning_key = \"" + testSecret + "\"\n" + tokens + "\n" +
+		jwtdtest.SQLiteUserStore("jwtd.db") + `
 [plugins.blacklist_store]
 use = "sqlite"
 [plugins.blacklist_store.config]
@@ -123,7 +98,7 @@ func newEnvFull(t *testing.T, toml string, wrap func(httpapi.Core) httpapi.Core,
 	if err := os.WriteFile(path, []byte(toml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &jwtdtest.SyncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	cfg, err := config.Load(path, config.Options{Logger: logger})
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/jwtd/jwtd/internal/httpx"
 )
 
 // commonCodes are the status codes jwtd answers with; their counters are
@@ -22,9 +24,9 @@ func (m *Metrics) Middleware(endpoint string, next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &httpx.StatusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
-		code := sw.code
+		code := sw.Status
 		if code == 0 {
 			code = http.StatusOK
 		}
@@ -36,27 +38,3 @@ func (m *Metrics) Middleware(endpoint string, next http.Handler) http.Handler {
 		latency.Observe(time.Since(start).Seconds())
 	})
 }
-
-// statusWriter remembers the first status code written.
-type statusWriter struct {
-	http.ResponseWriter
-	code int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer (Flush,
-// deadlines).
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

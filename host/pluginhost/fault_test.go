@@ -2,6 +2,7 @@ package pluginhost_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -21,22 +22,27 @@ import (
 	"github.com/jwtd/jwtd/sdk"
 )
 
+// procState is the process state letter from /proc/PID/stat ('R', 'S',
+// 'T' stopped, 'Z' zombie), or 0 when it cannot be read.
+func procState(pid int) byte {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The state follows the parenthesised command name.
+	if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) {
+		return stat[i+2]
+	}
+	return 0
+}
+
 // alive reports whether pid is a running process (a zombie counts as gone:
 // it runs no code and only waits to be reaped).
 func alive(pid int) bool {
 	if syscall.Kill(pid, 0) != nil {
 		return false
 	}
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return true // no procfs: kill(0) said it exists
-	}
-	// The state follows the parenthesised command name.
-	s := string(stat)
-	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
-		return s[i+2] != 'Z'
-	}
-	return true
+	return procState(pid) != 'Z'
 }
 
 func waitGone(t *testing.T, pid int, within time.Duration) {
@@ -47,6 +53,20 @@ func waitGone(t *testing.T, pid int, within time.Duration) {
 			t.Fatalf("plugin process %d still running after %v", pid, within)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitStopped waits until the kernel reports pid stopped: kill(SIGSTOP)
+// only queues the signal, and a busy machine may let the plugin answer one
+// more call before every thread of it has stopped.
+func waitStopped(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for procState(pid) != 'T' {
+		if time.Now().After(deadline) {
+			t.Fatalf("plugin process %d not stopped (state %q)", pid, procState(pid))
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -464,6 +484,7 @@ func TestWedgedPluginIsRestarted(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	waitStopped(t, pid)
 	if _, err := rule.Allow(ctx, activeUser); !errors.Is(err, sdk.ErrUnavailable) {
 		t.Fatalf("Allow on a stopped plugin: %v, want sdk.ErrUnavailable", err)
 	}

@@ -13,11 +13,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jwtd/jwtd/host/cli"
+	"github.com/jwtd/jwtd/internal/jwtdtest"
 	"github.com/jwtd/jwtd/internal/redistest"
 )
 
@@ -63,14 +63,7 @@ signing_key = "file:jwtd.key"
 rotate_refresh_tokens = true
 blacklist_after_rotation = true
 
-[plugins.user_store]
-use = "sqlite"
-[plugins.user_store.config]
-path = "users.db"
-argon2_time_cost = 1
-argon2_memory_cost = 1024
-argon2_parallelism = 1
-%s`, blacklist)
+%s%s`, jwtdtest.SQLiteUserStore("users.db"), blacklist)
 	path := filepath.Join(dir, "jwtd.toml")
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
@@ -86,26 +79,7 @@ argon2_parallelism = 1
 
 // jwtdProc is a running jwtd process.
 type jwtdProc struct {
-	base string
-	log  *syncBuffer
-}
-
-// syncBuffer collects a process's output for failure messages.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	*jwtdtest.Process
 }
 
 // startJWTD runs `jwtd serve --config cfg` on a free loopback port and waits
@@ -117,42 +91,9 @@ func startJWTD(t *testing.T, cfg string) *jwtdProc {
 		t.Fatal(err)
 	}
 	addr := net.JoinHostPort("127.0.0.1", fmt.Sprint(redistest.FreePort(t)))
-	p := &jwtdProc{base: "http://" + addr, log: &syncBuffer{}}
 	cmd := exec.Command(self, "serve", "--config", cfg, "--listen", addr)
 	cmd.Env = append(os.Environ(), envRole+"=jwtd")
-	cmd.Stdout, cmd.Stderr = p.log, p.log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("jwtd %s log:\n%s", addr, p.log)
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		select {
-		case <-exited:
-			t.Fatalf("jwtd exited at start:\n%s", p.log)
-		default:
-		}
-		if status, _ := p.get(t, "/readyz"); status == http.StatusOK {
-			return p
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("jwtd on %s not ready within 30s:\n%s", addr, p.log)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return &jwtdProc{jwtdtest.Start(t, cmd, "http://"+addr, jwtdtest.Options{StopTimeout: 10 * time.Second})}
 }
 
 var httpClient = &http.Client{Timeout: 10 * time.Second}
@@ -162,7 +103,7 @@ var httpClient = &http.Client{Timeout: 10 * time.Second}
 func (p *jwtdProc) post(t *testing.T, path string, body map[string]string) (int, map[string]any) {
 	t.Helper()
 	raw, _ := json.Marshal(body)
-	resp, err := httpClient.Post(p.base+path, "application/json", bytes.NewReader(raw))
+	resp, err := httpClient.Post(p.URL+path, "application/json", bytes.NewReader(raw))
 	if err != nil {
 		return 0, nil
 	}
@@ -171,7 +112,7 @@ func (p *jwtdProc) post(t *testing.T, path string, body map[string]string) (int,
 
 func (p *jwtdProc) get(t *testing.T, path string) (int, map[string]any) {
 	t.Helper()
-	resp, err := httpClient.Get(p.base + path)
+	resp, err := httpClient.Get(p.URL + path)
 	if err != nil {
 		return 0, nil
 	}

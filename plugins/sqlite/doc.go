@@ -11,6 +11,12 @@
 // busy_timeout so that the two (and several jwtd processes) wait for each
 // other's write locks instead of failing.
 //
+// Each store opens two pools on its file: a single writer connection, so its
+// writes queue in Go in arrival order rather than polling SQLite's write
+// lock, and a pool of query_only reader connections for the hot lookups
+// (IsBlacklisted, LookupUser), which WAL lets run beside the writer. The
+// statements of the hot paths are prepared once per store.
+//
 // The user store also serves an existing Django database as it is: with
 // django = true it reads Django's auth_user table, verifies Django's password
 // hashes (package passwords), writes last_login in a form Django reads, and

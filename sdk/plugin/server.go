@@ -115,6 +115,32 @@ func closeImpl(impl any) {
 	}
 }
 
+// malformed marks a wire value that could not be decoded or encoded: call
+// reports it as codes.Unknown with its own message, not through toStatus,
+// because it is a transport fault whatever it wraps.
+type malformed struct{ error }
+
+// call is the shape of every unary method: get the implementation (its
+// error is already a status, such as FailedPrecondition when the plugin is
+// not configured yet), run fn on it, and map fn's error to a status with
+// toStatus so the host sees the sdk sentinel it wraps. On an error the reply
+// is always nil, whatever fn returned with it.
+func call[T any, R any](get func() (T, error), fn func(T) (R, error)) (R, error) {
+	var zero R
+	impl, err := get()
+	if err != nil {
+		return zero, err
+	}
+	reply, err := fn(impl)
+	if m, ok := err.(malformed); ok {
+		return zero, status.Error(codes.Unknown, m.Error())
+	}
+	if err != nil {
+		return zero, toStatus(err)
+	}
+	return reply, nil
+}
+
 // userStoreServer serves sdk.UserStore (and sdk.UserAdmin when the
 // implementation has it).
 type userStoreServer struct {
@@ -131,57 +157,48 @@ func (s *userStoreServer) Ping(ctx context.Context, _ *commonv1.PingRequest) (*c
 }
 
 func (s *userStoreServer) LoginFields(ctx context.Context, _ *userstorev1.LoginFieldsRequest) (*userstorev1.LoginFieldsResponse, error) {
-	impl, err := s.slot.get()
+	return call(s.slot.get, func(impl sdk.UserStore) (*userstorev1.LoginFieldsResponse, error) {
+		fields, err := impl.LoginFields(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &userstorev1.LoginFieldsResponse{Fields: fields}, nil
+	})
+}
+
+// userReply turns a user store's answer into its reply; call maps the
+// error.
+func userReply(u sdk.User, err error) (*userstorev1.UserResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	fields, err := impl.LoginFields(ctx)
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	return &userstorev1.LoginFieldsResponse{Fields: fields}, nil
-}
-
-func userReply(u sdk.User, err error) (*userstorev1.UserResponse, error) {
-	if err != nil {
-		return nil, toStatus(err)
-	}
 	p, err := userToProto(u)
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, err
 	}
 	return &userstorev1.UserResponse{User: p}, nil
 }
 
 func (s *userStoreServer) Authenticate(ctx context.Context, req *userstorev1.AuthenticateRequest) (*userstorev1.UserResponse, error) {
-	impl, err := s.slot.get()
-	if err != nil {
-		return nil, err
-	}
-	creds := sdk.Credentials(req.GetCredentials())
-	if creds == nil {
-		creds = sdk.Credentials{}
-	}
-	return userReply(impl.Authenticate(ctx, creds))
+	return call(s.slot.get, func(impl sdk.UserStore) (*userstorev1.UserResponse, error) {
+		creds := sdk.Credentials(req.GetCredentials())
+		if creds == nil {
+			creds = sdk.Credentials{}
+		}
+		return userReply(impl.Authenticate(ctx, creds))
+	})
 }
 
 func (s *userStoreServer) LookupUser(ctx context.Context, req *userstorev1.LookupUserRequest) (*userstorev1.UserResponse, error) {
-	impl, err := s.slot.get()
-	if err != nil {
-		return nil, err
-	}
-	return userReply(impl.LookupUser(ctx, req.GetField(), req.GetValue()))
+	return call(s.slot.get, func(impl sdk.UserStore) (*userstorev1.UserResponse, error) {
+		return userReply(impl.LookupUser(ctx, req.GetField(), req.GetValue()))
+	})
 }
 
 func (s *userStoreServer) RecordLogin(ctx context.Context, req *userstorev1.RecordLoginRequest) (*userstorev1.RecordLoginResponse, error) {
-	impl, err := s.slot.get()
-	if err != nil {
-		return nil, err
-	}
-	if err := impl.RecordLogin(ctx, req.GetUserId(), fromTimestamp(req.GetAt())); err != nil {
-		return nil, toStatus(err)
-	}
-	return &userstorev1.RecordLoginResponse{}, nil
+	return call(s.slot.get, func(impl sdk.UserStore) (*userstorev1.RecordLoginResponse, error) {
+		return &userstorev1.RecordLoginResponse{}, impl.RecordLogin(ctx, req.GetUserId(), fromTimestamp(req.GetAt()))
+	})
 }
 
 func (s *userStoreServer) admin() (sdk.UserAdmin, error) {
@@ -197,39 +214,27 @@ func (s *userStoreServer) admin() (sdk.UserAdmin, error) {
 }
 
 func (s *userStoreServer) CreateUser(ctx context.Context, req *userstorev1.CreateUserRequest) (*userstorev1.UserResponse, error) {
-	a, err := s.admin()
-	if err != nil {
-		return nil, err
-	}
-	attrs, err := decodeObject(req.GetAttributesJson())
-	if err != nil {
-		return nil, status.Error(codes.Unknown, err.Error())
-	}
-	return userReply(a.CreateUser(ctx, sdk.NewUser{
-		Username: req.GetUsername(), Password: req.GetPassword(), IsActive: req.GetIsActive(), Attributes: attrs,
-	}))
+	return call(s.admin, func(a sdk.UserAdmin) (*userstorev1.UserResponse, error) {
+		attrs, err := decodeObject(req.GetAttributesJson())
+		if err != nil {
+			return nil, malformed{err}
+		}
+		return userReply(a.CreateUser(ctx, sdk.NewUser{
+			Username: req.GetUsername(), Password: req.GetPassword(), IsActive: req.GetIsActive(), Attributes: attrs,
+		}))
+	})
 }
 
 func (s *userStoreServer) SetPassword(ctx context.Context, req *userstorev1.SetPasswordRequest) (*userstorev1.SetPasswordResponse, error) {
-	a, err := s.admin()
-	if err != nil {
-		return nil, err
-	}
-	if err := a.SetPassword(ctx, req.GetUsername(), req.GetPassword()); err != nil {
-		return nil, toStatus(err)
-	}
-	return &userstorev1.SetPasswordResponse{}, nil
+	return call(s.admin, func(a sdk.UserAdmin) (*userstorev1.SetPasswordResponse, error) {
+		return &userstorev1.SetPasswordResponse{}, a.SetPassword(ctx, req.GetUsername(), req.GetPassword())
+	})
 }
 
 func (s *userStoreServer) SetActive(ctx context.Context, req *userstorev1.SetActiveRequest) (*userstorev1.SetActiveResponse, error) {
-	a, err := s.admin()
-	if err != nil {
-		return nil, err
-	}
-	if err := a.SetActive(ctx, req.GetUsername(), req.GetActive()); err != nil {
-		return nil, toStatus(err)
-	}
-	return &userstorev1.SetActiveResponse{}, nil
+	return call(s.admin, func(a sdk.UserAdmin) (*userstorev1.SetActiveResponse, error) {
+		return &userstorev1.SetActiveResponse{}, a.SetActive(ctx, req.GetUsername(), req.GetActive())
+	})
 }
 
 // blacklistStoreServer serves sdk.BlacklistStore.
@@ -267,50 +272,30 @@ func (s *blacklistStoreServer) Ping(ctx context.Context, _ *commonv1.PingRequest
 }
 
 func (s *blacklistStoreServer) AddOutstanding(ctx context.Context, req *blackliststorev1.TokenRecordRequest) (*blackliststorev1.AddOutstandingResponse, error) {
-	impl, err := s.slot.get()
-	if err != nil {
-		return nil, err
-	}
-	if err := impl.AddOutstanding(ctx, recordFromProto(req.GetRecord())); err != nil {
-		return nil, toStatus(err)
-	}
-	return &blackliststorev1.AddOutstandingResponse{}, nil
+	return call(s.slot.get, func(impl sdk.BlacklistStore) (*blackliststorev1.AddOutstandingResponse, error) {
+		return &blackliststorev1.AddOutstandingResponse{}, impl.AddOutstanding(ctx, recordFromProto(req.GetRecord()))
+	})
 }
 
 func (s *blacklistStoreServer) Blacklist(ctx context.Context, req *blackliststorev1.TokenRecordRequest) (*blackliststorev1.BlacklistResponse, error) {
-	impl, err := s.slot.get()
-	if err != nil {
-		return nil, err
-	}
-	added, err := impl.Blacklist(ctx, recordFromProto(req.GetRecord()))
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	return &blackliststorev1.BlacklistResponse{Added: added}, nil
+	return call(s.slot.get, func(impl sdk.BlacklistStore) (*blackliststorev1.BlacklistResponse, error) {
+		added, err := impl.Blacklist(ctx, recordFromProto(req.GetRecord()))
+		return &blackliststorev1.BlacklistResponse{Added: added}, err
+	})
 }
 
 func (s *blacklistStoreServer) IsBlacklisted(ctx context.Context, req *blackliststorev1.IsBlacklistedRequest) (*blackliststorev1.IsBlacklistedResponse, error) {
-	impl, err := s.slot.get()
-	if err != nil {
-		return nil, err
-	}
-	b, err := impl.IsBlacklisted(ctx, req.GetJti())
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	return &blackliststorev1.IsBlacklistedResponse{Blacklisted: b}, nil
+	return call(s.slot.get, func(impl sdk.BlacklistStore) (*blackliststorev1.IsBlacklistedResponse, error) {
+		b, err := impl.IsBlacklisted(ctx, req.GetJti())
+		return &blackliststorev1.IsBlacklistedResponse{Blacklisted: b}, err
+	})
 }
 
 func (s *blacklistStoreServer) FlushExpired(ctx context.Context, req *blackliststorev1.FlushExpiredRequest) (*blackliststorev1.FlushExpiredResponse, error) {
-	impl, err := s.slot.get()
-	if err != nil {
-		return nil, err
-	}
-	n, err := impl.FlushExpired(ctx, fromTimestamp(req.GetNow()))
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	return &blackliststorev1.FlushExpiredResponse{Dropped: int64(n)}, nil
+	return call(s.slot.get, func(impl sdk.BlacklistStore) (*blackliststorev1.FlushExpiredResponse, error) {
+		n, err := impl.FlushExpired(ctx, fromTimestamp(req.GetNow()))
+		return &blackliststorev1.FlushExpiredResponse{Dropped: int64(n)}, err
+	})
 }
 
 // authRuleServer serves sdk.AuthRule.
@@ -328,19 +313,14 @@ func (s *authRuleServer) Ping(ctx context.Context, _ *commonv1.PingRequest) (*co
 }
 
 func (s *authRuleServer) Allow(ctx context.Context, req *authrulev1.AllowRequest) (*authrulev1.AllowResponse, error) {
-	impl, err := s.slot.get()
-	if err != nil {
-		return nil, err
-	}
-	u, err := userFromProto(req.GetUser())
-	if err != nil {
-		return nil, status.Error(codes.Unknown, err.Error())
-	}
-	ok, err := impl.Allow(ctx, u)
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	return &authrulev1.AllowResponse{Allowed: ok}, nil
+	return call(s.slot.get, func(impl sdk.AuthRule) (*authrulev1.AllowResponse, error) {
+		u, err := userFromProto(req.GetUser())
+		if err != nil {
+			return nil, malformed{err}
+		}
+		ok, err := impl.Allow(ctx, u)
+		return &authrulev1.AllowResponse{Allowed: ok}, err
+	})
 }
 
 // claimSerializerServer serves sdk.ClaimSerializer.
@@ -357,49 +337,45 @@ func (s *claimSerializerServer) Ping(ctx context.Context, _ *commonv1.PingReques
 	return s.slot.ping(ctx)
 }
 
+// objectReply turns a serializer's object into its reply; call maps the
+// serializer's error, and an object that cannot be encoded is malformed.
 func objectReply(m map[string]any, err error) (*claimserializerv1.JSONObjectResponse, error) {
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, err
 	}
 	b, err := encodeObject(m)
 	if err != nil {
-		return nil, status.Error(codes.Unknown, err.Error())
+		return nil, malformed{err}
 	}
 	return &claimserializerv1.JSONObjectResponse{ObjectJson: b}, nil
 }
 
 func (s *claimSerializerServer) TokenClaims(ctx context.Context, req *claimserializerv1.TokenClaimsRequest) (*claimserializerv1.JSONObjectResponse, error) {
-	impl, err := s.slot.get()
-	if err != nil {
-		return nil, err
-	}
-	u, err := userFromProto(req.GetUser())
-	if err != nil {
-		return nil, status.Error(codes.Unknown, err.Error())
-	}
-	return objectReply(impl.TokenClaims(ctx, u, req.GetTokenType()))
+	return call(s.slot.get, func(impl sdk.ClaimSerializer) (*claimserializerv1.JSONObjectResponse, error) {
+		u, err := userFromProto(req.GetUser())
+		if err != nil {
+			return nil, malformed{err}
+		}
+		return objectReply(impl.TokenClaims(ctx, u, req.GetTokenType()))
+	})
 }
 
 func (s *claimSerializerServer) ResponseFields(ctx context.Context, req *claimserializerv1.ResponseFieldsRequest) (*claimserializerv1.JSONObjectResponse, error) {
-	impl, err := s.slot.get()
-	if err != nil {
-		return nil, err
-	}
-	u, err := userFromProto(req.GetUser())
-	if err != nil {
-		return nil, status.Error(codes.Unknown, err.Error())
-	}
-	return objectReply(impl.ResponseFields(ctx, u))
+	return call(s.slot.get, func(impl sdk.ClaimSerializer) (*claimserializerv1.JSONObjectResponse, error) {
+		u, err := userFromProto(req.GetUser())
+		if err != nil {
+			return nil, malformed{err}
+		}
+		return objectReply(impl.ResponseFields(ctx, u))
+	})
 }
 
 func (s *claimSerializerServer) TokenUser(ctx context.Context, req *claimserializerv1.TokenUserRequest) (*claimserializerv1.JSONObjectResponse, error) {
-	impl, err := s.slot.get()
-	if err != nil {
-		return nil, err
-	}
-	claims, err := decodeObject(req.GetClaimsJson())
-	if err != nil {
-		return nil, status.Error(codes.Unknown, err.Error())
-	}
-	return objectReply(impl.TokenUser(ctx, claims))
+	return call(s.slot.get, func(impl sdk.ClaimSerializer) (*claimserializerv1.JSONObjectResponse, error) {
+		claims, err := decodeObject(req.GetClaimsJson())
+		if err != nil {
+			return nil, malformed{err}
+		}
+		return objectReply(impl.TokenUser(ctx, claims))
+	})
 }

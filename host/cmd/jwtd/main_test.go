@@ -7,16 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jwtd/jwtd/internal/jwtdtest"
 )
 
 // jwtdBin is the jwtd binary built once for every test here; sqlitePlugin
@@ -32,10 +32,8 @@ func TestMain(m *testing.M) {
 	jwtdBin = filepath.Join(dir, "jwtd")
 	sqlitePlugin = filepath.Join(dir, "jwtd-plugin-sqlite")
 	for out, pkg := range map[string]string{jwtdBin: ".", sqlitePlugin: "../../../plugins/sqlite/cmd/jwtd-plugin-sqlite"} {
-		build := exec.Command("go", "build", "-o", out, pkg)
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
-			fmt.Fprintln(os.Stderr, "building", pkg, err)
+		if err := jwtdtest.GoBuild(out, pkg); err != nil {
+			fmt.Fprintln(os.Stderr, err)
 			os.RemoveAll(dir)
 			os.Exit(1)
 		}
@@ -102,82 +100,26 @@ func cli(t *testing.T, stdin string, args ...string) (string, string, error) {
 	return out.String(), errb.String(), err
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // server is a running `jwtd serve`.
 type server struct {
-	t    *testing.T
-	cmd  *exec.Cmd
-	url  string
-	logs *syncBuffer
-	done chan error
+	*jwtdtest.Process
+	t *testing.T
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
-// serve starts `jwtd serve` on addr and waits until /healthz answers.
+// serve starts `jwtd serve` on addr and waits until /healthz answers. The
+// cleanup kills what the test did not stop itself.
 func serve(t *testing.T, cfg, addr string) *server {
 	t.Helper()
-	s := &server{t: t, url: "http://" + addr, logs: &syncBuffer{}, done: make(chan error, 1)}
-	s.cmd = exec.Command(jwtdBin, "serve", "--config", cfg, "--listen", addr)
-	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { s.done <- s.cmd.Wait() }()
-	t.Cleanup(func() {
-		s.cmd.Process.Kill()
-		<-s.done
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-s.done:
-			t.Fatalf("jwtd exited early: %v\n%s", err, s.logs.String())
-		default:
-		}
-		resp, err := http.Get(s.url + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return s
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("jwtd did not come up:\n%s", s.logs.String())
-	return nil
+	cmd := exec.Command(jwtdBin, "serve", "--config", cfg, "--listen", addr)
+	p := jwtdtest.Start(t, cmd, "http://"+addr, jwtdtest.Options{ReadyPath: "/healthz", ReadyTimeout: 20 * time.Second})
+	return &server{Process: p, t: t}
 }
 
 // post sends a JSON body and decodes the JSON answer.
 func (s *server) post(path string, body any) (int, map[string]any) {
 	s.t.Helper()
 	b, _ := json.Marshal(body)
-	resp, err := http.Post(s.url+path, "application/json", bytes.NewReader(b))
+	resp, err := http.Post(s.URL+path, "application/json", bytes.NewReader(b))
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -186,7 +128,7 @@ func (s *server) post(path string, body any) (int, map[string]any) {
 
 func (s *server) get(path, authorization string) (int, map[string]any) {
 	s.t.Helper()
-	req, _ := http.NewRequest("GET", s.url+path, nil)
+	req, _ := http.NewRequest("GET", s.URL+path, nil)
 	if authorization != "" {
 		req.Header.Set("Authorization", authorization)
 	}
@@ -211,15 +153,7 @@ func decode(t *testing.T, resp *http.Response) (int, map[string]any) {
 // stop sends sig and waits for the process to exit.
 func (s *server) stop(sig os.Signal) error {
 	s.t.Helper()
-	s.cmd.Process.Signal(sig)
-	select {
-	case err := <-s.done:
-		s.done <- err // for the cleanup
-		return err
-	case <-time.After(30 * time.Second):
-		s.t.Fatalf("jwtd did not exit on %v", sig)
-		return nil
-	}
+	return s.Stop(s.t, sig, 30*time.Second)
 }
 
 // TestReadmeQuickStart is the README's path: the repository's jwtd.toml, a
@@ -246,7 +180,7 @@ func TestReadmeQuickStart(t *testing.T) {
 		t.Fatalf("jwtd.db not beside the config: %v", err)
 	}
 
-	s := serve(t, cfg, freeAddr(t))
+	s := serve(t, cfg, jwtdtest.FreeAddr(t))
 	status, pair := s.post("/api/token/", map[string]string{"username": "alice", "password": "alice-password"})
 	if status != 200 || pair["access"] == nil || pair["refresh"] == nil {
 		t.Fatalf("obtain: %d %v", status, pair)
@@ -266,14 +200,14 @@ func TestReadmeQuickStart(t *testing.T) {
 	if claims["user_id"] != "1" || claims["token_type"] != "access" {
 		t.Errorf("access claims %v", claims)
 	}
-	if strings.Contains(s.logs.String(), "alice-password") || strings.Contains(s.logs.String(), pair["access"].(string)) {
+	if strings.Contains(s.Log.String(), "alice-password") || strings.Contains(s.Log.String(), pair["access"].(string)) {
 		t.Error("the log holds a password or a token")
 	}
 	if err := s.stop(syscall.SIGTERM); err != nil {
-		t.Fatalf("SIGTERM: exit %v\n%s", err, s.logs.String())
+		t.Fatalf("SIGTERM: exit %v\n%s", err, s.Log.String())
 	}
-	if !strings.Contains(s.logs.String(), "stopped") {
-		t.Errorf("no clean stop logged:\n%s", s.logs.String())
+	if !strings.Contains(s.Log.String(), "stopped") {
+		t.Errorf("no clean stop logged:\n%s", s.Log.String())
 	}
 }
 
@@ -296,7 +230,7 @@ func TestBlacklistSurvivesSIGKILL(t *testing.T) {
 	if _, stderr, err := cli(t, "pw-durable\n", "user", "add", "alice", "--config", cfg); err != nil {
 		t.Fatal(stderr)
 	}
-	addr := freeAddr(t)
+	addr := jwtdtest.FreeAddr(t)
 	s := serve(t, cfg, addr)
 	// One pair over HTTP, more from `jwtd token issue` (no password hashing,
 	// so the test stays quick); all blacklisted over HTTP.
@@ -339,7 +273,7 @@ func TestSIGHUPReloadsConfig(t *testing.T) {
 	if _, stderr, err := cli(t, "pw-reload\n", "user", "add", "alice", "--config", cfg); err != nil {
 		t.Fatal(stderr)
 	}
-	s := serve(t, cfg, freeAddr(t))
+	s := serve(t, cfg, jwtdtest.FreeAddr(t))
 	status, pair := s.post("/api/token/", map[string]string{"username": "alice", "password": "pw-reload"})
 	if status != 200 {
 		t.Fatalf("obtain: %d %v", status, pair)
@@ -356,11 +290,11 @@ func TestSIGHUPReloadsConfig(t *testing.T) {
 	if err := os.WriteFile(cfg, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s.cmd.Process.Signal(syscall.SIGHUP)
+	s.Cmd.Process.Signal(syscall.SIGHUP)
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(s.logs.String(), "config reloaded") {
+	for !strings.Contains(s.Log.String(), "config reloaded") {
 		if time.Now().After(deadline) {
-			t.Fatalf("no reload:\n%s", s.logs.String())
+			t.Fatalf("no reload:\n%s", s.Log.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -415,7 +349,7 @@ func TestBothPluginModes(t *testing.T) {
 			if got := strings.Contains(out, "bin/jwtd-plugin-sqlite"); got != external {
 				t.Errorf("check-config names the plugin binary: %v, want %v\n%s", got, external, out)
 			}
-			s := serve(t, cfg, freeAddr(t))
+			s := serve(t, cfg, jwtdtest.FreeAddr(t))
 			status, pair := s.post("/api/token/", map[string]string{"username": "alice", "password": "pw-plugins"})
 			if status != 200 {
 				t.Fatalf("obtain: %d %v", status, pair)
@@ -430,11 +364,11 @@ func TestBothPluginModes(t *testing.T) {
 			if status != 200 || ready["status"] != "ready" {
 				t.Fatalf("readyz: %d %v", status, ready)
 			}
-			if got := strings.Contains(s.logs.String(), "plugin started"); got != external {
+			if got := strings.Contains(s.Log.String(), "plugin started"); got != external {
 				t.Errorf("plugin processes started: %v, want %v", got, external)
 			}
 			if err := s.stop(syscall.SIGTERM); err != nil {
-				t.Fatalf("SIGTERM: %v\n%s", err, s.logs.String())
+				t.Fatalf("SIGTERM: %v\n%s", err, s.Log.String())
 			}
 		})
 	}
@@ -455,7 +389,7 @@ func TestBadPluginConfigIsOneLine(t *testing.T) {
 				editConfig(t, cfg, "[plugins.user_store.config]\npath = ", "[plugins.user_store.config]\npth = ")
 				args := []string{cmd, "--config", cfg}
 				if cmd == "serve" {
-					args = append(args, "--listen", freeAddr(t))
+					args = append(args, "--listen", jwtdtest.FreeAddr(t))
 				}
 				done := make(chan struct{})
 				var stderr string
