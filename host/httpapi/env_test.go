@@ -80,6 +80,41 @@ func newEnv(t *testing.T, profile string) *env {
 	return newEnvWith(t, configText(profileTokens[profile], ""), nil)
 }
 
+// Plugin modes: the same SQLite stores linked in, or as the real plugin
+// binary launched and supervised over go-plugin.
+const (
+	modeInProcess    = "in-process"
+	modeOutOfProcess = "out-of-process"
+)
+
+// sqlitePlugin is the jwtd-plugin-sqlite binary TestMain builds.
+var sqlitePlugin string
+
+// TestMain builds the SQLite plugin binary once for the out-of-process runs.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "jwtd-httpapi-")
+	if err != nil {
+		panic(err)
+	}
+	sqlitePlugin = filepath.Join(dir, "jwtd-plugin-sqlite")
+	if err := jwtdtest.GoBuild(sqlitePlugin, "github.com/jwtd/jwtd/plugins/sqlite/cmd/jwtd-plugin-sqlite"); err != nil {
+		os.RemoveAll(dir)
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// newEnvMode is newEnv with both stores in or out of process.
+func newEnvMode(t *testing.T, profile, mode string) *env {
+	text := configText(profileTokens[profile], "")
+	if mode == modeOutOfProcess {
+		text = strings.ReplaceAll(text, `use = "sqlite"`, `use = "`+sqlitePlugin+`"`)
+	}
+	return newEnvWith(t, text, nil)
+}
+
 func newEnvWith(t *testing.T, toml string, wrap func(httpapi.Core) httpapi.Core) *env {
 	t.Helper()
 	return newEnvFull(t, toml, wrap, true)

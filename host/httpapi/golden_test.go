@@ -272,30 +272,36 @@ func (e *env) changePassword(name string) {
 // TestAPIGolden runs every case in each profile it belongs to and compares
 // status, headers and the body (tokens normalised) with the golden file.
 func TestAPIGolden(t *testing.T) {
-	for _, profile := range []string{profileDefault, profileRotate, profileRevoke} {
-		t.Run(profile, func(t *testing.T) {
-			e := newEnv(t, profile)
-			for _, tc := range apiCases() {
-				in := tc.profiles
-				if in == nil {
-					in = []string{profileDefault, profileRotate}
-				}
-				if !contains(in, profile) {
-					continue
-				}
-				t.Run(tc.name, func(t *testing.T) {
-					e.t = t
-					r := tc.req(e)
-					resp, body := e.do(r)
-					want := tc.status
-					if s, ok := tc.statusIn[profile]; ok {
-						want = s
+	// Every behaviour holds with the stores in process and out of process,
+	// against the same golden bodies.
+	for _, mode := range []string{modeInProcess, modeOutOfProcess} {
+		t.Run(mode, func(t *testing.T) {
+			for _, profile := range []string{profileDefault, profileRotate, profileRevoke} {
+				t.Run(profile, func(t *testing.T) {
+					e := newEnvMode(t, profile, mode)
+					for _, tc := range apiCases() {
+						in := tc.profiles
+						if in == nil {
+							in = []string{profileDefault, profileRotate}
+						}
+						if !contains(in, profile) {
+							continue
+						}
+						t.Run(tc.name, func(t *testing.T) {
+							e.t = t
+							r := tc.req(e)
+							resp, body := e.do(r)
+							want := tc.status
+							if s, ok := tc.statusIn[profile]; ok {
+								want = s
+							}
+							if resp.StatusCode != want {
+								t.Errorf("status %d, want %d; body %s", resp.StatusCode, want, body)
+							}
+							checkHeaders(t, tc, resp)
+							compareGolden(t, filepath.Join("testdata", "golden", profile, tc.name+".json"), body)
+						})
 					}
-					if resp.StatusCode != want {
-						t.Errorf("status %d, want %d; body %s", resp.StatusCode, want, body)
-					}
-					checkHeaders(t, tc, resp)
-					compareGolden(t, filepath.Join("testdata", "golden", profile, tc.name+".json"), body)
 				})
 			}
 		})
