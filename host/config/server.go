@@ -10,6 +10,10 @@ import (
 type Server struct {
 	// Listen is the TCP address (default "127.0.0.1:8000").
 	Listen string
+	// MetricsListen, when set, is a TCP address of its own for GET /metrics
+	// (for example a private interface), and the API listener stops serving
+	// /metrics. Empty (the default) serves /metrics beside the API.
+	MetricsListen string
 	// Prefix is the token endpoints' path prefix (default "/api/token").
 	Prefix string
 	// MaxBodyBytes caps a request body (default 1 MiB); larger bodies get 413.
@@ -41,6 +45,7 @@ type Server struct {
 type rawServer struct {
 	Throttle          rawThrottle `toml:"throttle"`
 	Listen            *string     `toml:"listen"`
+	MetricsListen     *string     `toml:"metrics_listen"`
 	Prefix            *string     `toml:"prefix"`
 	MaxBodyBytes      *int64      `toml:"max_body_bytes"`
 	MaxHeaderBytes    *int64      `toml:"max_header_bytes"`
@@ -86,6 +91,9 @@ func (r rawServer) build() (Server, error) {
 			return s, invalid("server.listen", "must not be empty")
 		}
 		s.Listen = *r.Listen
+	}
+	if r.MetricsListen != nil {
+		s.MetricsListen = *r.MetricsListen
 	}
 	if r.Prefix != nil {
 		p := "/" + strings.Trim(*r.Prefix, "/")

@@ -94,6 +94,16 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	if cfg.Server.MetricsListen != "" {
+		msrv, err := serveMetrics(cfg.Server, opts.metrics, served)
+		if err != nil {
+			srv.Close()
+			gen.stack.Close()
+			return err
+		}
+		defer msrv.Close()
+		logger.Info("metrics listening", "addr", cfg.Server.MetricsListen)
+	}
 	logger.Info("jwtd listening", "addr", ln.Addr().String(), "config", cfg.Path, "tokens", config.Redacted(cfg.Tokens))
 	if opts.Ready != nil {
 		opts.Ready <- ln.Addr()
@@ -149,6 +159,11 @@ func (opts ServeOptions) build(ctx context.Context, cfg *config.Config, logger *
 		}
 		return wrap(h)
 	}
+	// With a listener of its own, /metrics is not on the API's.
+	var metricsHandler http.Handler
+	if cfg.Server.MetricsListen == "" {
+		metricsHandler = opts.metrics.Handler()
+	}
 	api := httpapi.New(st.Service, httpapi.Options{
 		Prefix:         cfg.Server.Prefix,
 		MaxBodyBytes:   cfg.Server.MaxBodyBytes,
@@ -157,7 +172,7 @@ func (opts ServeOptions) build(ctx context.Context, cfg *config.Config, logger *
 		MaxFieldChars:  cfg.Server.MaxFieldChars,
 		Logger:         logger,
 		Ready:          st.Ready,
-		Metrics:        opts.metrics.Handler(),
+		Metrics:        metricsHandler,
 		Middleware:     mw,
 	})
 	return &generation{stack: st, api: api}, nil
@@ -210,4 +225,29 @@ func shutdown(srv *http.Server, current *atomic.Pointer[generation], timeout tim
 		logger.Info("stopped")
 	}
 	return err
+}
+
+// serveMetrics serves GET /metrics alone on [server].metrics_listen, so
+// the figures need not be public where the API is; a failure of that
+// listener ends Serve like one of the API's.
+func serveMetrics(cfg config.Server, m *metrics.Metrics, served chan<- error) (*http.Server, error) {
+	ln, err := net.Listen("tcp", cfg.MetricsListen)
+	if err != nil {
+		return nil, fmt.Errorf("server.metrics_listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+	}
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			served <- fmt.Errorf("metrics: %w", err)
+		}
+	}()
+	return srv, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jwtd/jwtd/host/daemon"
+	"github.com/jwtd/jwtd/internal/jwtdtest"
 )
 
 const memoryConfig = `
@@ -235,6 +236,70 @@ func TestHeaderCapAnswersJSON(t *testing.T) {
 				if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 					t.Errorf("Content-Type %q", ct)
 				}
+			}
+		})
+	}
+}
+
+// TestMetricsListen: with server.metrics_listen, /metrics is served on that
+// address only, with the API's requests counted; without it, beside the API.
+func TestMetricsListen(t *testing.T) {
+	get := func(url string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	cases := []struct {
+		name       string
+		ownAddress bool
+	}{
+		{"beside the API", false},
+		{"own listener", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			text := memoryConfig
+			maddr := ""
+			if tc.ownAddress {
+				maddr = jwtdtest.FreeAddr(t)
+				text = "[server]\nmetrics_listen = \"" + maddr + "\"\n" + memoryConfig
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			ready := make(chan net.Addr, 1)
+			served := make(chan error, 1)
+			go func() {
+				served <- daemon.Serve(ctx, daemon.ServeOptions{ConfigPath: writeConfig(t, text), Listen: "127.0.0.1:0", LogOutput: io.Discard, Ready: ready})
+			}()
+			var base string
+			select {
+			case a := <-ready:
+				base = "http://" + a.String()
+			case err := <-served:
+				t.Fatal(err)
+			}
+			if code, _ := get(base + "/healthz"); code != http.StatusOK {
+				t.Fatalf("healthz %d", code)
+			}
+			metricsURL := base + "/metrics"
+			if tc.ownAddress {
+				if code, _ := get(metricsURL); code != http.StatusNotFound {
+					t.Errorf("/metrics on the API listener: %d, want 404", code)
+				}
+				metricsURL = "http://" + maddr + "/metrics"
+			}
+			code, body := get(metricsURL)
+			if code != http.StatusOK || !strings.Contains(body, `endpoint="healthz"`) {
+				t.Errorf("metrics %d, want 200 counting healthz:\n%.2000s", code, body)
+			}
+			cancel()
+			if err := <-served; err != nil {
+				t.Fatal(err)
 			}
 		})
 	}
