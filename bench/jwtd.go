@@ -37,8 +37,7 @@ path = "jwtd.db"
 [plugins.blacklist_store]
 use = {{printf "%q" .BlacklistStore}}
 [plugins.blacklist_store.config]
-path = "jwtd.db"
-`
+{{.BlacklistConfig}}`
 
 // configData fills the config template.
 type configData struct {
@@ -47,7 +46,10 @@ type configData struct {
 	Rotate         bool   // rotate_refresh_tokens
 	UserStore      string // "use" of the user store: a built-in name or a plugin binary path
 	BlacklistStore string // likewise for the blacklist store
-	PluginDir      string // absolute -plugin-dir
+	// BlacklistConfig is the body of [plugins.blacklist_store.config]:
+	// the SQLite path, or the Redis address of the Redis modes.
+	BlacklistConfig string
+	PluginDir       string // absolute -plugin-dir
 }
 
 const (
@@ -56,26 +58,44 @@ const (
 )
 
 // pluginUses names the user and blacklist store for a mode: built-in names,
-// or the SQLite plugin binary in -plugin-dir.
+// or the plugin binaries in -plugin-dir.
 func pluginUses(o options, mode string) (user, blacklist string, err error) {
 	switch mode {
 	case "builtin":
 		return "sqlite", "sqlite", nil
-	case "plugins":
-		dir, err := filepath.Abs(o.pluginDir)
-		if err != nil {
+	case modeRedis:
+		return "sqlite", "redis", nil
+	case "plugins", modeRedisPlugins:
+		if user, err = pluginBinary(o, "sqlite"); err != nil {
 			return "", "", err
 		}
-		for _, name := range []string{"jwtd-plugin-sqlite", "jwtd-sqlite"} {
-			p := filepath.Join(dir, name)
-			if st, err := os.Stat(p); err == nil && !st.IsDir() {
-				return p, p, nil
-			}
+		if mode == "plugins" {
+			return user, user, nil
 		}
-		return "", "", fmt.Errorf("no SQLite plugin binary (jwtd-plugin-sqlite) in %s: go build -o bin/ ./plugins/sqlite/cmd/jwtd-plugin-sqlite", dir)
+		if blacklist, err = pluginBinary(o, "redis"); err != nil {
+			return "", "", err
+		}
+		return user, blacklist, nil
 	default:
-		return "", "", fmt.Errorf("unknown mode %q (want bare, builtin or plugins)", mode)
+		return "", "", fmt.Errorf("unknown mode %q (want bare, builtin, plugins, redis or redis-plugins)", mode)
 	}
+}
+
+// pluginBinary finds the plugin binary jwtd-plugin-NAME (or jwtd-NAME) in
+// -plugin-dir, as an absolute path.
+func pluginBinary(o options, name string) (string, error) {
+	dir, err := filepath.Abs(o.pluginDir)
+	if err != nil {
+		return "", err
+	}
+	for _, n := range []string{"jwtd-plugin-" + name, "jwtd-" + name} {
+		p := filepath.Join(dir, n)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("no %s plugin binary (jwtd-plugin-%s) in %s: go build -o bin/ ./plugins/%s/cmd/jwtd-plugin-%s",
+		name, name, dir, name, name)
 }
 
 // measureJWTD runs the jwtd scenarios in one plugin mode: a server without
@@ -116,7 +136,8 @@ func measureJWTD(ctx context.Context, o options, mode string, base, hash Row) ([
 		return nil, nil, err
 	}
 	pluginDir, _ := filepath.Abs(o.pluginDir)
-	data := configData{Dir: dir, UserStore: userUse, BlacklistStore: blUse, PluginDir: pluginDir}
+	data := configData{Dir: dir, UserStore: userUse, BlacklistStore: blUse, PluginDir: pluginDir,
+		BlacklistConfig: blacklistConfig(mode, o.redisAddr)}
 	cfg := filepath.Join(dir, "jwtd.toml")
 	writeConfig := func(rotate bool) error {
 		addr, err := freeAddr()

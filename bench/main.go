@@ -11,9 +11,18 @@
 // connections for -duration after a -warmup. Everything listens on loopback
 // and every run is bounded in time; the program stops by itself.
 //
+// The redis and redis-plugins modes swap the blacklist store for Redis (in
+// process, or the jwtd-plugin-redis binary) against a redis-server this
+// program starts on a free loopback port and stops at the end (skipped with
+// a note when redis-server is not installed). They run only the scenarios
+// that touch the blacklist, and the notes set their req/s beside the SQLite
+// modes' from the same run. -section writes a partial run into its own
+// marked section of -out, leaving the full table alone.
+//
 //	go run ./bench                        # all modes, default durations
 //	go run ./bench -modes bare -duration 2s
 //	go run ./bench -jwtd bin/jwtd -plugin-dir bin -out BENCHMARKS.md
+//	go run ./bench -modes builtin,redis -scenarios refresh-rotating -section bench-redis
 package main
 
 import (
@@ -41,6 +50,9 @@ type options struct {
 	warmup      time.Duration
 	maxRequests int
 	out         string
+	section     string // BENCHMARKS.md marker name: <!-- section:start -->
+	sidecar     int    // pid of a server outside jwtd's tree whose CPU counts per request (redis-server), or 0
+	redisAddr   string // the redis-server of the Redis modes
 }
 
 func main() {
@@ -49,13 +61,15 @@ func main() {
 	flag.StringVar(&o.jwtd, "jwtd", "bin/jwtd", "jwtd binary to measure")
 	flag.StringVar(&o.pluginDir, "plugin-dir", "bin", "directory of the out-of-process plugin binaries (plugins mode)")
 	flag.StringVar(&o.template, "config-template", "", "jwtd.toml template (Go text/template) instead of the built-in one")
-	modes := flag.String("modes", "bare,builtin,plugins", "comma-separated modes to run: bare, builtin, plugins")
+	modes := flag.String("modes", "bare,builtin,plugins,redis,redis-plugins",
+		"comma-separated modes to run: bare, builtin, plugins (SQLite stores in/out of process), redis, redis-plugins (Redis blacklist in/out of process; blacklist scenarios only)")
 	scen := flag.String("scenarios", strings.Join(allScenarios, ","), "comma-separated jwtd scenarios to run")
 	flag.IntVar(&o.workers, "workers", 8, "concurrent closed-loop connections")
 	flag.DurationVar(&o.duration, "duration", 5*time.Second, "measured time per scenario")
 	flag.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured load before each scenario")
 	flag.IntVar(&o.maxRequests, "max-requests", 2_000_000, "upper bound of requests per scenario (0: none)")
 	flag.StringVar(&o.out, "out", "BENCHMARKS.md", "file to write the table into (empty: print only)")
+	flag.StringVar(&o.section, "section", "bench", "marker name of the section of -out to replace (<!-- NAME:start --> … <!-- NAME:end -->), so a partial run can keep the full table")
 	maxTime := flag.Duration("max-time", 15*time.Minute, "hard bound of the whole run")
 	flag.Parse()
 
@@ -121,16 +135,40 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
+	var redisSrv *server
+	defer func() {
+		if redisSrv != nil {
+			redisSrv.stop()
+		}
+	}()
 	for _, mode := range o.modes {
 		if mode == "bare" {
 			continue
+		}
+		mo := o
+		if isRedisMode(mode) {
+			if redisSrv == nil {
+				fmt.Fprintln(os.Stderr, "bench: starting redis-server")
+				redisSrv, err = startRedis(ctx)
+				if err != nil {
+					redisSrv = nil
+					notes = append(notes, fmt.Sprintf("%s: not run: %v", mode, err))
+					fmt.Fprintf(os.Stderr, "bench: %s: not run: %v\n", mode, err)
+					continue
+				}
+			}
+			mo.sidecar, mo.redisAddr = redisSrv.pid(), redisSrv.addr
+			mo.scenarios = map[string]bool{}
+			for _, sc := range redisScenarios {
+				mo.scenarios[sc] = o.scenarios[sc]
+			}
 		}
 		if ctx.Err() != nil {
 			notes = append(notes, fmt.Sprintf("%s: not run (%v)", mode, ctx.Err()))
 			continue
 		}
-		fmt.Fprintf(os.Stderr, "bench: jwtd, %s plugins\n", mode)
-		r, n, err := measureJWTD(ctx, o, mode, base, hash)
+		fmt.Fprintf(os.Stderr, "bench: jwtd, %s mode\n", mode)
+		r, n, err := measureJWTD(ctx, mo, mode, base, hash)
 		rows = append(rows, r...)
 		notes = append(notes, n...)
 		if err != nil {
@@ -139,6 +177,11 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
+	notes = append(storeComparison(rows), notes...)
+	if slices.ContainsFunc(o.modes, isRedisMode) && redisSrv != nil {
+		notes = append(notes, "Redis rows: the user store stays SQLite; only the blacklist store is Redis (a local redis-server, no persistence). "+
+			"Their CPU/req and peak RSS include redis-server's; they run only the scenarios that touch the blacklist (refresh, verify, refresh-rotating)")
+	}
 	section := report(o, rows, base, notes)
 	fmt.Print(section)
 	if o.out == "" {
@@ -151,16 +194,24 @@ func run(ctx context.Context, o options) error {
 	if len(old) == 0 {
 		old = []byte("# Benchmarks\n")
 	}
-	return os.WriteFile(o.out, []byte(ReplaceSection(string(old), section)), 0o644)
+	return os.WriteFile(o.out, []byte(ReplaceNamedSection(string(old), o.section, section)), 0o644)
 }
 
 // report is the Markdown section written to BENCHMARKS.md.
 func report(o options, rows []Row, base Row, notes []string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "## `make bench` — %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	title := "`make bench`"
+	if o.section != "bench" {
+		title = fmt.Sprintf("`go run ./bench -section %s`", o.section)
+	}
+	fmt.Fprintf(&b, "## %s — %s\n\n", title, time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "%s, %d CPUs (client and server share them), %s, %d closed-loop connections, "+
 		"%v measured per scenario after %v warm-up, loopback HTTP/1.1 keep-alive.\n\n",
 		cpuModel(), runtime.NumCPU(), runtime.Version(), o.workers, o.duration, o.warmup)
+	if o.section != "bench" {
+		fmt.Fprintf(&b, "A partial run (`-modes %s -scenarios %s`); the full table is in the `make bench` section.\n\n",
+			strings.Join(o.modes, ","), strings.Join(sortedKeys(o.scenarios), ","))
+	}
 	b.WriteString("Ratios are to the bare `net/http` handler (fixed JSON) measured in the same run: " +
 		"for req/s higher is better, for latency, CPU and RSS lower is better. CPU/req is the server's " +
 		"user+system time (jwtd plus its plugin processes) per request; peak RSS is VmHWM summed over them.\n\n")
@@ -204,4 +255,15 @@ func cpuModel() string {
 		}
 	}
 	return "unknown CPU"
+}
+
+func sortedKeys(m map[string]bool) []string {
+	var out []string
+	for k, v := range m {
+		if v {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -43,15 +43,22 @@ func measure(ctx context.Context, o options, mode, name string, pid int, steps [
 		f()
 	}
 	resetPeakRSS(pid)
+	if o.sidecar != 0 {
+		resetPeakRSS(o.sidecar)
+	}
 	before, err := treeUsage(pid)
 	if err != nil {
 		return Row{}, err
 	}
+	sideBefore, _ := sidecarUsage(o.sidecar)
 	res := Load(ctx, steps, o.duration, o.maxRequests)
 	after, err := treeUsage(pid)
 	if err != nil {
 		return Row{}, err
 	}
+	sideAfter, sideRSS := sidecarUsage(o.sidecar)
+	after.CPU += sideAfter - sideBefore
+	after.PeakRSS += sideRSS
 	if ctx.Err() != nil {
 		return Row{}, ctx.Err()
 	}

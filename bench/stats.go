@@ -124,19 +124,22 @@ func fmtBytes(n int64) string {
 	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
 }
 
-// Section markers: only the text between them in BENCHMARKS.md is ours.
-const (
-	markStart = "<!-- bench:start -->"
-	markEnd   = "<!-- bench:end -->"
-)
-
 // ReplaceSection returns doc with the text between the bench markers
-// replaced by section, keeping everything outside them. Without markers (or
+// (<!-- bench:start --> and <!-- bench:end -->; only the text between them
+// in BENCHMARKS.md is ours) replaced by section, keeping everything outside them. Without markers (or
 // with them out of order) the section is appended at the end, marked.
 func ReplaceSection(doc, section string) string {
-	block := markStart + "\n" + strings.TrimRight(section, "\n") + "\n" + markEnd
-	i := strings.Index(doc, markStart)
-	j := strings.Index(doc, markEnd)
+	return ReplaceNamedSection(doc, "bench", section)
+}
+
+// ReplaceNamedSection is ReplaceSection with the markers
+// <!-- name:start --> and <!-- name:end -->, so that a partial run (say,
+// only the Redis modes) can have its own section beside the full table.
+func ReplaceNamedSection(doc, name, section string) string {
+	start, end := "<!-- "+name+":start -->", "<!-- "+name+":end -->"
+	block := start + "\n" + strings.TrimRight(section, "\n") + "\n" + end
+	i := strings.Index(doc, start)
+	j := strings.Index(doc, end)
 	if i < 0 || j < i {
 		if doc != "" && !strings.HasSuffix(doc, "\n") {
 			doc += "\n"
@@ -146,5 +149,5 @@ func ReplaceSection(doc, section string) string {
 		}
 		return doc + block + "\n"
 	}
-	return doc[:i] + block + doc[j+len(markEnd):]
+	return doc[:i] + block + doc[j+len(end):]
 }

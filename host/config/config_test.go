@@ -70,6 +70,12 @@ func TestLoadRefusesBadInput(t *testing.T) {
 		{"env on a built-in", minimal + "\n[plugins.auth_rule]\nuse = \"default\"\nenv = [\"OK\"]\n", "plugins.auth_rule.env"},
 		{"env naming the signing key's variable", "[tokens]\nsigning_key = \"env:CONFIG_TEST_KEYVAR\"\n[plugins.user_store]\nuse = \"./store\"\nenv = [\"CONFIG_TEST_KEYVAR\"]\n", "plugins.user_store.env"},
 		{"bad trusted proxy", minimal + "\n[server.throttle]\ntrusted_proxies = [\"proxy.local\"]\n", "server.throttle.trusted_proxies[0]"},
+		{"negative cache_ttl", minimal + "cache_ttl = \"-1s\"\n", "plugins.user_store.cache_ttl"},
+		{"cache_ttl over a minute", minimal + "cache_ttl = \"61s\"\n", "plugins.user_store.cache_ttl"},
+		{"cache_ttl not a duration", minimal + "cache_ttl = \"2 seconds\"\n", "plugins.user_store.cache_ttl"},
+		{"cache_ttl on a blacklist store", minimal + "\n[plugins.blacklist_store]\nuse = \"memory\"\ncache_ttl = \"2s\"\n", "plugins.blacklist_store.cache_ttl"},
+		{"zero cache_size", minimal + "cache_ttl = \"2s\"\ncache_size = 0\n", "plugins.user_store.cache_size"},
+		{"negative cache_size", minimal + "cache_size = -5\n", "plugins.user_store.cache_size"},
 		{"negative rate", minimal + "\n[server.throttle]\nlogin_rate_per_addr = -1.0\n", "server.throttle.login_rate_per_addr"},
 	}
 	for _, tc := range cases {
@@ -374,6 +380,33 @@ func TestPluginEnvAllowList(t *testing.T) {
 			}
 			if got := cfg.Plugins.UserStore.Env; !slices.Equal(got, tc.want) {
 				t.Fatalf("Env = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestUserStoreCache: cache_ttl and cache_size reach config.Plugin; the
+// cache is off unless cache_ttl is set.
+func TestUserStoreCache(t *testing.T) {
+	cases := []struct {
+		name, extra string
+		ttl         time.Duration
+		size        int
+	}{
+		{"default off", "", 0, config.DefaultCacheSize},
+		{"explicit off", "cache_ttl = \"0s\"\n", 0, config.DefaultCacheSize},
+		{"two seconds", "cache_ttl = \"2s\"\n", 2 * time.Second, config.DefaultCacheSize},
+		{"one minute, small", "cache_ttl = \"1m\"\ncache_size = 50\n", time.Minute, 50},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := config.Load(write(t, minimal+tc.extra), config.Options{NoKeyGeneration: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			us := cfg.Plugins.UserStore
+			if us.CacheTTL != tc.ttl || us.CacheSize != tc.size {
+				t.Fatalf("CacheTTL, CacheSize = %v, %d; want %v, %d", us.CacheTTL, us.CacheSize, tc.ttl, tc.size)
 			}
 		})
 	}

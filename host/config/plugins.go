@@ -41,6 +41,14 @@ type Plugin struct {
 	// as it is, with relative "path" values made absolute against the config
 	// file's directory.
 	Config sdk.Config
+	// CacheTTL is [plugins.user_store] cache_ttl: how long host/usercache
+	// serves a looked-up user to request authentication without asking the
+	// store (0, the default, is no cache). Changes made in the store behind
+	// jwtd's back take up to CacheTTL to be seen there. User store only.
+	CacheTTL time.Duration
+	// CacheSize is cache_size: the most users the cache holds (default
+	// DefaultCacheSize).
+	CacheSize int
 }
 
 // Plugins are the configured plugins; a nil entry is not configured.
@@ -57,6 +65,8 @@ type rawPlugin struct {
 	CallTimeout *string        `toml:"call_timeout"`
 	Env         []string       `toml:"env"`
 	Config      map[string]any `toml:"config"`
+	CacheTTL    *string        `toml:"cache_ttl"`
+	CacheSize   *int64         `toml:"cache_size"`
 }
 
 type rawPlugins struct {
@@ -65,6 +75,15 @@ type rawPlugins struct {
 	AuthRule        *rawPlugin `toml:"auth_rule"`
 	ClaimSerializer *rawPlugin `toml:"claim_serializer"`
 }
+
+// DefaultCacheSize bounds the user store's lookup cache when cache_size is
+// not set; MaxCacheTTL is the longest cache_ttl accepted, since a longer one
+// would let a deactivated user in for too long.
+const (
+	DefaultCacheSize = 10000
+	MaxCacheTTL      = time.Minute
+	maxCacheSize     = 10_000_000
+)
 
 // DefaultCallTimeout bounds a plugin call when call_timeout is not set.
 const DefaultCallTimeout = 5 * time.Second
@@ -125,6 +144,31 @@ func (r *rawPlugin) build(kind, baseDir string) (*Plugin, error) {
 			return nil, err
 		}
 		p.CallTimeout = d
+	}
+	p.CacheSize = DefaultCacheSize
+	// Only authenticate's user lookups are worth caching; the other kinds'
+	// calls are either cheap in process or must see every change.
+	if r.CacheTTL != nil && kind != KindUserStore {
+		return nil, invalid(key+".cache_ttl", "only applies to [plugins.user_store]")
+	}
+	if r.CacheSize != nil && kind != KindUserStore {
+		return nil, invalid(key+".cache_size", "only applies to [plugins.user_store]")
+	}
+	if r.CacheTTL != nil {
+		d, err := time.ParseDuration(*r.CacheTTL)
+		if err != nil {
+			return nil, invalid(key+".cache_ttl", "%q is not a duration such as \"2s\"", *r.CacheTTL)
+		}
+		if d < 0 || d > MaxCacheTTL {
+			return nil, invalid(key+".cache_ttl", "%v is out of range: 0s (off) to %v", d, MaxCacheTTL)
+		}
+		p.CacheTTL = d
+	}
+	if r.CacheSize != nil {
+		if *r.CacheSize < 1 || *r.CacheSize > maxCacheSize {
+			return nil, invalid(key+".cache_size", "%d is out of range: 1 to %d", *r.CacheSize, maxCacheSize)
+		}
+		p.CacheSize = int(*r.CacheSize)
 	}
 	for i, name := range r.Env {
 		if !envName.MatchString(name) {

@@ -6,6 +6,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/jwtd/jwtd/host/config"
 	"github.com/jwtd/jwtd/host/httpapi"
 	"github.com/jwtd/jwtd/host/metrics"
+	"github.com/jwtd/jwtd/host/usercache"
 	"github.com/jwtd/jwtd/sdk"
 )
 
@@ -109,6 +111,16 @@ func Build(ctx context.Context, cfg *config.Config, bo BuildOptions) (_ *Stack, 
 		if plugins.Claims != nil {
 			plugins.Claims = metrics.InstrumentClaimSerializer(m, plugins.Claims)
 		}
+	}
+	// The lookup cache sits outside the metrics wrapper, so that plugin
+	// call counts show the calls the cache saved.
+	if ttl := p.UserStore.CacheTTL; ttl > 0 {
+		if plugins.Users, err = usercache.New(plugins.Users, usercache.Options{TTL: ttl, Size: p.UserStore.CacheSize}); err != nil {
+			return nil, fmt.Errorf("plugins.user_store.cache_ttl: %w", err)
+		}
+		// st.Users is then the cached store too, so that user admin
+		// commands run through the stack drop the changed user's entries.
+		st.Users = plugins.Users
 	}
 	if cfg.Tokens.JWKURL != "" {
 		// JWK_URL: verifying keys come from the issuer's JWK Set over HTTP.

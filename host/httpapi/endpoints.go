@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/jwtd/jwtd/core"
+	"github.com/jwtd/jwtd/host/usercache"
 	"github.com/jwtd/jwtd/sdk"
 )
 
@@ -140,7 +141,9 @@ func (a *API) blacklist(w http.ResponseWriter, r *http.Request) {
 // authenticate is JWTAuthentication behind a view that returns the user:
 // id, username and the store's attributes; never the password hash.
 func (a *API) authenticate(w http.ResponseWriter, r *http.Request) {
-	user, _, err := a.core.Authenticate(r.Context(), r.Header.Get(a.headerName))
+	// Only this endpoint may be answered from the user lookup cache
+	// (cache_ttl); refresh's user re-check always reaches the store.
+	user, _, err := a.core.Authenticate(usercache.Cacheable(r.Context()), r.Header.Get(a.headerName))
 	if err != nil {
 		a.writeError(w, r, err)
 		return

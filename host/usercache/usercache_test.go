@@ -1,0 +1,452 @@
+package usercache_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jwtd/jwtd/host/usercache"
+	"github.com/jwtd/jwtd/sdk"
+	"github.com/jwtd/jwtd/sdk/memory"
+)
+
+// counting is a real in-memory store that counts LookupUser calls and can
+// be made to fail them.
+type counting struct {
+	*memory.UserStore
+	lookups atomic.Int64
+	fail    atomic.Pointer[error]
+}
+
+func (c *counting) LookupUser(ctx context.Context, field, value string) (sdk.User, error) {
+	c.lookups.Add(1)
+	if e := c.fail.Load(); e != nil {
+		return sdk.User{}, *e
+	}
+	return c.UserStore.LookupUser(ctx, field, value)
+}
+
+// clock is an injectable time source.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func setup(t *testing.T, users int, o usercache.Options) (*counting, sdk.UserStore, *clock) {
+	t.Helper()
+	ctx := context.Background()
+	c := &counting{UserStore: memory.NewUserStore()}
+	for i := range users {
+		if _, err := c.CreateUser(ctx, sdk.NewUser{Username: fmt.Sprintf("u%d", i), Password: "pw-123456", IsActive: true,
+			Attributes: map[string]any{"email": fmt.Sprintf("u%d@example.com", i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	o.Now = clk.now
+	s, err := usercache.New(c, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, s, clk
+}
+
+// size is the wrapper's entry count, whichever optional interfaces it has.
+func size(s sdk.UserStore) int { return s.(interface{ Len() int }).Len() }
+
+var cached = usercache.Cacheable(context.Background())
+
+func lookup(t *testing.T, s sdk.UserStore, ctx context.Context, id string) sdk.User {
+	t.Helper()
+	u, err := s.LookupUser(ctx, "id", id)
+	if err != nil {
+		t.Fatalf("LookupUser(%s): %v", id, err)
+	}
+	return u
+}
+
+// TestHitsMissesAndExpiry: within the TTL a marked lookup is served from
+// the cache; at the TTL it reaches the store again; unmarked lookups always
+// reach the store.
+func TestHitsMissesAndExpiry(t *testing.T) {
+	type step struct {
+		advance   time.Duration
+		marked    bool
+		wantCalls int64 // store lookups so far
+	}
+	cases := []struct {
+		name  string
+		steps []step
+	}{
+		{"repeat within ttl hits", []step{{0, true, 1}, {time.Second, true, 1}, {999 * time.Millisecond, true, 1}}},
+		{"expires at ttl", []step{{0, true, 1}, {2 * time.Second, true, 2}, {time.Second, true, 2}}},
+		{"unmarked always asks", []step{{0, false, 1}, {0, false, 2}, {0, true, 2}, {0, false, 3}}},
+		{"unmarked refreshes entry", []step{{0, true, 1}, {1500 * time.Millisecond, false, 2}, {1500 * time.Millisecond, true, 2}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, s, clk := setup(t, 1, usercache.Options{TTL: 2 * time.Second})
+			want := lookup(t, c.UserStore, context.Background(), "1")
+			for i, st := range tc.steps {
+				clk.add(st.advance)
+				ctx := context.Background()
+				if st.marked {
+					ctx = cached
+				}
+				if got := lookup(t, s, ctx, "1"); got.Username != want.Username || got.ID != want.ID {
+					t.Fatalf("step %d: user %+v, want %+v", i, got, want)
+				}
+				if n := c.lookups.Load(); n != st.wantCalls {
+					t.Fatalf("step %d: store lookups = %d, want %d", i, n, st.wantCalls)
+				}
+			}
+		})
+	}
+}
+
+// TestCachedUserIsACopy: a caller changing a returned user's attributes
+// does not change what the next caller gets.
+func TestCachedUserIsACopy(t *testing.T) {
+	_, s, _ := setup(t, 1, usercache.Options{TTL: time.Minute})
+	u := lookup(t, s, cached, "1")
+	u.Attributes["email"] = "evil@example.com"
+	if got := lookup(t, s, cached, "1").Attributes["email"]; got != "u0@example.com" {
+		t.Fatalf("cached email = %v after a caller changed its copy", got)
+	}
+}
+
+// TestErrorsNotCached: misses and failures reach the store every time, so
+// a new user works at once and an outage is not remembered.
+func TestErrorsNotCached(t *testing.T) {
+	cases := []struct {
+		name string
+		err  error
+	}{
+		{"unavailable", sdk.ErrUnavailable},
+		{"other error", errors.New("boom")},
+		{"not found", sdk.ErrUserNotFound},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, s, _ := setup(t, 1, usercache.Options{TTL: time.Minute})
+			c.fail.Store(&tc.err)
+			for i := range 3 {
+				if _, err := s.LookupUser(cached, "id", "1"); !errors.Is(err, tc.err) {
+					t.Fatalf("call %d: err = %v, want %v", i, err, tc.err)
+				}
+			}
+			if n := c.lookups.Load(); n != 3 {
+				t.Fatalf("store lookups = %d, want 3: an error was cached", n)
+			}
+			c.fail.Store(nil)
+			lookup(t, s, cached, "1")
+		})
+	}
+}
+
+// TestNewUserFoundAtOnce: a lookup of a missing id, then the user created
+// behind the cache's back, is found on the next lookup.
+func TestNewUserFoundAtOnce(t *testing.T) {
+	c, s, _ := setup(t, 1, usercache.Options{TTL: time.Minute})
+	if _, err := s.LookupUser(cached, "id", "2"); !errors.Is(err, sdk.ErrUserNotFound) {
+		t.Fatalf("err = %v, want ErrUserNotFound", err)
+	}
+	if _, err := c.CreateUser(context.Background(), sdk.NewUser{Username: "new", Password: "pw-123456", IsActive: true}); err != nil {
+		t.Fatal(err)
+	}
+	if u := lookup(t, s, cached, "2"); u.Username != "new" {
+		t.Fatalf("user = %+v", u)
+	}
+}
+
+// TestNotFoundDropsEntry: an unmarked lookup that finds the user gone
+// drops the cached entry for marked lookups too.
+func TestNotFoundDropsEntry(t *testing.T) {
+	c, s, _ := setup(t, 1, usercache.Options{TTL: time.Minute})
+	lookup(t, s, cached, "1")
+	if err := c.DeleteUser(context.Background(), "u0"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.LookupUser(cached, "id", "1"); err != nil {
+		t.Fatalf("within TTL the deleted user should still be served (documented trade-off), got %v", err)
+	}
+	if _, err := s.LookupUser(context.Background(), "id", "1"); !errors.Is(err, sdk.ErrUserNotFound) {
+		t.Fatalf("unmarked err = %v", err)
+	}
+	if _, err := s.LookupUser(cached, "id", "1"); !errors.Is(err, sdk.ErrUserNotFound) {
+		t.Fatalf("marked err after drop = %v", err)
+	}
+}
+
+// TestSizeBound: the cache never holds more than Size entries and evicts
+// the least recently used.
+func TestSizeBound(t *testing.T) {
+	c, s, _ := setup(t, 10, usercache.Options{TTL: time.Minute, Size: 3})
+	for i := 1; i <= 10; i++ {
+		lookup(t, s, cached, strconv.Itoa(i))
+		if n := size(s); n > 3 {
+			t.Fatalf("after %d users the cache holds %d entries", i, n)
+		}
+	}
+	// 8, 9, 10 are cached; touching 8 makes 9 the oldest.
+	before := c.lookups.Load()
+	lookup(t, s, cached, "8")
+	lookup(t, s, cached, "10")
+	if n := c.lookups.Load() - before; n != 0 {
+		t.Fatalf("recent users were evicted: %d store lookups", n)
+	}
+	lookup(t, s, cached, "1") // evicts 9
+	before = c.lookups.Load()
+	lookup(t, s, cached, "8")
+	lookup(t, s, cached, "9")
+	if n := c.lookups.Load() - before; n != 1 {
+		t.Fatalf("store lookups = %d, want 1 (only the evicted least recently used user)", n)
+	}
+}
+
+// TestAdminInvalidates: a change made through the wrapper's UserAdmin is
+// seen by the next marked lookup, whatever field the user was cached by.
+func TestAdminInvalidates(t *testing.T) {
+	cases := []struct {
+		name   string
+		change func(a sdk.UserAdmin) error
+		check  func(u sdk.User) bool
+	}{
+		{"deactivate", func(a sdk.UserAdmin) error { return a.SetActive(context.Background(), "u0", false) },
+			func(u sdk.User) bool { return !u.IsActive }},
+		{"password", func(a sdk.UserAdmin) error { return a.SetPassword(context.Background(), "u0", "new-pw-123") },
+			nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, s, _ := setup(t, 1, usercache.Options{TTL: time.Minute})
+			byID := lookup(t, s, cached, "1")
+			if _, err := s.LookupUser(cached, "username", "u0"); err != nil {
+				t.Fatal(err)
+			}
+			a, ok := s.(sdk.UserAdmin)
+			if !ok {
+				t.Fatal("wrapper lost UserAdmin")
+			}
+			if err := tc.change(a); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range []struct{ field, value string }{{"id", "1"}, {"username", "u0"}} {
+				u, err := s.LookupUser(cached, f.field, f.value)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.check != nil && !tc.check(u) {
+					t.Fatalf("by %s: stale user %+v", f.field, u)
+				}
+				if tc.check == nil && u.PasswordHash == byID.PasswordHash {
+					t.Fatalf("by %s: stale password hash", f.field)
+				}
+			}
+		})
+	}
+}
+
+// TestConcurrent: many goroutines looking up, expiring and changing users
+// at once; run with -race.
+func TestConcurrent(t *testing.T) {
+	_, s, clk := setup(t, 20, usercache.Options{TTL: time.Second, Size: 8})
+	a := s.(sdk.UserAdmin)
+	var wg sync.WaitGroup
+	errc := make(chan error, 8)
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 300 {
+				id := strconv.Itoa(1 + (g*7+i)%20)
+				u, err := s.LookupUser(cached, "id", id)
+				if err != nil {
+					errc <- err
+					return
+				}
+				if u.ID != id {
+					errc <- fmt.Errorf("asked %s, got %s", id, u.ID)
+					return
+				}
+				switch i % 50 {
+				case 0:
+					clk.add(300 * time.Millisecond)
+				case 25:
+					if err := a.SetActive(context.Background(), u.Username, i%100 == 25); err != nil {
+						errc <- err
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+	if n := size(s); n > 8 {
+		t.Fatalf("cache holds %d entries, bound is 8", n)
+	}
+}
+
+type pingStore struct{ sdk.UserStore }
+
+func (pingStore) Ping(context.Context) error { return errors.New("pinged") }
+
+type closeStore struct{ sdk.UserStore }
+
+func (closeStore) Close() error { return errors.New("closed") }
+
+type pingCloseStore struct{ sdk.UserStore }
+
+func (pingCloseStore) Ping(context.Context) error { return errors.New("pinged") }
+func (pingCloseStore) Close() error               { return errors.New("closed") }
+
+type adminPingClose struct{ *memory.UserStore }
+
+func (adminPingClose) Ping(context.Context) error { return errors.New("pinged") }
+func (adminPingClose) Close() error               { return errors.New("closed") }
+
+type adminClose struct{ *memory.UserStore }
+
+func (adminClose) Close() error { return errors.New("closed") }
+
+type adminPing struct{ *memory.UserStore }
+
+func (adminPing) Ping(context.Context) error { return errors.New("pinged") }
+
+// bare hides memory's UserAdmin.
+type bare struct{ sdk.UserStore }
+
+// TestOptionalInterfaces: the wrapper is a UserAdmin, Pinger or Closer
+// exactly when the wrapped store is, and those calls reach it.
+func TestOptionalInterfaces(t *testing.T) {
+	m := memory.NewUserStore()
+	cases := []struct {
+		name                string
+		store               sdk.UserStore
+		admin, ping, closer bool
+	}{
+		{"bare", bare{m}, false, false, false},
+		{"pinger", pingStore{bare{m}}, false, true, false},
+		{"closer", closeStore{bare{m}}, false, false, true},
+		{"pinger closer", pingCloseStore{bare{m}}, false, true, true},
+		{"admin", m, true, false, false},
+		{"admin pinger", adminPing{m}, true, true, false},
+		{"admin closer", adminClose{m}, true, false, true},
+		{"admin pinger closer", adminPingClose{m}, true, true, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := usercache.New(tc.store, usercache.Options{TTL: time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, isAdmin := s.(sdk.UserAdmin)
+			p, isPing := s.(sdk.Pinger)
+			c, isClose := s.(io.Closer)
+			if isAdmin != tc.admin || isPing != tc.ping || isClose != tc.closer {
+				t.Fatalf("admin, pinger, closer = %v, %v, %v; want %v, %v, %v", isAdmin, isPing, isClose, tc.admin, tc.ping, tc.closer)
+			}
+			if isPing && p.Ping(context.Background()).Error() != "pinged" {
+				t.Fatal("Ping did not reach the store")
+			}
+			if isClose && c.Close().Error() != "closed" {
+				t.Fatal("Close did not reach the store")
+			}
+			if _, ok := s.(*usercache.Store); !ok && !tc.admin && !tc.ping && !tc.closer {
+				t.Fatal("bare store not wrapped in *Store")
+			}
+		})
+	}
+}
+
+// TestNewOptions: zero TTL is no cache; bad options are refused.
+func TestNewOptions(t *testing.T) {
+	m := memory.NewUserStore()
+	cases := []struct {
+		name    string
+		o       usercache.Options
+		same    bool
+		wantErr bool
+	}{
+		{"off", usercache.Options{}, true, false},
+		{"on", usercache.Options{TTL: time.Second}, false, false},
+		{"negative ttl", usercache.Options{TTL: -time.Second}, false, true},
+		{"negative size", usercache.Options{TTL: time.Second, Size: -1}, false, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := usercache.New(m, tc.o)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tc.wantErr)
+			}
+			if err == nil && (s == sdk.UserStore(m)) != tc.same {
+				t.Fatalf("returned the store unwrapped = %v, want %v", s == sdk.UserStore(m), tc.same)
+			}
+		})
+	}
+	if _, err := usercache.New(nil, usercache.Options{TTL: time.Second}); err == nil {
+		t.Fatal("nil store accepted")
+	}
+}
+
+// TestPassThrough: Authenticate, LoginFields and RecordLogin always reach
+// the store.
+func TestPassThrough(t *testing.T) {
+	c, s, _ := setup(t, 1, usercache.Options{TTL: time.Minute})
+	ctx := usercache.Cacheable(context.Background())
+	for range 2 {
+		if _, err := s.Authenticate(ctx, sdk.Credentials{"username": "u0", "password": "wrong"}); !errors.Is(err, sdk.ErrInvalidCredentials) {
+			t.Fatalf("wrong password: %v", err)
+		}
+	}
+	if err := c.SetPassword(context.Background(), "u0", "changed-pw"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, sdk.Credentials{"username": "u0", "password": "changed-pw"}); err != nil {
+		t.Fatalf("new password refused: %v", err)
+	}
+	at := time.Unix(1_900_000_000, 0).UTC()
+	if err := s.RecordLogin(ctx, "1", at); err != nil {
+		t.Fatal(err)
+	}
+	if u := lookup(t, c.UserStore, context.Background(), "1"); !u.LastLogin.Equal(at) {
+		t.Fatalf("LastLogin = %v, want %v", u.LastLogin, at)
+	}
+	if f, err := s.LoginFields(ctx); err != nil || len(f) == 0 {
+		t.Fatalf("LoginFields = %v, %v", f, err)
+	}
+}
+
+// BenchmarkLookupHit is the cost of a cached lookup, to set against one
+// out-of-process LookupUser (host/pluginhost BenchmarkCall).
+func BenchmarkLookupHit(b *testing.B) {
+	m := memory.NewUserStore()
+	if _, err := m.CreateUser(context.Background(), sdk.NewUser{Username: "alice", Password: "pw-123456", IsActive: true,
+		Attributes: map[string]any{"email": "a@example.com"}}); err != nil {
+		b.Fatal(err)
+	}
+	s, err := usercache.New(m, usercache.Options{TTL: time.Minute})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := s.LookupUser(cached, "id", "1"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
