@@ -49,22 +49,8 @@ func TestGracefulShutdown(t *testing.T) {
 			io.WriteString(w, "done")
 		})
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan net.Addr, 1)
-	served := make(chan error, 1)
-	go func() {
-		served <- daemon.Serve(ctx, daemon.ServeOptions{
-			ConfigPath: writeConfig(t, memoryConfig), Listen: "127.0.0.1:0",
-			LogOutput: io.Discard, Middleware: slow, Ready: ready,
-		})
-	}()
-	var addr net.Addr
-	select {
-	case addr = <-ready:
-	case err := <-served:
-		t.Fatalf("Serve: %v", err)
-	}
-	base := "http://" + addr.String()
+	srv := startServe(t, memoryConfig, daemon.ServeOptions{Middleware: slow})
+	addr, base := srv.addr, srv.base
 
 	// /metrics is served, in Prometheus text, counting requests.
 	resp, err := http.Get(base + "/healthz")
@@ -94,11 +80,12 @@ func TestGracefulShutdown(t *testing.T) {
 		answer <- string(b)
 	}()
 	<-started
-	cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- srv.stop() }()
 	if got := <-answer; got != "done" {
 		t.Fatalf("in-flight request got %q", got)
 	}
-	if err := <-served; err != nil {
+	if err := <-stopped; err != nil {
 		t.Fatalf("Serve returned %v", err)
 	}
 	if c, err := net.DialTimeout("tcp", addr.String(), time.Second); err == nil {
@@ -138,20 +125,8 @@ func TestServeRefuses(t *testing.T) {
 // burst get 429 with Retry-After, other endpoints do not count.
 func TestLoginThrottle(t *testing.T) {
 	text := "[server.throttle]\nlogin_rate_per_addr = 1\nlogin_burst = 2\n" + memoryConfig
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ready := make(chan net.Addr, 1)
-	served := make(chan error, 1)
-	go func() {
-		served <- daemon.Serve(ctx, daemon.ServeOptions{ConfigPath: writeConfig(t, text), Listen: "127.0.0.1:0", LogOutput: io.Discard, Ready: ready})
-	}()
-	var base string
-	select {
-	case a := <-ready:
-		base = "http://" + a.String()
-	case err := <-served:
-		t.Fatal(err)
-	}
+	srv := startServe(t, text, daemon.ServeOptions{})
+	base := srv.base
 	post := func(path string) *http.Response {
 		resp, err := http.Post(base+path, "application/json", strings.NewReader(`{"username": "x", "password": "y"}`))
 		if err != nil {
@@ -176,8 +151,7 @@ func TestLoginThrottle(t *testing.T) {
 	if resp := post("/api/token/sliding/"); resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
 		t.Errorf("sliding login not throttled: %d", resp.StatusCode)
 	}
-	cancel()
-	if err := <-served; err != nil {
+	if err := srv.stop(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -199,25 +173,7 @@ func TestHeaderCapAnswersJSON(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			ready := make(chan net.Addr, 1)
-			served := make(chan error, 1)
-			go func() {
-				served <- daemon.Serve(ctx, daemon.ServeOptions{
-					ConfigPath: writeConfig(t, memoryConfig+tc.extra), Listen: "127.0.0.1:0",
-					LogOutput: io.Discard, Ready: ready,
-				})
-			}()
-			defer func() {
-				cancel()
-				<-served
-			}()
-			var addr net.Addr
-			select {
-			case addr = <-ready:
-			case err := <-served:
-				t.Fatalf("Serve: %v", err)
-			}
+			addr := startServe(t, memoryConfig+tc.extra, daemon.ServeOptions{}).addr
 			req, _ := http.NewRequest("GET", "http://"+addr.String()+"/healthz", nil)
 			req.Header.Set("X-Filler", strings.Repeat("a", tc.header))
 			resp, err := http.DefaultClient.Do(req)
@@ -269,20 +225,8 @@ func TestMetricsListen(t *testing.T) {
 				maddr = jwtdtest.FreeAddr(t)
 				text = "[server]\nmetrics_listen = \"" + maddr + "\"\n" + memoryConfig
 			}
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			ready := make(chan net.Addr, 1)
-			served := make(chan error, 1)
-			go func() {
-				served <- daemon.Serve(ctx, daemon.ServeOptions{ConfigPath: writeConfig(t, text), Listen: "127.0.0.1:0", LogOutput: io.Discard, Ready: ready})
-			}()
-			var base string
-			select {
-			case a := <-ready:
-				base = "http://" + a.String()
-			case err := <-served:
-				t.Fatal(err)
-			}
+			srv := startServe(t, text, daemon.ServeOptions{})
+			base := srv.base
 			if code, _ := get(base + "/healthz"); code != http.StatusOK {
 				t.Fatalf("healthz %d", code)
 			}
@@ -297,10 +241,49 @@ func TestMetricsListen(t *testing.T) {
 			if code != http.StatusOK || !strings.Contains(body, `endpoint="healthz"`) {
 				t.Errorf("metrics %d, want 200 counting healthz:\n%.2000s", code, body)
 			}
-			cancel()
-			if err := <-served; err != nil {
+			if err := srv.stop(); err != nil {
 				t.Fatal(err)
 			}
 		})
 	}
+}
+
+// served is a daemon.Serve running for a test on a free loopback port.
+type served struct {
+	addr   net.Addr
+	base   string // "http://" + addr
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startServe runs daemon.Serve with config text (opts' ConfigPath, Listen,
+// LogOutput and Ready are filled in) and waits until it accepts
+// connections. stop ends it; a test that does not call stop has it
+// stopped at cleanup.
+func startServe(t *testing.T, text string, opts daemon.ServeOptions) *served {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan net.Addr, 1)
+	s := &served{cancel: cancel, done: make(chan error, 1)}
+	opts.ConfigPath, opts.Listen, opts.LogOutput, opts.Ready = writeConfig(t, text), "127.0.0.1:0", io.Discard, ready
+	go func() { s.done <- daemon.Serve(ctx, opts) }()
+	select {
+	case s.addr = <-ready:
+	case err := <-s.done:
+		cancel()
+		t.Fatalf("Serve: %v", err)
+	}
+	s.base = "http://" + s.addr.String()
+	t.Cleanup(func() { _ = s.stop() })
+	return s
+}
+
+// stop cancels Serve and returns its result; later calls return nil.
+func (s *served) stop() error {
+	if s.cancel == nil {
+		return nil
+	}
+	s.cancel()
+	s.cancel = nil
+	return <-s.done
 }
