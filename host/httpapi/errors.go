@@ -30,11 +30,11 @@ var (
 )
 
 func methodNotAllowed(m string) error {
-	return &httpError{http.StatusMethodNotAllowed, fmt.Sprintf("Method %q not allowed.", m)}
+	return &httpError{http.StatusMethodNotAllowed, "Method \"" + m + "\" not allowed."}
 }
 
 func unsupportedMediaType(ct string) error {
-	return &httpError{http.StatusUnsupportedMediaType, fmt.Sprintf("Unsupported media type %q in request.", ct)}
+	return &httpError{http.StatusUnsupportedMediaType, "Unsupported media type \"" + ct + "\" in request."}
 }
 
 func parseError(err error) error {

@@ -47,7 +47,9 @@ func (a *API) readData(w http.ResponseWriter, r *http.Request) (requestData, err
 		return requestData{}, nil
 	}
 	mt, params, err := mime.ParseMediaType(ct)
-	if err != nil {
+	// DRF compares only type/subtype, so a malformed parameter
+	// ("application/json; charset") still names the media type.
+	if err != nil && (mt == "" || !errors.Is(err, mime.ErrInvalidMediaParameter)) {
 		return requestData{}, unsupportedMediaType(ct)
 	}
 	switch mt {
@@ -85,7 +87,11 @@ func (a *API) readJSON(body []byte) (requestData, error) {
 	if err != nil && !errors.As(err, &ute) {
 		return requestData{}, parseError(err)
 	}
-	if err != nil || obj == nil {
+	if err == nil && obj == nil {
+		// A JSON null: DRF's Serializer.errors words this edge case apart.
+		return requestData{}, fieldErrors{{"non_field_errors", []string{"No data provided"}}}
+	}
+	if err != nil {
 		return requestData{}, fieldErrors{{"non_field_errors", []string{
 			fmt.Sprintf("Invalid data. Expected a dictionary, but got %s.", pythonType(body)),
 		}}}
@@ -107,8 +113,6 @@ func pythonType(body []byte) string {
 		return "str"
 	case 't', 'f':
 		return "bool"
-	case 'n':
-		return "NoneType"
 	}
 	if bytes.ContainsAny(bytes.TrimRight(b, " \t\r\n"), ".eE") {
 		return "float"
