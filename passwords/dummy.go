@@ -42,3 +42,18 @@ func (d *Dummy) Check(password string) bool {
 	_, _ = Check(password, d.encoded)
 	return false
 }
+
+// Verify checks password against a user's stored hash, and burns the
+// dummy's work whenever that hash cannot be checked (unusable "!…",
+// empty, an unknown algorithm, malformed), so that such users cost what a
+// wrong password costs: otherwise the quick "no" would tell an attacker
+// which usernames exist (Django's CVE-2024-39329). It reports a match only
+// as Check does.
+func (d *Dummy) Verify(password, encoded string) bool {
+	ok, err := Check(password, encoded)
+	if err != nil || !Supported(encoded) {
+		d.Check(password)
+		return false
+	}
+	return ok
+}

@@ -43,8 +43,8 @@ type ServeOptions struct {
 // generation is one config's worth of running jwtd: its plugins, core and
 // API handler. SIGHUP builds a new one and swaps it in.
 type generation struct {
-	stack *Stack
-	api   *httpapi.API
+	stack   *Stack
+	handler http.Handler // the API inside the metrics
 }
 
 // Serve runs jwtd until ctx is cancelled or SIGTERM/SIGINT arrives, then
@@ -82,7 +82,7 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	}
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			current.Load().api.ServeHTTP(w, r)
+			current.Load().handler.ServeHTTP(w, r)
 		}),
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
 		ReadTimeout:       cfg.Server.ReadTimeout,
@@ -148,16 +148,15 @@ func (opts ServeOptions) build(ctx context.Context, cfg *config.Config, logger *
 		st.Close()
 		return nil, err
 	}
-	// Metrics outermost (inside the request log), so throttled and failed
-	// requests are counted too; then the caller's middleware; then the
-	// login throttle.
-	wrap := opts.metrics.Wrap(metrics.EndpointNamer(cfg.Server.Prefix))
+	// Metrics wrap the whole API, so requests the API answers before its
+	// handlers (431 header cap, recovered panics) are counted too; inside
+	// it, the caller's middleware, then the login throttle.
 	mw := func(h http.Handler) http.Handler {
 		h = login(h)
 		if opts.Middleware != nil {
 			h = opts.Middleware(h)
 		}
-		return wrap(h)
+		return h
 	}
 	// With a listener of its own, /metrics is not on the API's.
 	var metricsHandler http.Handler
@@ -175,7 +174,8 @@ func (opts ServeOptions) build(ctx context.Context, cfg *config.Config, logger *
 		Metrics:        metricsHandler,
 		Middleware:     mw,
 	})
-	return &generation{stack: st, api: api}, nil
+	wrap := opts.metrics.Wrap(metrics.EndpointNamer(cfg.Server.Prefix))
+	return &generation{stack: st, handler: wrap(api)}, nil
 }
 
 // reload builds a generation from the config file as it is now and swaps

@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -173,7 +174,8 @@ func TestHeaderCapAnswersJSON(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			addr := startServe(t, memoryConfig+tc.extra, daemon.ServeOptions{}).addr
+			srv := startServe(t, memoryConfig+tc.extra, daemon.ServeOptions{})
+			addr := srv.addr
 			req, _ := http.NewRequest("GET", "http://"+addr.String()+"/healthz", nil)
 			req.Header.Set("X-Filler", strings.Repeat("a", tc.header))
 			resp, err := http.DefaultClient.Do(req)
@@ -192,6 +194,17 @@ func TestHeaderCapAnswersJSON(t *testing.T) {
 				if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 					t.Errorf("Content-Type %q", ct)
 				}
+			}
+			// Every answer is counted, the API's own 431s included.
+			mresp, err := http.Get(srv.base + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			metricsText, _ := io.ReadAll(mresp.Body)
+			mresp.Body.Close()
+			series := fmt.Sprintf(`jwtd_http_requests_total{code="%d",endpoint="healthz"} 1`, tc.status)
+			if !strings.Contains(string(metricsText), series) {
+				t.Errorf("metrics lack %s", series)
 			}
 		})
 	}

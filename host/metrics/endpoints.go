@@ -3,6 +3,7 @@ package metrics
 import (
 	"net/http"
 	"strings"
+	"sync"
 )
 
 // Endpoint names used as the "endpoint" label. Requests to any other path
@@ -63,14 +64,16 @@ func EndpointNamer(tokenPrefix string) func(*http.Request) string {
 // once, on first use.
 func (m *Metrics) Wrap(name func(*http.Request) string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
-		var byName syncMap
+		// Names come from a fixed set, each stored once and then only read:
+		// sync.Map's lock-free case.
+		var byName sync.Map
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			n := name(r)
-			h, ok := byName.load(n)
+			h, ok := byName.Load(n)
 			if !ok {
-				h = byName.store(n, m.Middleware(n, next))
+				h, _ = byName.LoadOrStore(n, m.Middleware(n, next))
 			}
-			h.ServeHTTP(w, r)
+			h.(http.Handler).ServeHTTP(w, r)
 		})
 	}
 }

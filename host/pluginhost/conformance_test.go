@@ -52,10 +52,22 @@ func TestConformanceOutOfProcess(t *testing.T) {
 		sdktest.TestClaimSerializer(t, cs, sdktest.DefaultClaimSerializerCases)
 	})
 
-	// Asking again for a running kind reuses it (no second Configure, no
-	// new process).
-	if _, err := h.UserStore(ctx, withName(spec, "user_store")); err != nil {
+	// Asking again for a running kind reuses it: no new process, and no
+	// second Configure, which would give the plugin a fresh, empty memory
+	// store and lose the user made here.
+	before := h.Ping(ctx)
+	if _, err := us.(sdk.UserAdmin).CreateUser(ctx, sdk.NewUser{Username: "kept", Password: "kept-password", IsActive: true}); err != nil {
 		t.Fatal(err)
+	}
+	again, err := h.UserStore(ctx, withName(spec, "user_store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := again.LookupUser(ctx, "username", "kept"); err != nil {
+		t.Fatalf("user made before asking again: %v (the kind was configured anew)", err)
+	}
+	if after := h.Ping(ctx); after[0].PID != before[0].PID || after[0].Restarts != before[0].Restarts {
+		t.Fatalf("asking again restarted the plugin: %+v -> %+v", before[0], after[0])
 	}
 
 	// Four kinds with one path and config share one process.

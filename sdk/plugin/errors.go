@@ -97,13 +97,15 @@ func fromStatus(kind string, err error) error {
 		re.Sentinel, re.Cause = sdk.ErrUnavailable, context.Canceled
 	case codes.Unknown:
 		// A plugin's own error with no sentinel: fail closed as is.
-	case codes.Unauthenticated, codes.NotFound, codes.AlreadyExists, codes.InvalidArgument, codes.Unimplemented:
+	default:
+		// The codes the plugin side gives sentinels map back to them, from
+		// the one table both sides use.
 		for _, s := range sentinelCodes {
 			if s.code == st.Code() {
 				re.Sentinel = s.err
+				return re
 			}
 		}
-	default:
 		// Unavailable, Internal (a broken stream), FailedPrecondition (not
 		// configured yet), ResourceExhausted and the rest: the plugin
 		// cannot answer now.

@@ -49,12 +49,6 @@ func TestMemoryBlacklistStore(t *testing.T) {
 	sdktest.TestBlacklistStore(t, func(t *testing.T) sdk.BlacklistStore { return memory.NewBlacklistStore() })
 }
 
-// brokenBlacklist answers every Blacklist call with true: the kit must
-// catch it. It is run in a throwaway testing.T through t.Run's result.
-type brokenBlacklist struct{ sdk.BlacklistStore }
-
-func (brokenBlacklist) Blacklist(context.Context, sdk.TokenRecord) (bool, error) { return true, nil }
-
 // TestKitCatchesBrokenStores runs the suites against broken stores in a
 // child test process and expects them to fail there: a kit that passes
 // anything proves nothing.
