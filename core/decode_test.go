@@ -38,6 +38,15 @@ func payload(extra string) string {
 	return p + "}"
 }
 
+// manyKeys is n members "k0".."k(n-1)", past the walker's small-set size.
+func manyKeys(n int) string {
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf(`"k%d":%d`, i, i)
+	}
+	return strings.Join(keys, ",")
+}
+
 // TestDecodeRules covers every decoding rule: segment syntax, algorithm
 // pinning, strict JSON, header handling and registered-claim checks.
 func TestDecodeRules(t *testing.T) {
@@ -109,6 +118,9 @@ func TestDecodeRules(t *testing.T) {
 		{"nested duplicate allowed", craft(t, jwt.SigningMethodHS256, hs256, payload(`"x":{"a":1}`)), nil, ""},
 		{"deep nesting refused", craft(t, jwt.SigningMethodHS256, hs256, payload(`"x":`+strings.Repeat("[", 100)+strings.Repeat("]", 100))), nil, "Token is invalid"},
 		{"oversized token", good + strings.Repeat("A", 17<<10), nil, "Token is invalid"},
+		{"signed token over the size cap", craft(t, jwt.SigningMethodHS256, hs256, payload(`"pad":"`+strings.Repeat("a", 17<<10)+`"`)), nil, "Token is invalid"},
+		{"duplicate key past 16 members", craft(t, jwt.SigningMethodHS256, hs256, payload(manyKeys(18)+`,"k0":1`)), nil, "Token is invalid"},
+		{"18 distinct members", craft(t, jwt.SigningMethodHS256, hs256, payload(manyKeys(18))), nil, ""},
 		{"token at the size cap", craft(t, jwt.SigningMethodHS256, hs256, payload(`"pad":"`+strings.Repeat("a", 11<<10)+`"`)), nil, ""},
 		{"newline inside the signature", parts[0] + "." + parts[1] + "." + parts[2][:4] + "\n" + parts[2][4:], nil, "Token is invalid"},
 		{"CR LF inside the payload", parts[0] + "." + parts[1][:4] + "\r\n" + parts[1][4:] + "." + parts[2], nil, "Token is invalid"},

@@ -67,7 +67,14 @@ func (c *jwksCache) key(ctx context.Context, kid string) (any, error) {
 			return c.lookup(kid, k)
 		}
 	}
-	c.fetchMu.Lock()
+	if snap == nil {
+		c.fetchMu.Lock() // the first fetch: every request needs it
+	} else if !c.fetchMu.TryLock() {
+		// An unknown kid never queues behind a fetch in flight: anyone can
+		// send tokens with random kids, and each would otherwise wait out
+		// the JWK URL. The fetch under way serves the next request.
+		return nil, errUnknownKid
+	}
 	// Another goroutine may have fetched while this one waited.
 	if s2 := c.snap.Load(); s2 != snap {
 		if k, ok := s2.keys[kid]; ok {

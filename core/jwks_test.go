@@ -196,3 +196,60 @@ func rotatedDoc(t *testing.T, doc []byte, key *rsa.PrivateKey, kid string) []byt
 }
 
 func b64u(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// TestJWKSUnknownKidDoesNotQueue: while a fetch of the JWK URL hangs, a
+// token with an unknown kid is refused at once instead of waiting behind
+// it, so random kids cannot pile requests up on a slow URL.
+func TestJWKSUnknownKidDoesNotQueue(t *testing.T) {
+	ctx := context.Background()
+	issuer := newEnv(t, keySettings(t, "RS256", "rsa2048"), envOpt{})
+	doc := issuer.svc.JWKS()
+	pair, _ := issuer.svc.IssueFor(ctx, issuer.alice)
+
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	var calls atomic.Int32
+	fetch := func(ctx context.Context) ([]byte, error) {
+		if calls.Add(1) > 1 {
+			entered <- struct{}{}
+			<-release
+		}
+		return doc, nil
+	}
+	s := keySettings(t, "RS256", "rsa2048")
+	s.VerifyingKey, s.JWKURL = "", "https://jwks.invalid/keys"
+	clk := newClock(testNow)
+	v, err := core.New(s, core.Plugins{Users: issuer.users},
+		core.WithClock(clk.Now), core.WithJWKSFetcher(fetch), core.WithJWKSCache(time.Minute, time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Verify(ctx, pair.Access); err != nil {
+		t.Fatal(err)
+	}
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(2 * time.Second) // past the refetch interval
+	hung := make(chan error, 1)
+	go func() { hung <- v.Verify(ctx, rsaToken(t, other, "kid-a", testNow+3600)) }()
+	<-entered // that request now holds the fetch
+
+	done := make(chan error, 1)
+	go func() { done <- v.Verify(ctx, rsaToken(t, other, "kid-b", testNow+3600)) }()
+	select {
+	case err := <-done:
+		if detail(err) != "Token is invalid" {
+			t.Fatalf("unknown kid during a fetch: %v, want Token is invalid", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("an unknown kid waited behind the hanging fetch")
+	}
+	if err := v.Verify(ctx, pair.Access); err != nil {
+		t.Fatalf("known kid during a fetch: %v", err)
+	}
+	close(release)
+	if err := <-hung; detail(err) != "Token is invalid" {
+		t.Fatalf("the fetching request: %v", err)
+	}
+}

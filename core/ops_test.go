@@ -684,3 +684,54 @@ func TestSlidingSettings(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// bigClaims adds an integer claim beyond float64's exact range.
+type bigClaims struct{ emailClaims }
+
+func (bigClaims) TokenClaims(context.Context, sdk.User, string) (map[string]any, error) {
+	return map[string]any{"big": json.Number("9007199254740993")}, nil
+}
+
+// TestRefreshKeepsNumbersExact: claims copied at refresh (into the access
+// token and the rotated refresh token) keep integers beyond 2^53 exactly.
+func TestRefreshKeepsNumbersExact(t *testing.T) {
+	ctx := context.Background()
+	s := hsSettings(t)
+	s.RotateRefreshTokens = true
+	e := newEnv(t, s, envOpt{claims: bigClaims{}})
+	pair, err := e.svc.Obtain(ctx, creds("alice", "pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.svc.Refresh(ctx, pair.Refresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tok := range map[string]string{"obtained access": pair.Access, "refreshed access": got.Access, "rotated refresh": got.Refresh} {
+		if v := claimsOf(t, tok)["big"]; v != json.Number("9007199254740993") {
+			t.Errorf("%s: big = %v (%T)", name, v, v)
+		}
+	}
+}
+
+// TestRevokeRefusesUserWithoutHash: under CHECK_REVOKE_TOKEN a user whose
+// store keeps no password hash matches no revoke claim, not even the MD5
+// of "" that anyone can compute.
+func TestRevokeRefusesUserWithoutHash(t *testing.T) {
+	ctx := context.Background()
+	s := hsSettings(t)
+	s.CheckRevokeToken = true
+	e := newEnv(t, s, envOpt{})
+	u, err := e.users.Import(ctx, sdk.User{Username: "nohash", IsActive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := e.svc.IssueFor(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = e.svc.Authenticate(ctx, "Bearer "+pair.Access)
+	mustIs(t, err, core.ErrPasswordChanged)
+	_, err = e.svc.Refresh(ctx, pair.Refresh)
+	mustIs(t, err, core.ErrPasswordChangedOnRefresh)
+}
