@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"github.com/jwtd/jwtd/core"
 	"github.com/jwtd/jwtd/host/config"
@@ -41,28 +42,42 @@ func loginThrottle(ctx context.Context, cfg *config.Config, svc *core.Service) (
 		}
 	}
 	res := throttle.AddrResolver{TrustedProxies: t.TrustedProxies, ProxyHeader: t.ProxyHeader}
-	userField := usernameField(ctx, svc)
+	userField := &loginField{svc: svc}
 	return func(next http.Handler) http.Handler {
 		h := gate.Middleware(isLogin, next)
 		if limiter != nil {
 			// Rate limits outside the gate: a refused attempt never waits
 			// for a hashing slot.
-			h = limiter.LoginMiddleware(res, isLogin, userField, h)
+			h = limiter.LoginMiddleware(res, isLogin, userField.get, h)
 		}
 		return h
 	}, nil
 }
 
-// usernameField is the login field that names the account (the first one
-// that is not the password), for the per-username limit.
-func usernameField(ctx context.Context, svc *core.Service) string {
-	fields, err := svc.LoginFields(ctx)
-	if err == nil {
-		for _, f := range fields {
-			if f != "password" {
-				return f
-			}
+// loginField is the login field that names the account (the first one
+// that is not the password), for the per-username limit. It asks the user
+// store until it has an answer: a store that is down at start must not
+// turn the per-username limit off until the next reload.
+type loginField struct {
+	svc  *core.Service
+	name atomic.Pointer[string]
+}
+
+func (f *loginField) get(ctx context.Context) string {
+	if p := f.name.Load(); p != nil {
+		return *p
+	}
+	fields, err := f.svc.LoginFields(ctx)
+	if err != nil {
+		return "username" // the common case; asked again next time
+	}
+	name := "username"
+	for _, fl := range fields {
+		if fl != "password" {
+			name = fl
+			break
 		}
 	}
-	return "username"
+	f.name.Store(&name)
+	return name
 }

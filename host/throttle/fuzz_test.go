@@ -1,6 +1,7 @@
 package throttle_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -54,7 +55,7 @@ func FuzzLoginMiddleware(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, ct, body string) {
 		var got string
-		h := l.LoginMiddleware(throttle.AddrResolver{}, func(*http.Request) bool { return true }, "username",
+		h := l.LoginMiddleware(throttle.AddrResolver{}, func(*http.Request) bool { return true }, func(context.Context) string { return "username" },
 			http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				var b strings.Builder
 				buf := make([]byte, 512)

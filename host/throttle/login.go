@@ -2,6 +2,7 @@ package throttle
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"mime"
@@ -16,11 +17,12 @@ const maxPeek = 64 << 10
 
 // LoginMiddleware throttles the login requests among those reaching next
 // (isLogin says which: obtain and sliding obtain) by client address and by
-// the username in the body's usernameField, for a server that takes one
+// the username in the body's field usernameField names (asked per request,
+// so a user store that was down at start is asked again), for a server that takes one
 // middleware for all routes. The body is read (at most 64 KiB, JSON or
 // urlencoded form) and handed on to next unchanged. Other requests pass
 // through untouched.
-func (l *Limiter) LoginMiddleware(res AddrResolver, isLogin func(*http.Request) bool, usernameField string, next http.Handler) http.Handler {
+func (l *Limiter) LoginMiddleware(res AddrResolver, isLogin func(*http.Request) bool, usernameField func(context.Context) string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isLogin(r) {
 			next.ServeHTTP(w, r)
@@ -32,7 +34,7 @@ func (l *Limiter) LoginMiddleware(res AddrResolver, isLogin func(*http.Request) 
 			// Hand the whole body on: what was peeked, then the rest.
 			r.Body = readCloser{io.MultiReader(bytes.NewReader(peek), r.Body), r.Body}
 			if err == nil && len(peek) <= maxPeek {
-				username = usernameIn(r.Header.Get("Content-Type"), peek, usernameField)
+				username = usernameIn(r.Header.Get("Content-Type"), peek, usernameField(r.Context()))
 			}
 		}
 		if l.Check(w, r, res, username) {

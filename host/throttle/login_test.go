@@ -1,6 +1,7 @@
 package throttle_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -23,7 +24,7 @@ func TestLoginMiddleware(t *testing.T) {
 	var bodies []string
 	h := l.LoginMiddleware(throttle.AddrResolver{},
 		func(r *http.Request) bool { return r.URL.Path == "/api/token/" },
-		"username",
+		func(context.Context) string { return "username" },
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			b, _ := io.ReadAll(r.Body)
 			bodies = append(bodies, string(b))
