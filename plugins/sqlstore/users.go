@@ -491,15 +491,14 @@ func (u *UserStore) toUser(vals []any) (sdk.User, error) {
 // attrValue makes a column value JSON-compatible: text for bytes, a
 // boolean for a boolean column, RFC 3339 for a timestamp.
 func (u *UserStore) attrValue(col string, v any) any {
+	if u.isBool[col] {
+		return asBool(v)
+	}
 	switch x := v.(type) {
 	case []byte:
 		return string(x)
 	case time.Time:
 		return x.UTC().Format(time.RFC3339Nano)
-	case int64:
-		if u.isBool[col] {
-			return x != 0
-		}
 	}
 	return v
 }
