@@ -23,7 +23,9 @@ func TestFaults(t *testing.T) {
 			}
 			sqlstoretest.TestFaults(t, sqlstoretest.FaultEnv{
 				Server: srv,
-				Users:  func(t *testing.T, extra sdk.Config) sdk.UserStore { return openUsers(t, merge(userConfig(dsn, django), extra)) },
+				Users: func(t *testing.T, extra sdk.Config) sdk.UserStore {
+					return openUsers(t, merge(userConfig(dsn, django), extra))
+				},
 				Blacklist: func(t *testing.T, extra sdk.Config) sdk.BlacklistStore {
 					return openBlacklist(t, merge(sdk.Config{"dsn": dsn, "django": django, "sweep_interval": "0"}, extra))
 				},
