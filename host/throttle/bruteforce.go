@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"golang.org/x/text/cases"
@@ -72,13 +73,14 @@ func NewBruteForce(store sdk.LoginFailureStore, cfg BruteForceConfig) (*BruteFor
 	return &BruteForce{store: store, cfg: cfg}, nil
 }
 
-// AccountKey is the form of an account name the limits key on: Unicode
-// NFKC, case-folded, so that the spellings a user store may take for one
-// account ("Alice", "ａｌｉｃｅ") share one counter and one bucket. The
-// handler has already trimmed surrounding white space. Folding can merge
-// two distinct accounts' counters, which only makes the limits stricter.
+// AccountKey is the form of an account name the limits key on: trimmed of
+// white space (as the handler already trims it), Unicode NFKC and
+// case-folded, so that the spellings a user store may take for one account
+// ("Alice", "ａｌｉｃｅ") share one counter and one bucket. Folding can
+// merge two distinct accounts' counters, which only makes the limits
+// stricter.
 func AccountKey(account string) string {
-	return cases.Fold().String(norm.NFKC.String(account))
+	return cases.Fold().String(norm.NFKC.String(strings.TrimSpace(account)))
 }
 
 // counter is one failed-login counter of an attempt.
