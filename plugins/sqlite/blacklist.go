@@ -120,6 +120,10 @@ func openDjangoBlacklist(ctx context.Context, cfg sdk.Config) (sdk.BlacklistStor
 	if err != nil {
 		return nil, err
 	}
+	if err := migrate(ctx, db, loginFailuresComponent, loginFailureMigrations); err != nil {
+		db.Close()
+		return nil, err
+	}
 	// The call's own deadline (the host's call_timeout) bounds each call;
 	// busy_timeout bounds the wait for a lock within it.
 	s, err := sqlstore.OpenDjangoBlacklist(ctx, dialect{}, db, c.DjangoTables, busy+time.Second, sweep)
