@@ -20,7 +20,7 @@ const (
 	maxArgon2MemoryKiB = 1 << 20 // 1 GiB
 	maxArgon2Time      = 1000
 	maxArgon2Work      = 1 << 21 // KiB × passes: 2 GiB·pass
-	minArgon2SaltLen   = 8 // RFC 9106 minimum, enforced by argon2-cffi too
+	minArgon2SaltLen   = 8       // RFC 9106 minimum, enforced by argon2-cffi too
 	minArgon2HashLen   = 4
 	maxArgon2HashLen   = 1024
 	argon2Version      = 19 // 0x13, the only version x/crypto implements
