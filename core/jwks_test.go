@@ -70,10 +70,11 @@ func jwksVerifier(t *testing.T, url string, clk *clock) *core.Service {
 	s := keySettings(t, "RS256", "rsa2048")
 	s.VerifyingKey = ""
 	s.JWKURL = url
+	s.UnsafeJWKURLAllowHTTP = true // httptest serves loopback http
 	e := newEnv(t, hsSettings(t), envOpt{})
 	svc, err := core.New(s, core.Plugins{Users: e.users},
 		core.WithClock(clk.Now),
-		core.WithJWKSFetcher(jwkshttp.Fetcher(url, nil)),
+		core.WithJWKSFetcher(jwkshttp.Fetcher(url, nil, jwkshttp.UnsafeAllowHTTP())),
 		core.WithJWKSCache(time.Minute, 10*time.Second))
 	if err != nil {
 		t.Fatal(err)

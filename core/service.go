@@ -106,7 +106,11 @@ func New(settings Settings, plugins Plugins, opts ...Option) (*Service, error) {
 		if s.fetcher == nil {
 			return nil, refuse("jwk_url", "is set but no JWKS fetcher was given (core.WithJWKSFetcher)")
 		}
-		s.jwks = &jwksCache{fetch: s.fetcher, alg: c.keys.method, ttl: s.jwksTTL, minInterval: s.jwksMinRefetch, now: s.now}
+		maxStale := settings.JWKMaxStale
+		if maxStale == 0 {
+			maxStale = DefaultJWKSMaxStale
+		}
+		s.jwks = &jwksCache{fetch: s.fetcher, alg: c.keys.method, ttl: s.jwksTTL, minInterval: s.jwksMinRefetch, maxStale: maxStale, now: s.now}
 	}
 	s.hdr = encodedHeader(c.keys)
 	return s, nil
