@@ -28,7 +28,7 @@ type rawTokens struct {
 	// core.Settings.JWKMaxStale).
 	UnsafeJWKURLAllowHTTP *bool   `toml:"unsafe_jwk_url_allow_http"`
 	JWKMaxStale           *string `toml:"jwk_max_stale"`
-	Leeway       any     `toml:"leeway"` // a duration string or integer seconds
+	Leeway                any     `toml:"leeway"` // a duration string or integer seconds
 
 	AuthHeaderTypes  any      `toml:"auth_header_types"` // a string or a list
 	AuthHeaderName   *string  `toml:"auth_header_name"`
