@@ -17,7 +17,7 @@ type Settings struct {
 	AccessTokenLifetime    time.Duration // ACCESS_TOKEN_LIFETIME, default 5m
 	RefreshTokenLifetime   time.Duration // REFRESH_TOKEN_LIFETIME, default 24h
 	RotateRefreshTokens    bool          // ROTATE_REFRESH_TOKENS
-	BlacklistAfterRotation bool          // BLACKLIST_AFTER_ROTATION
+	BlacklistAfterRotation bool          // BLACKLIST_AFTER_ROTATION; New refuses it without a blacklist store
 	UpdateLastLogin        bool          // UPDATE_LAST_LOGIN
 
 	Algorithm string // ALGORITHM, default "HS256"
@@ -70,7 +70,7 @@ type Settings struct {
 
 	CheckRevokeToken  bool   // CHECK_REVOKE_TOKEN
 	RevokeTokenClaim  string // REVOKE_TOKEN_CLAIM, default "hash_password"
-	CheckUserIsActive bool   // CHECK_USER_IS_ACTIVE, default true
+	CheckUserIsActive bool   // CHECK_USER_IS_ACTIVE, default true; also applies beside a custom rule
 
 	// CustomTokenTypes declares token types beyond access, refresh and
 	// sliding, by type claim value, with their lifetimes. They can be named
