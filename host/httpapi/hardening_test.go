@@ -104,7 +104,7 @@ func TestBlacklistedSlidingOutlivesFresherCopies(t *testing.T) {
 		t.Fatal(err)
 	}
 	// `jwtd flush-expired` two minutes later, after the old copy's exp.
-	if _, err := e.at(2*time.Minute).FlushExpired(ctx); err != nil {
+	if _, err := e.at(2 * time.Minute).FlushExpired(ctx); err != nil {
 		t.Fatal(err)
 	}
 	resp, body := e.do(jsonPost(slRefPath, tokenBody("token", fresh.Token)))
