@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/jwtd/jwtd/host/config"
 	"github.com/jwtd/jwtd/host/daemon"
 	"github.com/jwtd/jwtd/sdk"
+	"github.com/jwtd/jwtd/sdk/memory"
 )
 
 // at is a core over the same stores and settings as the server, whose
@@ -321,4 +323,68 @@ func TestBlacklistAfterRotationNeedsStore(t *testing.T) {
 	if !errors.As(err, &se) || se.Setting != "blacklist_after_rotation" || !strings.Contains(err.Error(), "tokens.blacklist_after_rotation") {
 		t.Fatalf("start with blacklist_after_rotation and no store: %v, want a refusal naming tokens.blacklist_after_rotation", err)
 	}
+}
+
+// TestJWKURLOverHTTPNeedsOptIn: jwtd refuses to start with an http://
+// jwk_url, and with unsafe_jwk_url_allow_http (loopback only) fetches it:
+// the setting reaches the fetcher the daemon builds.
+func TestJWKURLOverHTTPNeedsOptIn(t *testing.T) {
+	keys := filepath.Join("..", "..", "core", "testdata", "vectors", "keys")
+	priv, err := filepath.Abs(filepath.Join(keys, "rsa2048.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubPath, err := filepath.Abs(filepath.Join(keys, "rsa2048.pub.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := os.ReadFile(pubPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := core.DefaultSettings()
+	set.Algorithm, set.VerifyingKey = "RS256", string(pub)
+	if set.SigningKey, err = readFile(priv); err != nil {
+		t.Fatal(err)
+	}
+	issuer, err := core.New(set, core.Plugins{Users: memory.NewUserStore()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := issuer.JWKS()
+	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(doc) }))
+	t.Cleanup(jwks.Close)
+
+	// The verifying key gives issued tokens their kid, which selects the
+	// key in the fetched set.
+	tokens := "algorithm = \"RS256\"\nverifying_key = \"file:" + pubPath + "\"\njwk_url = \"" + jwks.URL + "\"\n"
+	text := func(extra string) string {
+		return strings.Replace(configText(tokens+extra, ""), "signing_key = \""+testSecret+"\"", "signing_key = \"file:"+priv+"\"", 1)
+	}
+	path := filepath.Join(t.TempDir(), "jwtd.toml")
+	if err := os.WriteFile(path, []byte(text("")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path, config.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := daemon.Build(context.Background(), cfg, daemon.BuildOptions{}); err == nil || !strings.Contains(err.Error(), "tokens.jwk_url") {
+		if err == nil {
+			st.Close()
+		}
+		t.Fatalf("start with an http jwk_url: %v, want a refusal naming tokens.jwk_url", err)
+	}
+
+	e := newEnvWith(t, text("unsafe_jwk_url_allow_http = true\n"), nil)
+	var pair map[string]string
+	if err := json.Unmarshal(e.mustOK(jsonPost(obtainPath, alicePW)), &pair); err != nil {
+		t.Fatal(err)
+	}
+	e.mustOK(bearer(authPath, "Bearer "+pair["access"]))
+}
+
+func readFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	return string(b), err
 }
