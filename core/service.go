@@ -41,9 +41,12 @@ func WithJWKSFetcher(f JWKSFetcher) Option {
 }
 
 // WithJWKSCache sets how long fetched JWK Set keys count as fresh (default
-// DefaultJWKSCacheTTL) and the least time between two fetches (default
-// DefaultJWKSRefetchPeriod), which bounds what tokens with unknown kids can
-// make the core send to JWK_URL. Non-positive values keep the defaults.
+// DefaultJWKSCacheTTL) and the least time between a successful fetch and the
+// next one (default DefaultJWKSRefetchPeriod), which bounds what tokens with
+// unknown kids can make the core send to JWK_URL. A failed fetch is retried
+// after a second (or the period, when shorter). How long keys are served
+// while JWK_URL is down is Settings.JWKMaxStale. Non-positive values keep
+// the defaults.
 func WithJWKSCache(ttl, minRefetch time.Duration) Option {
 	return func(s *Service) {
 		if ttl > 0 {
