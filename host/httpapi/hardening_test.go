@@ -68,21 +68,31 @@ func TestRevokedRefreshStaysRevokedInLeeway(t *testing.T) {
 		}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			toml := configText(profileTokens[profileRotate]+"leeway = 60\n", "") + c.storeConfig + "\n"
-			e := newEnvWith(t, toml, nil)
-			// Issued a day and five seconds ago: expired five seconds ago,
-			// still accepted for 55 more.
-			pair, err := e.at(-(24*time.Hour + 5*time.Second)).IssueFor(context.Background(), e.user("alice"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			e.mustOK(jsonPost(blPath, tokenBody("refresh", pair.Refresh)))
-			c.flush(t, e)
-			resp, body := e.do(jsonPost(refreshPath, tokenBody("refresh", pair.Refresh)))
-			wantDetail(t, "replay of the revoked token inside the leeway", resp, body, 401, "Token is blacklisted")
-		})
+		for _, mode := range []string{modeInProcess, modeOutOfProcess} {
+			t.Run(c.name+"/"+mode, func(t *testing.T) {
+				toml := configText(profileTokens[profileRotate]+"leeway = 60\n", "") + c.storeConfig + "\n"
+				if mode == modeOutOfProcess {
+					toml = strings.ReplaceAll(toml, `use = "sqlite"`, `use = "`+sqlitePlugin+`"`)
+				}
+				revokedStaysRevoked(t, newEnvWith(t, toml, nil), c.flush)
+			})
+		}
 	}
+}
+
+// revokedStaysRevoked blacklists a refresh token that expired five seconds
+// ago (accepted for 55 more under leeway = 60), lets flush clear expired
+// rows, and replays it.
+func revokedStaysRevoked(t *testing.T, e *env, flush func(*testing.T, *env)) {
+	t.Helper()
+	pair, err := e.at(-(24*time.Hour + 5*time.Second)).IssueFor(context.Background(), e.user("alice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mustOK(jsonPost(blPath, tokenBody("refresh", pair.Refresh)))
+	flush(t, e)
+	resp, body := e.do(jsonPost(refreshPath, tokenBody("refresh", pair.Refresh)))
+	wantDetail(t, "replay of the revoked token inside the leeway", resp, body, 401, "Token is blacklisted")
 }
 
 // TestBlacklistedSlidingOutlivesFresherCopies: sliding refresh keeps the
