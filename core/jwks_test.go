@@ -27,12 +27,21 @@ type jwksServer struct {
 	doc   []byte
 	fail  bool
 	calls atomic.Int32
+	// slow makes every answer take 300 ms (or until the client hangs up).
+	slow atomic.Bool
 }
 
 func newJWKSServer(t *testing.T, doc []byte) *jwksServer {
 	s := &jwksServer{doc: doc}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.calls.Add(1)
+		if s.slow.Load() {
+			select {
+			case <-time.After(300 * time.Millisecond):
+			case <-r.Context().Done():
+				return
+			}
+		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.fail {
@@ -292,19 +301,7 @@ func newJWKSRotation(t *testing.T) jwksRotation {
 func TestJWKSHungUpRequestsCannotFreezeCache(t *testing.T) {
 	ctx := context.Background()
 	r := newJWKSRotation(t)
-	var slow atomic.Bool
 	srv := newJWKSServer(t, r.docA)
-	inner := srv.Config.Handler
-	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if slow.Load() {
-			select {
-			case <-time.After(300 * time.Millisecond):
-			case <-req.Context().Done():
-				return
-			}
-		}
-		inner.ServeHTTP(w, req)
-	})
 	clk := newClock(testNow)
 	v := jwksVerifier(t, srv.URL, clk)
 	if err := v.Verify(ctx, r.tokenA); err != nil {
@@ -312,7 +309,7 @@ func TestJWKSHungUpRequestsCannotFreezeCache(t *testing.T) {
 	}
 
 	srv.set(r.docB, false)
-	slow.Store(true)
+	srv.slow.Store(true)
 	clk.Advance(2 * time.Minute) // past the TTL: the next request refetches
 	for range 3 {
 		hungUp, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
