@@ -32,7 +32,7 @@ type ServeOptions struct {
 	// Registry is the built-in registry (default builtin.Default()).
 	Registry *builtin.Registry
 	// Middleware wraps the API handler inside the request log and the
-	// metrics (throttling, tests); optional.
+	// metrics (tests); optional.
 	Middleware func(http.Handler) http.Handler
 	// Ready, when set, receives the bound address once jwtd accepts
 	// connections (tests listening on port 0).

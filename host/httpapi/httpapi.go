@@ -77,7 +77,7 @@ type Options struct {
 	// so that the concurrency slot stays held while the store hashes.
 	LoginTimeout time.Duration
 	// Middleware, when set, wraps the API's handler inside request logging
-	// and panic recovery (throttling, metrics).
+	// and panic recovery (tests; logins are throttled through Login).
 	Middleware func(http.Handler) http.Handler
 }
 
