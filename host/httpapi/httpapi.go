@@ -64,6 +64,11 @@ type Options struct {
 	// Middleware, when set, wraps the API's handler inside request logging
 	// and panic recovery (throttling, metrics).
 	Middleware func(http.Handler) http.Handler
+	// ForwardAuth configures /api/forward-auth/; zero fields take
+	// DefaultForwardAuth's values.
+	ForwardAuth ForwardAuth
+	// Cookies configures the opt-in cookie transport for browser apps.
+	Cookies Cookies
 }
 
 // API is the HTTP handler.
@@ -75,16 +80,23 @@ type API struct {
 	// realm is the WWW-Authenticate value every 401 carries.
 	realm      string
 	headerName string
+	// headerType is the first auth header type ("Bearer"), for tokens
+	// read from a cookie.
+	headerType string
 	handler    http.Handler
+	forward    ForwardAuth
+	cookies    Cookies
 
 	fieldsMu    sync.Mutex
 	loginFields []string
 }
 
-// route is one endpoint: the methods it allows and what serves them.
+// route is one endpoint: the methods it allows and what serves them, or
+// one handler for every method (anyMethod).
 type route struct {
-	allow   string // the Allow header, as DRF words it
-	methods map[string]func(http.ResponseWriter, *http.Request)
+	allow     string // the Allow header, as DRF words it
+	methods   map[string]func(http.ResponseWriter, *http.Request)
+	anyMethod func(http.ResponseWriter, *http.Request)
 }
 
 // New builds the API over c.
@@ -115,10 +127,13 @@ func New(c Core, opts Options) *API {
 		typ = st.AuthHeaderTypes[0]
 	}
 	a.realm = typ + ` realm="api"`
+	a.headerType = typ
 	a.headerName = st.AuthHeaderName
 	if a.headerName == "" {
 		a.headerName = "Authorization"
 	}
+	a.cookies = opts.Cookies.withDefaults(opts.Prefix)
+	a.forward = opts.ForwardAuth.withDefaults(a.cookies)
 	a.routes = a.buildRoutes()
 	var h http.Handler = http.HandlerFunc(a.dispatch)
 	if opts.Middleware != nil {
@@ -194,6 +209,7 @@ func (a *API) buildRoutes() map[string]route {
 		"/healthz":                    get(a.healthz),
 		"/readyz":                     get(a.readyz),
 		"/.well-known/jwks.json":      get(a.jwks),
+		"/api/forward-auth":           {anyMethod: a.forwardAuth},
 	}
 	if a.opts.Metrics != nil {
 		m := a.opts.Metrics
@@ -212,6 +228,10 @@ func (a *API) dispatch(w http.ResponseWriter, r *http.Request) {
 	rt, ok := a.routes[path]
 	if !ok {
 		a.writeError(w, r, errNotFound)
+		return
+	}
+	if rt.anyMethod != nil {
+		rt.anyMethod(w, r)
 		return
 	}
 	w.Header().Set("Allow", rt.allow)

@@ -22,6 +22,7 @@ const (
 	EndpointReadyz         = "readyz"
 	EndpointMetrics        = "metrics"
 	EndpointJWKS           = "jwks"
+	EndpointForwardAuth    = "forward_auth"
 	EndpointOther          = "other"
 )
 
@@ -45,6 +46,7 @@ func EndpointNamer(tokenPrefix string) func(*http.Request) string {
 		"/readyz":                        EndpointReadyz,
 		"/metrics":                       EndpointMetrics,
 		"/.well-known/jwks.json":         EndpointJWKS,
+		"/api/forward-auth":              EndpointForwardAuth,
 	}
 	return func(r *http.Request) string {
 		p := r.URL.Path
