@@ -173,6 +173,8 @@ func (opts ServeOptions) build(ctx context.Context, cfg *config.Config, logger *
 		Ready:          st.Ready,
 		Metrics:        metricsHandler,
 		Middleware:     mw,
+		ForwardAuth:    cfg.ForwardAuth,
+		Cookies:        cfg.Cookies,
 	})
 	wrap := opts.metrics.Wrap(metrics.EndpointNamer(cfg.Server.Prefix))
 	return &generation{stack: st, handler: wrap(api)}, nil

@@ -49,9 +49,10 @@ type Cookies struct {
 	// such as "/api/token"), so that only the token endpoints ever receive
 	// it: refresh and blacklist (the logout) both read it.
 	RefreshPath string
-	// Secure marks the cookies Secure (default true). Turn it off only for
-	// plain-HTTP development.
-	Secure bool
+	// Insecure leaves the Secure attribute off (default false: cookies are
+	// Secure, sent over HTTPS only). Only for plain-HTTP development; the
+	// zero value is the safe one.
+	Insecure bool
 	// SameSite is Lax (default), Strict or None (None needs Secure).
 	SameSite http.SameSite
 	// TrustedOrigins, when set, are the only Origin values (such as
@@ -67,7 +68,6 @@ func DefaultCookies() Cookies {
 		CSRFName:    "jwtd_csrf",
 		CSRFHeader:  "X-CSRF-Token",
 		AccessPath:  "/",
-		Secure:      true,
 		SameSite:    http.SameSiteLaxMode,
 	}
 }
@@ -137,7 +137,7 @@ func (a *API) checkCSRF(r *http.Request) error {
 func (a *API) cookie(name, value, path string, httpOnly bool, maxAge time.Duration) *http.Cookie {
 	c := &http.Cookie{
 		Name: name, Value: value, Path: path, Domain: a.cookies.Domain,
-		HttpOnly: httpOnly, Secure: a.cookies.Secure, SameSite: a.cookies.SameSite,
+		HttpOnly: httpOnly, Secure: !a.cookies.Insecure, SameSite: a.cookies.SameSite,
 	}
 	if maxAge < 0 {
 		c.MaxAge = -1

@@ -173,6 +173,8 @@ func newEnvFull(t *testing.T, toml string, wrap func(httpapi.Core) httpapi.Core,
 		MaxFieldChars: cfg.Server.MaxFieldChars,
 		Logger:        logger,
 		Ready:         st.Ready,
+		ForwardAuth:   cfg.ForwardAuth,
+		Cookies:       cfg.Cookies,
 	})
 	e.srv = httptest.NewServer(e.api)
 	t.Cleanup(e.srv.Close)

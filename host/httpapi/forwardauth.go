@@ -61,8 +61,9 @@ type ForwardAuthRule struct {
 	Mode string
 	// RequireClaims refuses (403) a token unless each named claim has one
 	// of the listed values (a list claim: one of its elements). Values are
-	// compared as text: strings as they are, numbers and booleans as JSON.
-	RequireClaims map[string][]string
+	// strings, booleans or numbers, compared as text (strings as they are,
+	// the others as JSON), so 1 and 1.0 are equal.
+	RequireClaims map[string][]any
 }
 
 // DefaultForwardAuth returns the endpoint's defaults.
@@ -287,7 +288,7 @@ func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // claimsMatch reports whether each required claim holds one of its
 // allowed values.
-func claimsMatch(claims map[string]any, require map[string][]string) bool {
+func claimsMatch(claims map[string]any, require map[string][]any) bool {
 	for name, allowed := range require {
 		v, ok := claims[name]
 		if !ok {
@@ -297,7 +298,9 @@ func claimsMatch(claims map[string]any, require map[string][]string) bool {
 		if list, isList := v.([]any); isList {
 			vals = list
 		}
-		if !slices.ContainsFunc(vals, func(x any) bool { return slices.Contains(allowed, headerValue(x)) }) {
+		if !slices.ContainsFunc(vals, func(x any) bool {
+			return slices.ContainsFunc(allowed, func(a any) bool { return headerValue(a) == headerValue(x) })
+		}) {
 			return false
 		}
 	}
