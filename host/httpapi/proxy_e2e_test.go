@@ -1,0 +1,237 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/jwtd/jwtd/internal/edgetest"
+	"github.com/jwtd/jwtd/sdk"
+)
+
+// echoUpstream is the service behind the proxy: it answers with the user
+// headers it received (every value, so a forged one passed beside the real
+// one shows).
+func echoUpstream(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]any{
+			"user_id":  r.Header.Values("X-User-Id"),
+			"username": r.Header.Values("X-Username"),
+			"path":     r.URL.RequestURI(),
+		})
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// seen is what the upstream reported.
+type seen struct {
+	UserID   []string `json:"user_id"`
+	Username []string `json:"username"`
+	Path     string   `json:"path"`
+}
+
+// proxyCase sends one request through the proxy.
+func proxyGet(t *testing.T, url string, h map[string]string) (int, http.Header, seen) {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range h {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var s seen
+	if resp.StatusCode == 200 {
+		if err := json.Unmarshal(b, &s); err != nil {
+			t.Fatalf("upstream answer %q: %v", b, err)
+		}
+	}
+	return resp.StatusCode, resp.Header, s
+}
+
+// nginxConfig is the README's nginx snippet with JWTD and UPSTREAM filled
+// in (ADDR is the listen address).
+func nginxConfig(jwtd, upstream string) string {
+	return strings.NewReplacer("JWTD", jwtd, "UPSTREAM", upstream).Replace(`
+  server {
+    listen ADDR;
+    location = /_jwtd_auth {
+      internal;
+      proxy_pass JWTD/api/forward-auth/;
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header X-Original-URI $request_uri;
+      proxy_set_header X-Forwarded-Uri $request_uri;
+      proxy_set_header X-Original-Method $request_method;
+      proxy_set_header X-Forwarded-Method $request_method;
+    }
+    location / {
+      auth_request /_jwtd_auth;
+      auth_request_set $jwtd_user_id $upstream_http_x_user_id;
+      auth_request_set $jwtd_username $upstream_http_x_username;
+      proxy_set_header X-User-Id $jwtd_user_id;
+      proxy_set_header X-Username $jwtd_username;
+      proxy_pass UPSTREAM;
+    }
+  }
+`)
+}
+
+// caddyConfig is the README's Caddy snippet, likewise filled in.
+func caddyConfig(jwtd, upstream string) string {
+	return strings.NewReplacer("JWTD", strings.TrimPrefix(jwtd, "http://"), "UPSTREAM", strings.TrimPrefix(upstream, "http://")).Replace(`
+http://ADDR {
+	route {
+		request_header -X-User-Id
+		request_header -X-Username
+		forward_auth JWTD {
+			uri /api/forward-auth/
+			copy_headers X-User-Id X-Username
+		}
+		reverse_proxy UPSTREAM
+	}
+}
+`)
+}
+
+// edgeConfig has a stateless prefix whose tokens name no username, to
+// show an empty header still replaces a forged one.
+const edgeConfig = `
+[[forward_auth.rules]]
+path_prefix = "/public-api"
+mode = "stateless"
+`
+
+// TestProxyNginx and TestProxyCaddy put the real proxy in front of an
+// echoing upstream, asking jwtd's forward-auth on every request.
+func TestProxyNginx(t *testing.T) {
+	e := newEnvWith(t, configText(profileTokens[profileRevoke], "")+edgeConfig, nil)
+	up := echoUpstream(t)
+	proxy := edgetest.StartNginx(t, edgetest.FreeAddr(t), nginxConfig(e.srv.URL, up.URL))
+	proxyScenario(t, e, proxy)
+}
+
+func TestProxyCaddy(t *testing.T) {
+	e := newEnvWith(t, configText(profileTokens[profileRevoke], "")+edgeConfig, nil)
+	up := echoUpstream(t)
+	proxy := edgetest.StartCaddy(t, edgetest.FreeAddr(t), caddyConfig(e.srv.URL, up.URL))
+	proxyScenario(t, e, proxy)
+}
+
+// proxyScenario is what either proxy must do with jwtd behind it.
+func proxyScenario(t *testing.T, e *env, proxy string) {
+	alice := e.users["alice"]
+	aliceTok := "Bearer " + e.pair("alice").Access
+	daveTok := "Bearer " + e.pair("dave").Access
+	carolTok := "Bearer " + e.pair("carol").Access
+
+	t.Run("no token: 401 at the proxy", func(t *testing.T) {
+		status, h, s := proxyGet(t, proxy+"/app", map[string]string{"X-User-Id": alice.ID})
+		if status != 401 || h.Get("WWW-Authenticate") != `Bearer realm="api"` {
+			t.Fatalf("status %d, WWW-Authenticate %q", status, h.Get("WWW-Authenticate"))
+		}
+		if s.Path != "" {
+			t.Fatal("the upstream was reached")
+		}
+	})
+	t.Run("valid token: the upstream sees the user", func(t *testing.T) {
+		status, _, s := proxyGet(t, proxy+"/app?x=1", map[string]string{"Authorization": aliceTok})
+		if status != 200 || len(s.UserID) != 1 || s.UserID[0] != alice.ID || len(s.Username) != 1 || s.Username[0] != "alice" || s.Path != "/app?x=1" {
+			t.Fatalf("status %d, upstream saw %+v", status, s)
+		}
+	})
+	t.Run("forged user headers are replaced", func(t *testing.T) {
+		status, _, s := proxyGet(t, proxy+"/app", map[string]string{"Authorization": aliceTok, "X-User-Id": "1", "X-Username": "root"})
+		if status != 200 || len(s.UserID) != 1 || s.UserID[0] != alice.ID || len(s.Username) != 1 || s.Username[0] != "alice" {
+			t.Fatalf("status %d, upstream saw %+v", status, s)
+		}
+	})
+	t.Run("forged username beside a token without one is dropped", func(t *testing.T) {
+		status, _, s := proxyGet(t, proxy+"/public-api/x", map[string]string{"Authorization": aliceTok, "X-Username": "root"})
+		if status != 200 || len(s.UserID) != 1 || s.UserID[0] != alice.ID || len(s.Username) > 1 || len(s.Username) == 1 && s.Username[0] != "" {
+			t.Fatalf("status %d, upstream saw %+v", status, s)
+		}
+	})
+	t.Run("deactivated user: 401", func(t *testing.T) {
+		if status, _, _ := proxyGet(t, proxy+"/app", map[string]string{"Authorization": daveTok}); status != 200 {
+			t.Fatalf("before: %d", status)
+		}
+		if err := e.stack.Users.(sdk.UserAdmin).SetActive(context.Background(), "dave", false); err != nil {
+			t.Fatal(err)
+		}
+		if status, _, s := proxyGet(t, proxy+"/app", map[string]string{"Authorization": daveTok}); status != 401 || s.Path != "" {
+			t.Fatalf("after: %d %+v", status, s)
+		}
+	})
+	t.Run("changed password with check_revoke_token: 401", func(t *testing.T) {
+		if err := e.stack.Users.(sdk.UserAdmin).SetPassword(context.Background(), "carol", "carol-password-9"); err != nil {
+			t.Fatal(err)
+		}
+		if status, _, s := proxyGet(t, proxy+"/app", map[string]string{"Authorization": carolTok}); status != 401 || s.Path != "" {
+			t.Fatalf("after: %d %+v", status, s)
+		}
+	})
+}
+
+// TestForwardAuthTraefikHeaders sends exactly what Traefik's ForwardAuth
+// documentation says it sends (X-Forwarded-Method, -Proto, -Host, -Uri,
+// -For, beside the client's own headers) and checks the answer Traefik
+// would act on: the user headers to copy (authResponseHeaders), the rule
+// chosen by X-Forwarded-Uri, and CSRF taken from X-Forwarded-Method.
+func TestForwardAuthTraefikHeaders(t *testing.T) {
+	e := newEnvWith(t, configText("", "")+cookieConfig+`
+[[forward_auth.rules]]
+path_prefix = "/admin"
+[forward_auth.rules.require_claims]
+is_staff = true
+`, nil)
+	traefik := func(method, uri string) map[string]string {
+		return map[string]string{
+			"X-Forwarded-Method": method,
+			"X-Forwarded-Proto":  "https",
+			"X-Forwarded-Host":   "app.example",
+			"X-Forwarded-Uri":    uri,
+			"X-Forwarded-For":    "203.0.113.7",
+		}
+	}
+	with := func(h map[string]string, k, v string) map[string]string { h[k] = v; return h }
+	tok := e.pair("alice").Access
+	cases := []struct {
+		name   string
+		h      map[string]string
+		status int
+	}{
+		{"bearer GET", with(traefik("GET", "/app/x?y=1"), "Authorization", "Bearer "+tok), 200},
+		{"bearer POST needs no CSRF", with(traefik("POST", "/app/x"), "Authorization", "Bearer "+tok), 200},
+		{"rule by X-Forwarded-Uri", with(traefik("GET", "/admin/users"), "Authorization", "Bearer "+tok), 403},
+		{"staff passes the rule", with(traefik("GET", "/admin/users"), "Authorization", "Bearer "+e.forge(map[string]any{"is_staff": true})), 200},
+		{"no token", traefik("GET", "/app"), 401},
+		{"cookie GET", with(traefik("GET", "/app"), "Cookie", "jwtd_access="+tok), 200},
+		{"cookie POST without CSRF", with(traefik("POST", "/app"), "Cookie", "jwtd_access="+tok), 403},
+		{"cookie POST with CSRF", with(with(traefik("POST", "/app"), "Cookie", "jwtd_access="+tok+"; jwtd_csrf=abc"), "X-CSRF-Token", "abc"), 200},
+		{"forged X-Original-URI beside Traefik's", with(with(traefik("GET", "/admin"), "X-Original-URI", "/app"), "Authorization", "Bearer "+tok), 400},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			// Traefik's request to the auth server is a GET.
+			resp, body := e.do(request{method: "GET", path: forwardAuthPath, header: c.h})
+			if resp.StatusCode != c.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, c.status, body)
+			}
+			if c.status == 200 && (resp.Header.Get("X-User-Id") != e.users["alice"].ID || resp.Header.Get("X-Username") != "alice") {
+				t.Fatalf("user headers %q %q", resp.Header.Get("X-User-Id"), resp.Header.Get("X-Username"))
+			}
+		})
+	}
+}
