@@ -125,7 +125,12 @@ func (a *API) checkCSRF(r *http.Request) error {
 	if o := r.Header.Get("Origin"); o != "" && len(a.cookies.TrustedOrigins) > 0 && !slices.Contains(a.cookies.TrustedOrigins, o) {
 		return errCrossSite
 	}
-	want := a.cookieToken(r, a.cookies.CSRFName)
+	// Read even with the transport off: forward-auth may take the access
+	// token from a cookie the app set itself, with a CSRF cookie beside it.
+	var want string
+	if c, err := r.Cookie(a.cookies.CSRFName); err == nil {
+		want = c.Value
+	}
 	got := r.Header.Get(a.cookies.CSRFHeader)
 	if want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
 		return errCSRF
@@ -150,8 +155,11 @@ func (a *API) cookie(name, value, path string, httpOnly bool, maxAge time.Durati
 
 // setTokenCookies sets the cookies for freshly issued tokens: the access
 // (or sliding) token, the refresh token when one was issued, and the CSRF
-// token, kept across refreshes so an open page's copy stays valid.
-func (a *API) setTokenCookies(w http.ResponseWriter, r *http.Request, is core.Issued) {
+// token. A login always mints a new CSRF token, so one planted before it
+// (by a sibling domain setting cookies) is never adopted; a refresh, which
+// has just proved it knows the token, keeps it, so an open page's copy
+// stays valid.
+func (a *API) setTokenCookies(w http.ResponseWriter, r *http.Request, is core.Issued, login bool) {
 	st := a.core.Settings()
 	if is.Access != "" {
 		http.SetCookie(w, a.cookie(a.cookies.AccessName, is.Access, a.cookies.AccessPath, true, st.AccessTokenLifetime))
@@ -165,7 +173,7 @@ func (a *API) setTokenCookies(w http.ResponseWriter, r *http.Request, is core.Is
 		http.SetCookie(w, a.cookie(a.cookies.RefreshName, is.Refresh, a.cookies.RefreshPath, true, life))
 	}
 	csrf := a.cookieToken(r, a.cookies.CSRFName)
-	if len(csrf) != csrfTokenChars {
+	if login || len(csrf) != csrfTokenChars {
 		csrf = newCSRFToken()
 	}
 	// Readable by the page's script: that is what double submit needs.

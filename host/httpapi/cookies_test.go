@@ -79,6 +79,15 @@ func TestCookieObtainSetsCookies(t *testing.T) {
 	if !strings.Contains(string(body), j["jwtd_access"].Value) {
 		t.Error("the access cookie is not the access token of the body")
 	}
+	// A CSRF cookie planted before the login is replaced, not adopted.
+	planted := strings.Repeat("p", 43)
+	resp, body = e.do(request{method: "POST", path: obtainPath, ctype: "application/json", body: alicePW,
+		header: map[string]string{"Cookie": "jwtd_csrf=" + planted}})
+	j2 := cookieJar{}
+	j2.take(resp)
+	if resp.StatusCode != 200 || j2["jwtd_csrf"] == nil || j2["jwtd_csrf"].Value == planted || len(j2["jwtd_csrf"].Value) != 43 {
+		t.Fatalf("login kept a planted CSRF token: %d %s %v", resp.StatusCode, body, j2["jwtd_csrf"])
+	}
 }
 
 // TestCookieHeaderClientsUnchanged: with the transport on, a header

@@ -106,7 +106,7 @@ const (
 // issued answers a successful obtain or refresh.
 func (a *API) issued(w http.ResponseWriter, r *http.Request, is core.Issued, how issuedVia, order ...string) {
 	if how == viaCookie || how == viaLogin && a.cookies.Enabled {
-		a.setTokenCookies(w, r, is)
+		a.setTokenCookies(w, r, is, how == viaLogin)
 	}
 	if how == viaCookie {
 		order = nil
