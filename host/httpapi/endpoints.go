@@ -28,27 +28,6 @@ func (a *API) fields(ctx context.Context) ([]string, error) {
 	return a.loginFields, nil
 }
 
-// credentials reads and validates the login fields of an obtain request.
-func (a *API) credentials(w http.ResponseWriter, r *http.Request) (sdk.Credentials, error) {
-	names, err := a.fields(r.Context())
-	if err != nil {
-		return nil, err
-	}
-	data, err := a.readData(w, r)
-	if err != nil {
-		return nil, err
-	}
-	specs := make([]fieldSpec, len(names))
-	for i, n := range names {
-		specs[i] = fieldSpec{name: n, maxChars: a.opts.MaxFieldChars}
-	}
-	vals, err := data.strings(specs...)
-	if err != nil {
-		return nil, err
-	}
-	return sdk.Credentials(vals), nil
-}
-
 // tokenField reads the one token field of a refresh, verify, blacklist or
 // sliding refresh request. When the body lacks it and the cookie transport
 // holds the token in the cookie named cookie, that token is used instead,
@@ -120,32 +99,6 @@ func via(fromCookie bool) issuedVia {
 		return viaCookie
 	}
 	return viaBody
-}
-
-// obtain is TokenObtainPairView: 200 {"refresh", "access", ...extra}.
-func (a *API) obtain(w http.ResponseWriter, r *http.Request) {
-	creds, err := a.credentials(w, r)
-	if err == nil {
-		var is core.Issued
-		if is, err = a.core.Obtain(r.Context(), creds); err == nil {
-			a.issued(w, r, is, viaLogin, "refresh", "access")
-			return
-		}
-	}
-	a.writeError(w, r, err)
-}
-
-// obtainSliding is TokenObtainSlidingView: 200 {"token", ...extra}.
-func (a *API) obtainSliding(w http.ResponseWriter, r *http.Request) {
-	creds, err := a.credentials(w, r)
-	if err == nil {
-		var is core.Issued
-		if is, err = a.core.ObtainSliding(r.Context(), creds); err == nil {
-			a.issued(w, r, is, viaLogin, "token")
-			return
-		}
-	}
-	a.writeError(w, r, err)
 }
 
 // refresh is TokenRefreshView: 200 {"access"} plus "refresh" when rotating.
