@@ -201,3 +201,30 @@ func TestCookieVerifyAuthenticateLogout(t *testing.T) {
 		t.Fatalf("refresh token still good after logout: %d", resp.StatusCode)
 	}
 }
+
+// TestCookieSliding: a sliding token lives in the access cookie; sliding
+// refresh reads it from there (with the CSRF token) and answers with a new
+// cookie and no token in the body.
+func TestCookieSliding(t *testing.T) {
+	e := newEnvWith(t, configText("", "")+cookieConfig, nil)
+	resp, body := e.do(jsonPost(slidingPath, alicePW))
+	j := cookieJar{}
+	j.take(resp)
+	if resp.StatusCode != 200 || j["jwtd_access"] == nil || !strings.Contains(string(body), j["jwtd_access"].Value) || j["jwtd_refresh"] != nil {
+		t.Fatalf("sliding obtain: %d %s %v", resp.StatusCode, body, j)
+	}
+	h := map[string]string{"Cookie": j.header()}
+	if resp, body := e.do(request{method: "POST", path: slRefPath, header: h}); resp.StatusCode != 403 {
+		t.Fatalf("sliding refresh without CSRF: %d %s", resp.StatusCode, body)
+	}
+	h["X-CSRF-Token"] = j["jwtd_csrf"].Value
+	resp, body = e.do(request{method: "POST", path: slRefPath, header: h})
+	fresh := cookieJar{}
+	fresh.take(resp)
+	if resp.StatusCode != 200 || string(body) != "{}" || fresh["jwtd_access"] == nil || fresh["jwtd_csrf"].Value != h["X-CSRF-Token"] {
+		t.Fatalf("sliding refresh by cookie: %d %s %v", resp.StatusCode, body, fresh)
+	}
+	if resp, body := e.do(jsonPost(verifyPath, tokenBody("token", fresh["jwtd_access"].Value))); resp.StatusCode != 200 {
+		t.Fatalf("the refreshed sliding cookie does not verify: %d %s", resp.StatusCode, body)
+	}
+}
