@@ -126,8 +126,9 @@ func forwarded(r *http.Request, names []string) (string, error) {
 }
 
 // forwardedPath is the original request's path, decoded and cleaned the
-// way the upstream will read it, so "/a/../admin" and "/%61dmin" meet the
-// rule for "/admin". ok is false when no header names it.
+// way an upstream may read it, so "/a/../admin", "/%61dmin" and
+// "/admin;x" all meet the rule for "/admin" (paths compare case-sensitively).
+// ok is false when no header names it.
 func forwardedPath(r *http.Request) (p string, ok bool, err error) {
 	raw, err := forwarded(r, uriHeaders)
 	if err != nil || raw == "" {
@@ -143,7 +144,23 @@ func forwardedPath(r *http.Request) (p string, ok bool, err error) {
 	if err != nil || !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "\x00\\") {
 		return "", false, errForwardedURI
 	}
-	return path.Clean(p), true, nil
+	return path.Clean(stripParams(p)), true, nil
+}
+
+// stripParams drops path parameters (";jsessionid=…") from each segment,
+// as servlet containers and Spring do before routing, so "/admin;x/users"
+// meets the rule for "/admin" instead of slipping past it.
+func stripParams(p string) string {
+	if !strings.Contains(p, ";") {
+		return p
+	}
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if j := strings.IndexByte(s, ';'); j >= 0 {
+			segs[i] = s[:j]
+		}
+	}
+	return strings.Join(segs, "/")
 }
 
 // rule returns the longest-prefix rule for p, or nil.

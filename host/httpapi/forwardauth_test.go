@@ -94,6 +94,8 @@ func TestForwardAuth(t *testing.T) {
 		{"rule by nginx header", "GET", forwardAuthPath, map[string]string{"Authorization": alice, "X-Original-URI": "/admin/?q=1"}, want{status: 403, auth: 1}},
 		{"encoded path meets the rule", "GET", forwardAuthPath, map[string]string{"Authorization": alice, "X-Forwarded-Uri": "/%61dmin/x"}, want{status: 403, auth: 1}},
 		{"dot segments meet the rule", "GET", forwardAuthPath, map[string]string{"Authorization": alice, "X-Forwarded-Uri": "/static/../admin"}, want{status: 403, auth: 1}},
+		{"path parameters meet the rule", "GET", forwardAuthPath, map[string]string{"Authorization": alice, "X-Forwarded-Uri": "/admin;jsessionid=1/x"}, want{status: 403, auth: 1}},
+		{"encoded path parameters too", "GET", forwardAuthPath, map[string]string{"Authorization": alice, "X-Forwarded-Uri": "/admin%3Bx"}, want{status: 403, auth: 1}},
 		{"prefix by segment", "GET", forwardAuthPath, map[string]string{"Authorization": alice, "X-Forwarded-Uri": "/administrator"}, want{200, e.users["alice"].ID, "alice", "", 1, 0}},
 		{"longest prefix wins", "GET", forwardAuthPath, map[string]string{"Authorization": auditor, "X-Forwarded-Uri": "/admin/reports/1"}, want{200, e.users["alice"].ID, "", `["auditor"]`, 0, 1}},
 		{"stateless: no user lookup", "GET", forwardAuthPath, map[string]string{"Authorization": ghost, "X-Forwarded-Uri": "/static/a.css"}, want{200, "999999", "", `admin`, 0, 1}},
