@@ -35,10 +35,17 @@ type seen struct {
 	Path     string   `json:"path"`
 }
 
-// proxyCase sends one request through the proxy.
+// proxyGet sends one GET through the proxy.
 func proxyGet(t *testing.T, url string, h map[string]string) (int, http.Header, seen) {
 	t.Helper()
-	req, err := http.NewRequest("GET", url, nil)
+	return proxyDo(t, "GET", url, h)
+}
+
+// proxyDo sends one request through the proxy; the upstream's answer is
+// decoded on 200.
+func proxyDo(t *testing.T, method, url string, h map[string]string) (int, http.Header, seen) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader("a=1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,11 +113,20 @@ http://ADDR {
 }
 
 // edgeConfig has a stateless prefix whose tokens name no username, to
-// show an empty header still replaces a forged one.
+// show an empty header still replaces a forged one; a claim rule (stateless,
+// so a token the test signs with is_staff passes it under
+// check_revoke_token); and the cookie transport.
 const edgeConfig = `
 [[forward_auth.rules]]
 path_prefix = "/public-api"
 mode = "stateless"
+[[forward_auth.rules]]
+path_prefix = "/admin"
+mode = "stateless"
+[forward_auth.rules.require_claims]
+is_staff = true
+[cookies]
+enabled = true
 `
 
 // TestProxyNginx and TestProxyCaddy put the real proxy in front of an
@@ -163,6 +179,31 @@ func proxyScenario(t *testing.T, e *env, proxy string) {
 			t.Fatalf("status %d, upstream saw %+v", status, s)
 		}
 	})
+	t.Run("a rule by the original path: 403 at the proxy", func(t *testing.T) {
+		for _, p := range []string{"/admin", "/admin/", "/x/../admin/users", "/%61dmin"} {
+			if status, _, s := proxyGet(t, proxy+p, map[string]string{"Authorization": aliceTok}); status != 403 || s.Path != "" {
+				t.Errorf("%s: %d %+v", p, status, s)
+			}
+		}
+		staff := "Bearer " + e.forge(map[string]any{"is_staff": true, "user_id": alice.ID})
+		if status, _, s := proxyGet(t, proxy+"/admin/users", map[string]string{"Authorization": staff}); status != 200 || s.Path != "/admin/users" {
+			t.Fatalf("staff: %d %+v", status, s)
+		}
+	})
+	t.Run("cookie: unsafe methods need the CSRF token", func(t *testing.T) {
+		access := e.pair("alice").Access
+		cookie := map[string]string{"Cookie": "jwtd_access=" + access + "; jwtd_csrf=c0ffee"}
+		if status, _, s := proxyDo(t, "GET", proxy+"/app", cookie); status != 200 || len(s.UserID) != 1 || s.UserID[0] != alice.ID {
+			t.Fatalf("GET by cookie: %d %+v", status, s)
+		}
+		if status, _, s := proxyDo(t, "POST", proxy+"/app", cookie); status != 403 || s.Path != "" {
+			t.Fatalf("POST by cookie without CSRF: %d %+v", status, s)
+		}
+		cookie["X-CSRF-Token"] = "c0ffee"
+		if status, _, s := proxyDo(t, "POST", proxy+"/app", cookie); status != 200 || len(s.UserID) != 1 || s.UserID[0] != alice.ID {
+			t.Fatalf("POST by cookie with CSRF: %d %+v", status, s)
+		}
+	})
 	t.Run("deactivated user: 401", func(t *testing.T) {
 		if status, _, _ := proxyGet(t, proxy+"/app", map[string]string{"Authorization": daveTok}); status != 200 {
 			t.Fatalf("before: %d", status)
@@ -193,6 +234,7 @@ func TestForwardAuthTraefikHeaders(t *testing.T) {
 	e := newEnvWith(t, configText("", "")+cookieConfig+`
 [[forward_auth.rules]]
 path_prefix = "/admin"
+mode = "stateless"
 [forward_auth.rules.require_claims]
 is_staff = true
 `, nil)
