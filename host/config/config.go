@@ -119,7 +119,7 @@ func Parse(data []byte, baseDir string, opts Options) (*Config, error) {
 	if cfg.Cookies, err = raw.Cookies.build(cfg.Server.Prefix); err != nil {
 		return nil, err
 	}
-	if cfg.ForwardAuth, err = raw.ForwardAuth.build(cfg.Cookies); err != nil {
+	if cfg.ForwardAuth, err = raw.ForwardAuth.build(); err != nil {
 		return nil, err
 	}
 	if cfg.Plugins, err = raw.Plugins.build(baseDir); err != nil {

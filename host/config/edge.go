@@ -50,7 +50,9 @@ var reservedHeaders = []string{
 	"Set-Cookie", "Transfer-Encoding", "Www-Authenticate", "Authorization",
 }
 
-func (r rawForwardAuth) build(cookies httpapi.Cookies) (httpapi.ForwardAuth, error) {
+// build reads [forward_auth]. An unset cookie stays empty: httpapi then
+// uses the cookie transport's access cookie when the transport is on.
+func (r rawForwardAuth) build() (httpapi.ForwardAuth, error) {
 	f := httpapi.DefaultForwardAuth()
 	var err error
 	if r.Mode != nil {
@@ -63,8 +65,6 @@ func (r rawForwardAuth) build(cookies httpapi.Cookies) (httpapi.ForwardAuth, err
 			return f, invalid("forward_auth.cookie", "%q is not a cookie name", *r.Cookie)
 		}
 		f.Cookie = *r.Cookie
-	} else if cookies.Enabled {
-		f.Cookie = cookies.AccessName
 	}
 	seen := map[string]string{}
 	header := func(key, v string) error {

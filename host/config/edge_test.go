@@ -49,8 +49,7 @@ func TestEdgeSectionsRefuseBadInput(t *testing.T) {
 	}
 }
 
-// TestEdgeSectionsMap: every key lands where httpapi reads it, and the
-// forward-auth cookie follows the cookie transport's access cookie.
+// TestEdgeSectionsMap: every key lands where httpapi reads it.
 func TestEdgeSectionsMap(t *testing.T) {
 	cfg, err := config.Load(write(t, minimal+`
 [server]
@@ -88,7 +87,7 @@ trusted_origins = ["https://app.example"]
 		t.Errorf("cookies\n got %+v\nwant %+v", cfg.Cookies, wantCookies)
 	}
 	wantFA := httpapi.ForwardAuth{
-		Mode: "stateless", Cookie: "__Host-at", UserIDHeader: "Remote-User-Id", UsernameHeader: "Remote-User",
+		Mode: "stateless", UserIDHeader: "Remote-User-Id", UsernameHeader: "Remote-User",
 		Claims: map[string]string{"roles": "X-Roles"},
 		Rules: []httpapi.ForwardAuthRule{{PathPrefix: "/admin", Mode: "user", RequireClaims: map[string][]any{
 			"is_staff": {true}, "roles": {"admin", "ops"}, "level": {int64(3)},

@@ -234,7 +234,6 @@ func TestForwardAuthTraefikHeaders(t *testing.T) {
 	e := newEnvWith(t, configText("", "")+cookieConfig+`
 [[forward_auth.rules]]
 path_prefix = "/admin"
-mode = "stateless"
 [forward_auth.rules.require_claims]
 is_staff = true
 `, nil)
