@@ -1,6 +1,8 @@
 // Package httpapi is jwtd's HTTP API (SPEC §2): Simple JWT's token
-// endpoints with its exact bodies, the authenticate endpoints, and the
-// operational endpoints. It knows HTTP only; every token rule is the core's.
+// endpoints with its exact bodies, the authenticate endpoints, forward-auth
+// for reverse proxies (forwardauth.go), the opt-in cookie transport for
+// browser apps (cookies.go), and the operational endpoints. It knows HTTP
+// only; every token rule is the core's.
 // One function, writeError, turns any error into a status and body.
 package httpapi
 
