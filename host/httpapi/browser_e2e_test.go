@@ -27,14 +27,22 @@ type recorded struct {
 	site       string
 	hadRefresh bool
 	status     int
+	body       string
 }
 
+// statusWriter keeps the status and body jwtd answered.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	body   strings.Builder
 }
 
 func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.body.Write(b)
+	return w.ResponseWriter.Write(b)
+}
 
 func (rec *recorder) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -46,7 +54,7 @@ func (rec *recorder) wrap(next http.Handler) http.Handler {
 		next.ServeHTTP(sw, r)
 		_, err := r.Cookie("jwtd_refresh")
 		rec.mu.Lock()
-		rec.seen = append(rec.seen, recorded{r.Header.Get("Origin"), r.Header.Get("Sec-Fetch-Site"), err == nil, sw.status})
+		rec.seen = append(rec.seen, recorded{r.Header.Get("Origin"), r.Header.Get("Sec-Fetch-Site"), err == nil, sw.status, sw.body.String()})
 		rec.mu.Unlock()
 	})
 }
@@ -81,9 +89,17 @@ type fetchResult struct {
 // one, Secure, SameSite), cookie-authenticated requests work, a form post
 // from another origin of the same site (cookies sent) and from another
 // site is refused, refresh rotates the cookies, and the logout clears them
-// and revokes the refresh token.
+// and revokes the refresh token. With SameSite=Lax the browser keeps the
+// cookies from the cross-site post; with SameSite=None it sends them, and
+// jwtd refuses the post by the browser's Sec-Fetch-Site.
 func TestBrowserCookieFlow(t *testing.T) {
-	e := newEnvWith(t, configText(profileTokens[profileRotate], "")+"[cookies]\nenabled = true\n", nil)
+	for _, sameSite := range []string{"Lax", "None"} {
+		t.Run(sameSite, func(t *testing.T) { browserCookieFlow(t, sameSite) })
+	}
+}
+
+func browserCookieFlow(t *testing.T, sameSiteMode string) {
+	e := newEnvWith(t, configText(profileTokens[profileRotate], "")+"[cookies]\nenabled = true\nsame_site = \""+strings.ToLower(sameSiteMode)+"\"\n", nil)
 	browser := edgetest.StartChromium(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -148,7 +164,7 @@ func TestBrowserCookieFlow(t *testing.T) {
 		if !ok {
 			t.Fatalf("after login the browser holds no %s: %+v", name, jar)
 		}
-		if c.Path != want.path || c.HTTPOnly != want.httpOnly || !c.Secure || c.SameSite != "Lax" {
+		if c.Path != want.path || c.HTTPOnly != want.httpOnly || !c.Secure || c.SameSite != sameSiteMode {
 			t.Errorf("%s stored as %+v", name, c)
 		}
 	}
@@ -165,7 +181,8 @@ func TestBrowserCookieFlow(t *testing.T) {
 
 	// Cross-origin form posts to the logout. Same site (another port of
 	// 127.0.0.1): the browser sends the cookies, the CSRF check refuses.
-	// Another site (localhost): SameSite=Lax keeps the cookies home.
+	// Another site (localhost): SameSite=Lax keeps the cookies home; with
+	// None they go along and Sec-Fetch-Site: cross-site is refused.
 	sameSite := attacker.URL
 	crossSite := strings.Replace(attacker.URL, "127.0.0.1", "localhost", 1)
 	for _, origin := range []string{sameSite, crossSite} {
@@ -176,10 +193,12 @@ func TestBrowserCookieFlow(t *testing.T) {
 		switch {
 		case got.status == 200:
 			t.Fatalf("form post from %s logged the user out: %+v", origin, got)
-		case origin == sameSite && (!got.hadRefresh || got.status != 403):
-			t.Fatalf("same-site post: %+v, want the cookie sent and 403", got)
-		case origin == crossSite && got.hadRefresh:
-			t.Fatalf("cross-site post carried the refresh cookie: %+v", got)
+		case origin == sameSite && (!got.hadRefresh || got.status != 403 || !strings.Contains(got.body, "CSRF token missing")):
+			t.Fatalf("same-site post: %+v, want the cookie sent and 403 for the CSRF token", got)
+		case origin == crossSite && sameSiteMode == "Lax" && got.hadRefresh:
+			t.Fatalf("cross-site post carried a SameSite=Lax refresh cookie: %+v", got)
+		case origin == crossSite && sameSiteMode == "None" && (!got.hadRefresh || got.site != "cross-site" || got.status != 403 || !strings.Contains(got.body, "Origin checking failed")):
+			t.Fatalf("cross-site post with SameSite=None: %+v, want the cookie sent, marked cross-site and 403", got)
 		}
 	}
 	if c := cookies()["jwtd_refresh"]; c.Value != jar["jwtd_refresh"].Value {
