@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -67,49 +69,57 @@ func proxyDo(t *testing.T, method, url string, h map[string]string) (int, http.H
 	return resp.StatusCode, resp.Header, s
 }
 
-// nginxConfig is the README's nginx snippet with JWTD and UPSTREAM filled
-// in (ADDR is the listen address).
-func nginxConfig(jwtd, upstream string) string {
-	return strings.NewReplacer("JWTD", jwtd, "UPSTREAM", upstream).Replace(`
-  server {
-    listen ADDR;
-    location = /_jwtd_auth {
-      internal;
-      proxy_pass JWTD/api/forward-auth/;
-      proxy_pass_request_body off;
-      proxy_set_header Content-Length "";
-      proxy_set_header X-Original-URI $request_uri;
-      proxy_set_header X-Forwarded-Uri $request_uri;
-      proxy_set_header X-Original-Method $request_method;
-      proxy_set_header X-Forwarded-Method $request_method;
-    }
-    location / {
-      auth_request /_jwtd_auth;
-      auth_request_set $jwtd_user_id $upstream_http_x_user_id;
-      auth_request_set $jwtd_username $upstream_http_x_username;
-      proxy_set_header X-User-Id $jwtd_user_id;
-      proxy_set_header X-Username $jwtd_username;
-      proxy_pass UPSTREAM;
-    }
-  }
-`)
+// The example configs, as the README shows them: the tests run these very
+// files, with the addresses replaced.
+const (
+	exampleDir      = "../../examples/reverse-proxy"
+	exampleJWTD     = "127.0.0.1:8000"
+	exampleUpstream = "127.0.0.1:9000"
+)
+
+// exampleConfig reads an example file and replaces each old with its new,
+// failing when one is missing (the example changed under the test).
+func exampleConfig(t *testing.T, name string, oldnew ...string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(exampleDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	for i := 0; i < len(oldnew); i += 2 {
+		if !strings.Contains(text, oldnew[i]) {
+			t.Fatalf("%s has no %q", name, oldnew[i])
+		}
+		text = strings.ReplaceAll(text, oldnew[i], oldnew[i+1])
+	}
+	return text
 }
 
-// caddyConfig is the README's Caddy snippet, likewise filled in.
-func caddyConfig(jwtd, upstream string) string {
-	return strings.NewReplacer("JWTD", strings.TrimPrefix(jwtd, "http://"), "UPSTREAM", strings.TrimPrefix(upstream, "http://")).Replace(`
-http://ADDR {
-	route {
-		request_header -X-User-Id
-		request_header -X-Username
-		forward_auth JWTD {
-			uri /api/forward-auth/
-			copy_headers X-User-Id X-Username
-		}
-		reverse_proxy UPSTREAM
-	}
+// nginxConfig is examples/reverse-proxy/nginx.conf on the test's addresses
+// (ADDR is the listen address, filled in by StartNginx).
+func nginxConfig(t *testing.T, jwtd, upstream string) string {
+	return exampleConfig(t, "nginx.conf", "listen 8080;", "listen ADDR;",
+		"http://"+exampleJWTD, jwtd, "http://"+exampleUpstream, upstream)
 }
-`)
+
+// caddyConfig is examples/reverse-proxy/Caddyfile likewise.
+func caddyConfig(t *testing.T, jwtd, upstream string) string {
+	return exampleConfig(t, "Caddyfile", ":8080 {", "http://ADDR {",
+		exampleJWTD, strings.TrimPrefix(jwtd, "http://"), exampleUpstream, strings.TrimPrefix(upstream, "http://"))
+}
+
+// TestReadmeShowsTheExamples: the README's proxy snippets are the tested
+// files, word for word.
+func TestReadmeShowsTheExamples(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"nginx.conf", "Caddyfile", "traefik.yml"} {
+		if !strings.Contains(string(readme), exampleConfig(t, name)) {
+			t.Errorf("README.md does not show examples/reverse-proxy/%s as it is", name)
+		}
+	}
 }
 
 // edgeConfig has a stateless prefix whose tokens name no username, to
@@ -134,14 +144,14 @@ enabled = true
 func TestProxyNginx(t *testing.T) {
 	e := newEnvWith(t, configText(profileTokens[profileRevoke], "")+edgeConfig, nil)
 	up := echoUpstream(t)
-	proxy := edgetest.StartNginx(t, edgetest.FreeAddr(t), nginxConfig(e.srv.URL, up.URL))
+	proxy := edgetest.StartNginx(t, edgetest.FreeAddr(t), nginxConfig(t, e.srv.URL, up.URL))
 	proxyScenario(t, e, proxy)
 }
 
 func TestProxyCaddy(t *testing.T) {
 	e := newEnvWith(t, configText(profileTokens[profileRevoke], "")+edgeConfig, nil)
 	up := echoUpstream(t)
-	proxy := edgetest.StartCaddy(t, edgetest.FreeAddr(t), caddyConfig(e.srv.URL, up.URL))
+	proxy := edgetest.StartCaddy(t, edgetest.FreeAddr(t), caddyConfig(t, e.srv.URL, up.URL))
 	proxyScenario(t, e, proxy)
 }
 
