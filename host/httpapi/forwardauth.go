@@ -211,23 +211,10 @@ func (a *API) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	if rule != nil && rule.Mode != "" {
 		mode = rule.Mode
 	}
-	var id, username string
-	var claims map[string]any
-	if mode == ForwardAuthStateless {
-		fields, tok, err := a.core.AuthenticateStateless(r.Context(), header)
-		if err != nil {
-			a.writeError(w, r, err)
-			return
-		}
-		id, username = headerValue(fields["id"]), stringField(fields, tok.Claims, "username")
-		claims = tok.Claims
-	} else {
-		user, tok, err := a.core.Authenticate(usercache.Cacheable(r.Context()), header)
-		if err != nil {
-			a.writeError(w, r, err)
-			return
-		}
-		id, username, claims = user.ID, user.Username, tok.Claims
+	id, username, claims, err := a.forwardUser(r, mode, header)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
 	}
 	if rule != nil && !claimsMatch(claims, rule.RequireClaims) {
 		a.writeError(w, r, errForbidden)
@@ -246,6 +233,23 @@ func (a *API) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
+}
+
+// forwardUser authenticates as the mode says: the store's user, or the
+// token's own (stateless, with the username claim when it has one).
+func (a *API) forwardUser(r *http.Request, mode, header string) (id, username string, claims map[string]any, err error) {
+	if mode == ForwardAuthStateless {
+		fields, tok, err := a.core.AuthenticateStateless(r.Context(), header)
+		if err != nil {
+			return "", "", nil, err
+		}
+		return headerValue(fields["id"]), stringField(fields, tok.Claims, "username"), tok.Claims, nil
+	}
+	user, tok, err := a.core.Authenticate(usercache.Cacheable(r.Context()), header)
+	if err != nil {
+		return "", "", nil, err
+	}
+	return user.ID, user.Username, tok.Claims, nil
 }
 
 // forwardCredential is the auth header, else the forward-auth cookie's
