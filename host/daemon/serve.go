@@ -167,6 +167,8 @@ func (opts ServeOptions) build(ctx context.Context, cfg *config.Config, logger *
 		Login:          login,
 		LoginTimeout:   cfg.Server.WriteTimeout,
 		Middleware:     opts.Middleware,
+		ForwardAuth:    cfg.ForwardAuth,
+		Cookies:        cfg.Cookies,
 	})
 	// Metrics wrap the whole API, so requests the API answers before its
 	// handlers (431 header cap, recovered panics) are counted too.
