@@ -86,6 +86,9 @@ func newEnv(t *testing.T, profile string) *env {
 const (
 	modeInProcess    = "in-process"
 	modeOutOfProcess = "out-of-process"
+	// modeCookies is in process with the cookie transport on: header
+	// clients must see exactly the same answers.
+	modeCookies = "in-process-cookies-on"
 )
 
 // sqlitePlugin is the jwtd-plugin-sqlite binary TestMain builds.
@@ -112,6 +115,9 @@ func newEnvMode(t *testing.T, profile, mode string) *env {
 	text := configText(profileTokens[profile], "")
 	if mode == modeOutOfProcess {
 		text = strings.ReplaceAll(text, `use = "sqlite"`, `use = "`+sqlitePlugin+`"`)
+	}
+	if mode == modeCookies {
+		text += "[cookies]\nenabled = true\n"
 	}
 	return newEnvWith(t, text, nil)
 }
@@ -183,6 +189,8 @@ func newEnvRegistry(t *testing.T, toml string, wrap func(httpapi.Core) httpapi.C
 		MaxFieldChars: cfg.Server.MaxFieldChars,
 		Logger:        logger,
 		Ready:         st.Ready,
+		ForwardAuth:   cfg.ForwardAuth,
+		Cookies:       cfg.Cookies,
 	})
 	e.srv = httptest.NewServer(e.api)
 	t.Cleanup(e.srv.Close)
