@@ -16,7 +16,7 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 
-	"github.com/jwtd/jwtd/passwords"
+	"github.com/jwtd/jwtd/sdk/passwords"
 	"github.com/jwtd/jwtd/sdk"
 )
 
