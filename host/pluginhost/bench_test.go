@@ -9,6 +9,7 @@ import (
 	"github.com/jwtd/jwtd/plugins/defaults"
 	"github.com/jwtd/jwtd/sdk"
 	"github.com/jwtd/jwtd/sdk/memory"
+	"github.com/jwtd/jwtd/sdk/sdktest"
 )
 
 // BenchmarkCall measures one call of each kind's hottest method in process
@@ -57,7 +58,7 @@ func BenchmarkCall(b *testing.B) {
 	}
 	targets := []target{{"in-process", inUsers, inBL, inRule, inCS}, {"out-of-process", outUsers, outBL, outRule, outCS}}
 	for _, tg := range targets {
-		created, err := tg.us.(sdk.UserAdmin).CreateUser(ctx, nu)
+		created, err := sdktest.Admin(b, tg.us).CreateUser(ctx, nu)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -21,7 +21,7 @@ func TestConformanceOutOfProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := us.(sdk.UserAdmin); !ok {
+	if _, ok := sdk.As[sdk.UserAdmin](us); !ok {
 		t.Fatal("user store of an admin-capable plugin is no sdk.UserAdmin")
 	}
 	bl, err := h.BlacklistStore(ctx, withName(spec, "blacklist_store"))
@@ -56,7 +56,7 @@ func TestConformanceOutOfProcess(t *testing.T) {
 	// second Configure, which would give the plugin a fresh, empty memory
 	// store and lose the user made here.
 	before := h.Ping(ctx)
-	if _, err := us.(sdk.UserAdmin).CreateUser(ctx, sdk.NewUser{Username: "kept", Password: "kept-password", IsActive: true}); err != nil {
+	if _, err := sdktest.Admin(t, us).CreateUser(ctx, sdk.NewUser{Username: "kept", Password: "kept-password", IsActive: true}); err != nil {
 		t.Fatal(err)
 	}
 	again, err := h.UserStore(ctx, withName(spec, "user_store"))

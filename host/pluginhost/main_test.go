@@ -21,6 +21,7 @@ import (
 	"github.com/jwtd/jwtd/sdk/memory"
 	"github.com/jwtd/jwtd/sdk/plugin"
 	commonv1 "github.com/jwtd/jwtd/sdk/proto/jwtd/common/v1"
+	"github.com/jwtd/jwtd/sdk/wire"
 )
 
 // futurePlugin serves only the PluginInfo service, describing auth_rule at
@@ -43,7 +44,7 @@ type futureInfo struct {
 }
 
 func (futureInfo) Describe(context.Context, *commonv1.DescribeRequest) (*commonv1.DescribeResponse, error) {
-	return &commonv1.DescribeResponse{Kinds: []*commonv1.KindVersions{{Kind: plugin.KindAuthRule, Versions: []uint32{2}}}}, nil
+	return &commonv1.DescribeResponse{Kinds: []*commonv1.KindVersions{{Kind: wire.KindAuthRule, Versions: []uint32{2}}}}, nil
 }
 
 // The test binary doubles as every plugin these tests launch (go-plugin's
@@ -61,7 +62,7 @@ var pluginDir string
 func pluginPath(name string) string { return filepath.Join(pluginDir, name) }
 
 func TestMain(m *testing.M) {
-	if os.Getenv(plugin.Handshake.MagicCookieKey) != "" {
+	if plugin.Launched() {
 		servePlugin(filepath.Base(os.Args[0]))
 		return
 	}
@@ -148,9 +149,9 @@ func servePlugin(name string) {
 		// A plugin built against a later SDK: it serves auth_rule only at
 		// protocol version 2, which this host does not speak.
 		goplugin.Serve(&goplugin.ServeConfig{
-			HandshakeConfig: plugin.Handshake,
-			VersionedPlugins: map[int]goplugin.PluginSet{plugin.ProtocolVersion: {
-				plugin.KindAuthRule: futurePlugin{},
+			HandshakeConfig: wire.Handshake,
+			VersionedPlugins: map[int]goplugin.PluginSet{wire.ProtocolVersion: {
+				wire.KindAuthRule: futurePlugin{},
 			}},
 			GRPCServer: goplugin.DefaultGRPCServer,
 		})

@@ -1,4 +1,4 @@
-package plugin
+package wire
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"io"
 	"sync"
 
+	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -53,7 +55,7 @@ func (s *slot[T]) configure(ctx context.Context, req *commonv1.ConfigureRequest)
 		if !errors.Is(err, sdk.ErrUnavailable) && !errors.Is(err, sdk.ErrInvalidConfig) {
 			err = fmt.Errorf("%w: %w", sdk.ErrInvalidConfig, err)
 		}
-		return nil, toStatus(err)
+		return nil, ToStatus(err)
 	}
 	s.mu.Lock()
 	old, hadOld := s.impl, s.set
@@ -62,14 +64,30 @@ func (s *slot[T]) configure(ctx context.Context, req *commonv1.ConfigureRequest)
 	if hadOld {
 		closeImpl(old)
 	}
+	return &commonv1.ConfigureResponse{Capabilities: Capabilities(impl)}, nil
+}
+
+// Capabilities lists the optional sdk interfaces impl implements, by the
+// names a Configure reply carries. The host builds its view of a plugin
+// from this list, in process and out of process alike.
+func Capabilities(impl any) []string {
 	var caps []string
-	if _, ok := any(impl).(sdk.UserAdmin); ok {
-		caps = append(caps, CapUserAdmin)
+	for _, c := range capabilityChecks {
+		if c.has(impl) {
+			caps = append(caps, c.name)
+		}
 	}
-	if _, ok := any(impl).(sdk.Pinger); ok {
-		caps = append(caps, CapPing)
-	}
-	return &commonv1.ConfigureResponse{Capabilities: caps}, nil
+	return caps
+}
+
+// capabilityChecks is the one table of optional interfaces that cross the
+// boundary; the client side offers each through Capability.
+var capabilityChecks = []struct {
+	name string
+	has  func(any) bool
+}{
+	{CapUserAdmin, func(v any) bool { _, ok := v.(sdk.UserAdmin); return ok }},
+	{CapPing, func(v any) bool { _, ok := v.(sdk.Pinger); return ok }},
 }
 
 // get returns the configured implementation, or FailedPrecondition, which
@@ -91,7 +109,7 @@ func (s *slot[T]) ping(ctx context.Context) (*commonv1.PingResponse, error) {
 	}
 	if p, ok := any(impl).(sdk.Pinger); ok {
 		if err := p.Ping(ctx); err != nil {
-			return nil, toStatus(err)
+			return nil, ToStatus(err)
 		}
 	}
 	return &commonv1.PingResponse{}, nil
@@ -136,7 +154,7 @@ func call[T any, R any](get func() (T, error), fn func(T) (R, error)) (R, error)
 		return zero, status.Error(codes.Unknown, m.Error())
 	}
 	if err != nil {
-		return zero, toStatus(err)
+		return zero, ToStatus(err)
 	}
 	return reply, nil
 }
@@ -172,7 +190,7 @@ func userReply(u sdk.User, err error) (*userstorev1.UserResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := userToProto(u)
+	p, err := userToProto(u, withHash)
 	if err != nil {
 		return nil, err
 	}
@@ -378,4 +396,72 @@ func (s *claimSerializerServer) TokenUser(ctx context.Context, req *claimseriali
 		}
 		return objectReply(impl.TokenUser(ctx, claims))
 	})
+}
+
+// register adds kind's server, backed by sl, to r. It is the one place
+// that knows which service serves which kind.
+func register(r grpc.ServiceRegistrar, kind string, sl any) {
+	switch kind {
+	case KindUserStore:
+		userstorev1.RegisterUserStoreServer(r, &userStoreServer{slot: sl.(*slot[sdk.UserStore])})
+	case KindBlacklistStore:
+		blackliststorev1.RegisterBlacklistStoreServer(r, &blacklistStoreServer{slot: sl.(*slot[sdk.BlacklistStore])})
+	case KindAuthRule:
+		authrulev1.RegisterAuthRuleServer(r, &authRuleServer{slot: sl.(*slot[sdk.AuthRule])})
+	case KindClaimSerializer:
+		claimserializerv1.RegisterClaimSerializerServer(r, &claimSerializerServer{slot: sl.(*slot[sdk.ClaimSerializer])})
+	}
+}
+
+// Served is the plugin side of a process: the go-plugin set of the kinds
+// it serves (plus the PluginInfo service) and the implementations to close
+// when it stops.
+type Served struct {
+	// Plugins is the go-plugin VersionedPlugins map to hand to
+	// goplugin.Serve.
+	Plugins map[int]goplugin.PluginSet
+	closers []func()
+}
+
+// Close closes every implementation built so far that is an io.Closer.
+func (s *Served) Close() {
+	for _, c := range s.closers {
+		c()
+	}
+}
+
+// Kinds returns the kinds served, in Kinds order.
+func (s *Served) Kinds() []string {
+	var out []string
+	for _, k := range Kinds {
+		if _, ok := s.Plugins[ProtocolVersion][k]; ok {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// Serve builds the plugin side for the given factories; a nil factory is a
+// kind the process does not serve, so that a host asking for it learns it
+// at once.
+func Serve(us sdk.Factory[sdk.UserStore], bs sdk.Factory[sdk.BlacklistStore], ar sdk.Factory[sdk.AuthRule], cs sdk.Factory[sdk.ClaimSerializer]) *Served {
+	s := &Served{Plugins: map[int]goplugin.PluginSet{ProtocolVersion: {}}}
+	addKind(s, KindUserStore, us)
+	addKind(s, KindBlacklistStore, bs)
+	addKind(s, KindAuthRule, ar)
+	addKind(s, KindClaimSerializer, cs)
+	// PluginInfo, once per process, so the host can check each kind's
+	// protocol version before it uses the kind.
+	info := &pluginInfoServer{kinds: s.Kinds()}
+	s.Plugins[ProtocolVersion][pluginInfoName] = &kindPlugin{kind: pluginInfoName, register: func(g grpc.ServiceRegistrar) { commonv1.RegisterPluginInfoServer(g, info) }}
+	return s
+}
+
+func addKind[T any](s *Served, kind string, f sdk.Factory[T]) {
+	if f == nil {
+		return
+	}
+	sl := &slot[T]{kind: kind, factory: f}
+	s.closers = append(s.closers, sl.close)
+	s.Plugins[ProtocolVersion][kind] = &kindPlugin{kind: kind, register: func(g grpc.ServiceRegistrar) { register(g, kind, sl) }}
 }
