@@ -85,7 +85,7 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	for _, name := range []string{"memory", "garbage", "exits", "hang", "chatty", "future"} {
+	for _, name := range []string{"memory", "garbage", "exits", "hang", "chatty", "future", "boundary"} {
 		if err := os.Symlink(self, filepath.Join(dir, name)); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
@@ -156,6 +156,14 @@ func servePlugin(name string) {
 			GRPCServer: goplugin.DefaultGRPCServer,
 		})
 		os.Exit(0)
+	case "boundary":
+		// What crosses the boundary: a store answering with Go-typed
+		// attributes, and a rule and serializer that report what they got.
+		plugin.Serve(plugin.Set{
+			UserStore:       func(context.Context, sdk.Config) (sdk.UserStore, error) { return typedStore{}, nil },
+			AuthRule:        func(context.Context, sdk.Config) (sdk.AuthRule, error) { return hashRecorder{}, nil },
+			ClaimSerializer: func(context.Context, sdk.Config) (sdk.ClaimSerializer, error) { return hashRecorder{}, nil },
+		})
 	case "exits":
 		fmt.Fprintln(os.Stderr, "exits: giving up at once")
 		os.Exit(3)
