@@ -83,6 +83,7 @@ type BlacklistStore struct {
 	isBlacklist *sql.Stmt
 	blacklist   *sql.Stmt
 	outstanding *sql.Stmt
+	failures    loginFailureState // loginfailures.go
 
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
@@ -133,6 +134,9 @@ func OpenBlacklistStore(ctx context.Context, cfg sdk.Config) (*BlacklistStore, e
 
 func (s *BlacklistStore) init(ctx context.Context, path string, busy time.Duration) error {
 	if err := migrate(ctx, s.db, blacklistComponent, blacklistMigrations); err != nil {
+		return err
+	}
+	if err := migrate(ctx, s.db, loginFailuresComponent, loginFailureMigrations); err != nil {
 		return err
 	}
 	var err error
