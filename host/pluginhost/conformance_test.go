@@ -45,6 +45,15 @@ func TestConformanceOutOfProcess(t *testing.T) {
 	t.Run("BlacklistStore", func(t *testing.T) {
 		sdktest.TestBlacklistStore(t, func(t *testing.T) sdk.BlacklistStore { return bl })
 	})
+	t.Run("LoginFailureStore", func(t *testing.T) {
+		// The capability crosses the boundary: the memory blacklist store
+		// has it, so the host's view of the plugin offers it too.
+		f, ok := sdk.As[sdk.LoginFailureStore](bl)
+		if !ok {
+			t.Fatal("blacklist store of a plugin with sdk.LoginFailureStore does not offer it")
+		}
+		sdktest.TestLoginFailureStore(t, func(t *testing.T) sdk.LoginFailureStore { return f })
+	})
 	t.Run("AuthRule", func(t *testing.T) {
 		sdktest.TestAuthRule(t, rule, sdktest.DefaultRuleCases)
 	})

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"google.golang.org/protobuf/types/known/durationpb"
+
 	"github.com/jwtd/jwtd/sdk"
 	authrulev1 "github.com/jwtd/jwtd/sdk/proto/jwtd/authrule/v1"
 	blackliststorev1 "github.com/jwtd/jwtd/sdk/proto/jwtd/blackliststore/v1"
@@ -112,6 +114,15 @@ type blacklistStoreClient struct {
 	rpc blackliststorev1.BlacklistStoreClient
 }
 
+// Capability offers sdk.LoginFailureStore when the plugin has it.
+func (b *blacklistStoreClient) Capability(target any) bool {
+	if t, ok := target.(*sdk.LoginFailureStore); ok && b.Has(CapLoginFailures) {
+		*t = loginFailuresClient{b.rpc}
+		return true
+	}
+	return b.client.Capability(target)
+}
+
 func (b *blacklistStoreClient) AddOutstanding(ctx context.Context, t sdk.TokenRecord) error {
 	_, err := b.rpc.AddOutstanding(ctx, &blackliststorev1.TokenRecordRequest{Record: recordToProto(t)})
 	return err
@@ -130,6 +141,30 @@ func (b *blacklistStoreClient) IsBlacklisted(ctx context.Context, jti string) (b
 func (b *blacklistStoreClient) FlushExpired(ctx context.Context, now time.Time) (int, error) {
 	resp, err := b.rpc.FlushExpired(ctx, &blackliststorev1.FlushExpiredRequest{Now: toTimestamp(now)})
 	return int(resp.GetDropped()), err
+}
+
+type loginFailuresClient struct {
+	rpc blackliststorev1.BlacklistStoreClient
+}
+
+func (l loginFailuresClient) AddLoginFailure(ctx context.Context, key string, window time.Duration) (sdk.LoginFailureCount, error) {
+	return countResult(l.rpc.AddLoginFailure(ctx, &blackliststorev1.AddLoginFailureRequest{Key: key, Window: durationpb.New(window)}))
+}
+
+func (l loginFailuresClient) LoginFailures(ctx context.Context, key string) (sdk.LoginFailureCount, error) {
+	return countResult(l.rpc.LoginFailures(ctx, &blackliststorev1.LoginFailuresRequest{Key: key}))
+}
+
+func (l loginFailuresClient) ClearLoginFailures(ctx context.Context, key string) error {
+	_, err := l.rpc.ClearLoginFailures(ctx, &blackliststorev1.ClearLoginFailuresRequest{Key: key})
+	return err
+}
+
+func countResult(c *blackliststorev1.LoginFailureCount, err error) (sdk.LoginFailureCount, error) {
+	if err != nil {
+		return sdk.LoginFailureCount{}, err
+	}
+	return sdk.LoginFailureCount{Count: int(c.GetCount()), ResetIn: c.GetResetIn().AsDuration()}, nil
 }
 
 type authRuleClient struct {
@@ -188,11 +223,13 @@ func objectResult(resp *claimserializerv1.JSONObjectResponse, err error) (map[st
 
 // Compile-time interface guards.
 var (
-	_ sdk.UserStore       = (*userStoreClient)(nil)
-	_ sdk.UserAdmin       = userAdminClient{}
-	_ sdk.BlacklistStore  = (*blacklistStoreClient)(nil)
-	_ sdk.AuthRule        = (*authRuleClient)(nil)
-	_ sdk.ClaimSerializer = (*claimSerializerClient)(nil)
-	_ sdk.Pinger          = client{}
-	_ sdk.Capable         = (*userStoreClient)(nil)
+	_ sdk.UserStore         = (*userStoreClient)(nil)
+	_ sdk.UserAdmin         = userAdminClient{}
+	_ sdk.BlacklistStore    = (*blacklistStoreClient)(nil)
+	_ sdk.AuthRule          = (*authRuleClient)(nil)
+	_ sdk.ClaimSerializer   = (*claimSerializerClient)(nil)
+	_ sdk.Pinger            = client{}
+	_ sdk.Capable           = (*userStoreClient)(nil)
+	_ sdk.Capable           = (*blacklistStoreClient)(nil)
+	_ sdk.LoginFailureStore = loginFailuresClient{}
 )

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/jwtd/jwtd/sdk"
 	authrulev1 "github.com/jwtd/jwtd/sdk/proto/jwtd/authrule/v1"
@@ -26,6 +27,9 @@ const (
 	CapUserAdmin = "user_admin"
 	// CapPing: the implementation implements sdk.Pinger.
 	CapPing = "ping"
+	// CapLoginFailures: the blacklist store implements
+	// sdk.LoginFailureStore.
+	CapLoginFailures = "login_failures"
 )
 
 // slot holds the implementation a kind's factory built at Configure. The
@@ -88,6 +92,7 @@ var capabilityChecks = []struct {
 }{
 	{CapUserAdmin, func(v any) bool { _, ok := v.(sdk.UserAdmin); return ok }},
 	{CapPing, func(v any) bool { _, ok := v.(sdk.Pinger); return ok }},
+	{CapLoginFailures, func(v any) bool { _, ok := v.(sdk.LoginFailureStore); return ok }},
 }
 
 // get returns the configured implementation, or FailedPrecondition, which
@@ -313,6 +318,40 @@ func (s *blacklistStoreServer) FlushExpired(ctx context.Context, req *blacklists
 	return call(s.slot.get, func(impl sdk.BlacklistStore) (*blackliststorev1.FlushExpiredResponse, error) {
 		n, err := impl.FlushExpired(ctx, fromTimestamp(req.GetNow()))
 		return &blackliststorev1.FlushExpiredResponse{Dropped: int64(n)}, err
+	})
+}
+
+func (s *blacklistStoreServer) failures() (sdk.LoginFailureStore, error) {
+	impl, err := s.slot.get()
+	if err != nil {
+		return nil, err
+	}
+	f, ok := impl.(sdk.LoginFailureStore)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "this blacklist store cannot share failed-login counters (no sdk.LoginFailureStore)")
+	}
+	return f, nil
+}
+
+func countToProto(c sdk.LoginFailureCount, err error) (*blackliststorev1.LoginFailureCount, error) {
+	return &blackliststorev1.LoginFailureCount{Count: int64(c.Count), ResetIn: durationpb.New(c.ResetIn)}, err
+}
+
+func (s *blacklistStoreServer) AddLoginFailure(ctx context.Context, req *blackliststorev1.AddLoginFailureRequest) (*blackliststorev1.LoginFailureCount, error) {
+	return call(s.failures, func(f sdk.LoginFailureStore) (*blackliststorev1.LoginFailureCount, error) {
+		return countToProto(f.AddLoginFailure(ctx, req.GetKey(), req.GetWindow().AsDuration()))
+	})
+}
+
+func (s *blacklistStoreServer) LoginFailures(ctx context.Context, req *blackliststorev1.LoginFailuresRequest) (*blackliststorev1.LoginFailureCount, error) {
+	return call(s.failures, func(f sdk.LoginFailureStore) (*blackliststorev1.LoginFailureCount, error) {
+		return countToProto(f.LoginFailures(ctx, req.GetKey()))
+	})
+}
+
+func (s *blacklistStoreServer) ClearLoginFailures(ctx context.Context, req *blackliststorev1.ClearLoginFailuresRequest) (*blackliststorev1.ClearLoginFailuresResponse, error) {
+	return call(s.failures, func(f sdk.LoginFailureStore) (*blackliststorev1.ClearLoginFailuresResponse, error) {
+		return &blackliststorev1.ClearLoginFailuresResponse{}, f.ClearLoginFailures(ctx, req.GetKey())
 	})
 }
 
