@@ -26,7 +26,7 @@ type Binary struct {
 	// Package is the Go package to build when Path is empty ("." when
 	// empty too), resolved in Dir (the current directory when empty).
 	Package string
-	Dir string
+	Dir     string
 	// Config holds the config table of each kind, by kind name
 	// ("user_store", "blacklist_store", "auth_rule", "claim_serializer"),
 	// as [plugins.<kind>.config] in jwtd.toml would. A kind without an
@@ -221,4 +221,3 @@ func (w *testLog) stop() {
 	w.done = true
 	w.mu.Unlock()
 }
-
