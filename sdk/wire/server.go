@@ -7,8 +7,6 @@ import (
 	"io"
 	"sync"
 
-	goplugin "github.com/hashicorp/go-plugin"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -138,6 +136,39 @@ func closeImpl(impl any) {
 	}
 }
 
+// common is every kind's server of Configure and Ping, written once.
+type common[T any] struct {
+	slot *slot[T]
+}
+
+// Configure builds the kind's implementation from its config table.
+func (c common[T]) Configure(ctx context.Context, req *commonv1.ConfigureRequest) (*commonv1.ConfigureResponse, error) {
+	return c.slot.configure(ctx, req)
+}
+
+// Ping answers while the process runs and, when the implementation is an
+// sdk.Pinger, what stands behind it does too.
+func (c common[T]) Ping(ctx context.Context, _ *commonv1.PingRequest) (*commonv1.PingResponse, error) {
+	return c.slot.ping(ctx)
+}
+
+// The generated forward-compatibility methods sit one level below common's
+// Configure and Ping in each server, which therefore win.
+type (
+	unimplementedUserStore struct {
+		userstorev1.UnimplementedUserStoreServer
+	}
+	unimplementedBlacklistStore struct {
+		blackliststorev1.UnimplementedBlacklistStoreServer
+	}
+	unimplementedAuthRule struct {
+		authrulev1.UnimplementedAuthRuleServer
+	}
+	unimplementedClaimSerializer struct {
+		claimserializerv1.UnimplementedClaimSerializerServer
+	}
+)
+
 // malformed marks a wire value that could not be decoded or encoded: call
 // reports it as codes.Unknown with its own message, not through toStatus,
 // because it is a transport fault whatever it wraps.
@@ -167,16 +198,8 @@ func call[T any, R any](get func() (T, error), fn func(T) (R, error)) (R, error)
 // userStoreServer serves sdk.UserStore (and sdk.UserAdmin when the
 // implementation has it).
 type userStoreServer struct {
-	userstorev1.UnimplementedUserStoreServer
-	slot *slot[sdk.UserStore]
-}
-
-func (s *userStoreServer) Configure(ctx context.Context, req *commonv1.ConfigureRequest) (*commonv1.ConfigureResponse, error) {
-	return s.slot.configure(ctx, req)
-}
-
-func (s *userStoreServer) Ping(ctx context.Context, _ *commonv1.PingRequest) (*commonv1.PingResponse, error) {
-	return s.slot.ping(ctx)
+	common[sdk.UserStore]
+	unimplementedUserStore
 }
 
 func (s *userStoreServer) LoginFields(ctx context.Context, _ *userstorev1.LoginFieldsRequest) (*userstorev1.LoginFieldsResponse, error) {
@@ -262,8 +285,8 @@ func (s *userStoreServer) SetActive(ctx context.Context, req *userstorev1.SetAct
 
 // blacklistStoreServer serves sdk.BlacklistStore.
 type blacklistStoreServer struct {
-	blackliststorev1.UnimplementedBlacklistStoreServer
-	slot *slot[sdk.BlacklistStore]
+	common[sdk.BlacklistStore]
+	unimplementedBlacklistStore
 }
 
 func recordFromProto(p *blackliststorev1.TokenRecord) sdk.TokenRecord {
@@ -284,14 +307,6 @@ func recordToProto(t sdk.TokenRecord) *blackliststorev1.TokenRecord {
 		IssuedAt:  toTimestamp(t.IssuedAt),
 		ExpiresAt: toTimestamp(t.ExpiresAt),
 	}
-}
-
-func (s *blacklistStoreServer) Configure(ctx context.Context, req *commonv1.ConfigureRequest) (*commonv1.ConfigureResponse, error) {
-	return s.slot.configure(ctx, req)
-}
-
-func (s *blacklistStoreServer) Ping(ctx context.Context, _ *commonv1.PingRequest) (*commonv1.PingResponse, error) {
-	return s.slot.ping(ctx)
 }
 
 func (s *blacklistStoreServer) AddOutstanding(ctx context.Context, req *blackliststorev1.TokenRecordRequest) (*blackliststorev1.AddOutstandingResponse, error) {
@@ -357,16 +372,8 @@ func (s *blacklistStoreServer) ClearLoginFailures(ctx context.Context, req *blac
 
 // authRuleServer serves sdk.AuthRule.
 type authRuleServer struct {
-	authrulev1.UnimplementedAuthRuleServer
-	slot *slot[sdk.AuthRule]
-}
-
-func (s *authRuleServer) Configure(ctx context.Context, req *commonv1.ConfigureRequest) (*commonv1.ConfigureResponse, error) {
-	return s.slot.configure(ctx, req)
-}
-
-func (s *authRuleServer) Ping(ctx context.Context, _ *commonv1.PingRequest) (*commonv1.PingResponse, error) {
-	return s.slot.ping(ctx)
+	common[sdk.AuthRule]
+	unimplementedAuthRule
 }
 
 func (s *authRuleServer) Allow(ctx context.Context, req *authrulev1.AllowRequest) (*authrulev1.AllowResponse, error) {
@@ -382,16 +389,8 @@ func (s *authRuleServer) Allow(ctx context.Context, req *authrulev1.AllowRequest
 
 // claimSerializerServer serves sdk.ClaimSerializer.
 type claimSerializerServer struct {
-	claimserializerv1.UnimplementedClaimSerializerServer
-	slot *slot[sdk.ClaimSerializer]
-}
-
-func (s *claimSerializerServer) Configure(ctx context.Context, req *commonv1.ConfigureRequest) (*commonv1.ConfigureResponse, error) {
-	return s.slot.configure(ctx, req)
-}
-
-func (s *claimSerializerServer) Ping(ctx context.Context, _ *commonv1.PingRequest) (*commonv1.PingResponse, error) {
-	return s.slot.ping(ctx)
+	common[sdk.ClaimSerializer]
+	unimplementedClaimSerializer
 }
 
 // objectReply turns a serializer's object into its reply; call maps the
@@ -435,72 +434,4 @@ func (s *claimSerializerServer) TokenUser(ctx context.Context, req *claimseriali
 		}
 		return objectReply(impl.TokenUser(ctx, claims))
 	})
-}
-
-// register adds kind's server, backed by sl, to r. It is the one place
-// that knows which service serves which kind.
-func register(r grpc.ServiceRegistrar, kind string, sl any) {
-	switch kind {
-	case KindUserStore:
-		userstorev1.RegisterUserStoreServer(r, &userStoreServer{slot: sl.(*slot[sdk.UserStore])})
-	case KindBlacklistStore:
-		blackliststorev1.RegisterBlacklistStoreServer(r, &blacklistStoreServer{slot: sl.(*slot[sdk.BlacklistStore])})
-	case KindAuthRule:
-		authrulev1.RegisterAuthRuleServer(r, &authRuleServer{slot: sl.(*slot[sdk.AuthRule])})
-	case KindClaimSerializer:
-		claimserializerv1.RegisterClaimSerializerServer(r, &claimSerializerServer{slot: sl.(*slot[sdk.ClaimSerializer])})
-	}
-}
-
-// Served is the plugin side of a process: the go-plugin set of the kinds
-// it serves (plus the PluginInfo service) and the implementations to close
-// when it stops.
-type Served struct {
-	// Plugins is the go-plugin VersionedPlugins map to hand to
-	// goplugin.Serve.
-	Plugins map[int]goplugin.PluginSet
-	closers []func()
-}
-
-// Close closes every implementation built so far that is an io.Closer.
-func (s *Served) Close() {
-	for _, c := range s.closers {
-		c()
-	}
-}
-
-// Kinds returns the kinds served, in Kinds order.
-func (s *Served) Kinds() []string {
-	var out []string
-	for _, k := range Kinds {
-		if _, ok := s.Plugins[ProtocolVersion][k]; ok {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
-// Serve builds the plugin side for the given factories; a nil factory is a
-// kind the process does not serve, so that a host asking for it learns it
-// at once.
-func Serve(us sdk.Factory[sdk.UserStore], bs sdk.Factory[sdk.BlacklistStore], ar sdk.Factory[sdk.AuthRule], cs sdk.Factory[sdk.ClaimSerializer]) *Served {
-	s := &Served{Plugins: map[int]goplugin.PluginSet{ProtocolVersion: {}}}
-	addKind(s, KindUserStore, us)
-	addKind(s, KindBlacklistStore, bs)
-	addKind(s, KindAuthRule, ar)
-	addKind(s, KindClaimSerializer, cs)
-	// PluginInfo, once per process, so the host can check each kind's
-	// protocol version before it uses the kind.
-	info := &pluginInfoServer{kinds: s.Kinds()}
-	s.Plugins[ProtocolVersion][pluginInfoName] = &kindPlugin{kind: pluginInfoName, register: func(g grpc.ServiceRegistrar) { commonv1.RegisterPluginInfoServer(g, info) }}
-	return s
-}
-
-func addKind[T any](s *Served, kind string, f sdk.Factory[T]) {
-	if f == nil {
-		return
-	}
-	sl := &slot[T]{kind: kind, factory: f}
-	s.closers = append(s.closers, sl.close)
-	s.Plugins[ProtocolVersion][kind] = &kindPlugin{kind: kind, register: func(g grpc.ServiceRegistrar) { register(g, kind, sl) }}
 }
