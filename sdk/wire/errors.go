@@ -38,8 +38,13 @@ func ToStatus(err error) error {
 			return status.Error(s.code, err.Error())
 		}
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return status.Error(codes.Unavailable, err.Error())
+	// The context's own codes, which the host maps to sdk.ErrUnavailable
+	// still matching the context error (in process as out of process).
+	if errors.Is(err, context.DeadlineExceeded) {
+		return status.Error(codes.DeadlineExceeded, err.Error())
+	}
+	if errors.Is(err, context.Canceled) {
+		return status.Error(codes.Canceled, err.Error())
 	}
 	return status.Error(codes.Unknown, err.Error())
 }

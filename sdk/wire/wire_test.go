@@ -98,7 +98,7 @@ func TestSentinelErrorsCrossTheBoundary(t *testing.T) {
 		{"exists", sdk.ErrUserExists, sdk.ErrUnavailable, "already exists"},
 		{"config", sdk.ErrInvalidConfig, sdk.ErrUnavailable, "invalid plugin config"},
 		{"unavailable", sdk.ErrUnavailable, sdk.ErrUserNotFound, "database down"},
-		{"deadline", sdk.ErrUnavailable, nil, "deadline"},
+		{"deadline", context.DeadlineExceeded, nil, "deadline"},
 		{"plain", nil, sdk.ErrUnavailable, "rule exploded"},
 	}
 	for _, tc := range cases {
@@ -109,6 +109,9 @@ func TestSentinelErrorsCrossTheBoundary(t *testing.T) {
 			}
 			if tc.want != nil && !errors.Is(err, tc.want) {
 				t.Fatalf("error %q is not %v", err, tc.want)
+			}
+			if tc.name == "deadline" && !errors.Is(err, sdk.ErrUnavailable) {
+				t.Fatalf("error %q is not sdk.ErrUnavailable", err)
 			}
 			if tc.notWant != nil && errors.Is(err, tc.notWant) {
 				t.Fatalf("error %q is also %v", err, tc.notWant)
