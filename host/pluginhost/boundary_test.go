@@ -3,9 +3,12 @@ package pluginhost_test
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/jwtd/jwtd/host/metrics"
 	"github.com/jwtd/jwtd/host/pluginhost"
 	"github.com/jwtd/jwtd/sdk"
 	"github.com/jwtd/jwtd/sdk/wire"
@@ -114,6 +117,38 @@ func TestNoPasswordHashForRulesAndSerializers(t *testing.T) {
 			fields, err := cs.ResponseFields(ctx, user)
 			if err != nil || fields["seen_hash"] != "" {
 				t.Fatalf("ResponseFields = %v, %v: the serializer was handed the password hash", fields, err)
+			}
+		})
+	}
+}
+
+// TestMetricsWrapTheEndpointInBothModes: the metrics interceptor counts
+// calls by kind, method and outcome on a plugin process's supervised
+// connection exactly as on an in-process endpoint.
+func TestMetricsWrapTheEndpointInBothModes(t *testing.T) {
+	ctx := context.Background()
+	for name, endpoint := range modes(t) {
+		t.Run(name, func(t *testing.T) {
+			m := metrics.New()
+			us := wire.UserStore(metrics.Instrument(m, endpoint(wire.KindUserStore)))
+			rule := wire.AuthRule(metrics.Instrument(m, endpoint(wire.KindAuthRule)))
+			for range 2 {
+				if _, err := us.LookupUser(ctx, "id", "1"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := rule.Allow(ctx, sdk.User{IsActive: true}); err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+			for _, want := range []string{
+				`jwtd_plugin_calls_total{kind="user_store",method="LookupUser",outcome="ok"} 2`,
+				`jwtd_plugin_calls_total{kind="auth_rule",method="Allow",outcome="ok"} 1`,
+			} {
+				if !strings.Contains(rec.Body.String(), want) {
+					t.Errorf("metrics lack %s", want)
+				}
 			}
 		})
 	}
