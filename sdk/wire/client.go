@@ -42,6 +42,16 @@ func ClaimSerializer(e Endpoint) sdk.ClaimSerializer {
 	return &claimSerializerClient{client{e}, claimserializerv1.NewClaimSerializerClient(e.conn)}
 }
 
+// offer sets *target to v when target points to an O and the plugin has
+// the capability.
+func offer[O any](target any, has bool, v O) bool {
+	t, ok := target.(*O)
+	if ok && has {
+		*t = v
+	}
+	return ok && has
+}
+
 type userStoreClient struct {
 	client
 	rpc userstorev1.UserStoreClient
@@ -49,11 +59,7 @@ type userStoreClient struct {
 
 // Capability offers sdk.UserAdmin when the plugin has it.
 func (u *userStoreClient) Capability(target any) bool {
-	if t, ok := target.(*sdk.UserAdmin); ok && u.Has(CapUserAdmin) {
-		*t = userAdminClient{u.rpc}
-		return true
-	}
-	return u.client.Capability(target)
+	return offer[sdk.UserAdmin](target, u.Has(CapUserAdmin), userAdminClient{u.rpc}) || u.client.Capability(target)
 }
 
 func (u *userStoreClient) LoginFields(ctx context.Context) ([]string, error) {
@@ -116,11 +122,7 @@ type blacklistStoreClient struct {
 
 // Capability offers sdk.LoginFailureStore when the plugin has it.
 func (b *blacklistStoreClient) Capability(target any) bool {
-	if t, ok := target.(*sdk.LoginFailureStore); ok && b.Has(CapLoginFailures) {
-		*t = loginFailuresClient{b.rpc}
-		return true
-	}
-	return b.client.Capability(target)
+	return offer[sdk.LoginFailureStore](target, b.Has(CapLoginFailures), loginFailuresClient{b.rpc}) || b.client.Capability(target)
 }
 
 func (b *blacklistStoreClient) AddOutstanding(ctx context.Context, t sdk.TokenRecord) error {

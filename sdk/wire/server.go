@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 
 	"google.golang.org/grpc/codes"
@@ -169,6 +170,24 @@ type (
 	}
 )
 
+// optional returns a getter of the configured implementation as its
+// optional interface O, which answers UNIMPLEMENTED (errors.ErrUnsupported
+// on the host) when the implementation lacks it.
+func optional[O, T any](sl *slot[T], lacks string) func() (O, error) {
+	return func() (O, error) {
+		var zero O
+		impl, err := sl.get()
+		if err != nil {
+			return zero, err
+		}
+		o, ok := any(impl).(O)
+		if !ok {
+			return zero, status.Errorf(codes.Unimplemented, "%s (no %s)", lacks, strings.TrimPrefix(fmt.Sprintf("%T", (*O)(nil)), "*"))
+		}
+		return o, nil
+	}
+}
+
 // malformed marks a wire value that could not be decoded or encoded: call
 // reports it as codes.Unknown with its own message, not through toStatus,
 // because it is a transport fault whatever it wraps.
@@ -247,20 +266,8 @@ func (s *userStoreServer) RecordLogin(ctx context.Context, req *userstorev1.Reco
 	})
 }
 
-func (s *userStoreServer) admin() (sdk.UserAdmin, error) {
-	impl, err := s.slot.get()
-	if err != nil {
-		return nil, err
-	}
-	a, ok := impl.(sdk.UserAdmin)
-	if !ok {
-		return nil, status.Error(codes.Unimplemented, "this user store cannot manage users (no sdk.UserAdmin)")
-	}
-	return a, nil
-}
-
 func (s *userStoreServer) CreateUser(ctx context.Context, req *userstorev1.CreateUserRequest) (*userstorev1.UserResponse, error) {
-	return call(s.admin, func(a sdk.UserAdmin) (*userstorev1.UserResponse, error) {
+	return call(optional[sdk.UserAdmin](s.slot, "this user store cannot manage users"), func(a sdk.UserAdmin) (*userstorev1.UserResponse, error) {
 		attrs, err := decodeObject(req.GetAttributesJson())
 		if err != nil {
 			return nil, malformed{err}
@@ -272,13 +279,13 @@ func (s *userStoreServer) CreateUser(ctx context.Context, req *userstorev1.Creat
 }
 
 func (s *userStoreServer) SetPassword(ctx context.Context, req *userstorev1.SetPasswordRequest) (*userstorev1.SetPasswordResponse, error) {
-	return call(s.admin, func(a sdk.UserAdmin) (*userstorev1.SetPasswordResponse, error) {
+	return call(optional[sdk.UserAdmin](s.slot, "this user store cannot manage users"), func(a sdk.UserAdmin) (*userstorev1.SetPasswordResponse, error) {
 		return &userstorev1.SetPasswordResponse{}, a.SetPassword(ctx, req.GetUsername(), req.GetPassword())
 	})
 }
 
 func (s *userStoreServer) SetActive(ctx context.Context, req *userstorev1.SetActiveRequest) (*userstorev1.SetActiveResponse, error) {
-	return call(s.admin, func(a sdk.UserAdmin) (*userstorev1.SetActiveResponse, error) {
+	return call(optional[sdk.UserAdmin](s.slot, "this user store cannot manage users"), func(a sdk.UserAdmin) (*userstorev1.SetActiveResponse, error) {
 		return &userstorev1.SetActiveResponse{}, a.SetActive(ctx, req.GetUsername(), req.GetActive())
 	})
 }
@@ -336,36 +343,24 @@ func (s *blacklistStoreServer) FlushExpired(ctx context.Context, req *blacklists
 	})
 }
 
-func (s *blacklistStoreServer) failures() (sdk.LoginFailureStore, error) {
-	impl, err := s.slot.get()
-	if err != nil {
-		return nil, err
-	}
-	f, ok := impl.(sdk.LoginFailureStore)
-	if !ok {
-		return nil, status.Error(codes.Unimplemented, "this blacklist store cannot share failed-login counters (no sdk.LoginFailureStore)")
-	}
-	return f, nil
-}
-
 func countToProto(c sdk.LoginFailureCount, err error) (*blackliststorev1.LoginFailureCount, error) {
 	return &blackliststorev1.LoginFailureCount{Count: int64(c.Count), ResetIn: durationpb.New(c.ResetIn)}, err
 }
 
 func (s *blacklistStoreServer) AddLoginFailure(ctx context.Context, req *blackliststorev1.AddLoginFailureRequest) (*blackliststorev1.LoginFailureCount, error) {
-	return call(s.failures, func(f sdk.LoginFailureStore) (*blackliststorev1.LoginFailureCount, error) {
+	return call(optional[sdk.LoginFailureStore](s.slot, "this blacklist store cannot share failed-login counters"), func(f sdk.LoginFailureStore) (*blackliststorev1.LoginFailureCount, error) {
 		return countToProto(f.AddLoginFailure(ctx, req.GetKey(), req.GetWindow().AsDuration()))
 	})
 }
 
 func (s *blacklistStoreServer) LoginFailures(ctx context.Context, req *blackliststorev1.LoginFailuresRequest) (*blackliststorev1.LoginFailureCount, error) {
-	return call(s.failures, func(f sdk.LoginFailureStore) (*blackliststorev1.LoginFailureCount, error) {
+	return call(optional[sdk.LoginFailureStore](s.slot, "this blacklist store cannot share failed-login counters"), func(f sdk.LoginFailureStore) (*blackliststorev1.LoginFailureCount, error) {
 		return countToProto(f.LoginFailures(ctx, req.GetKey()))
 	})
 }
 
 func (s *blacklistStoreServer) ClearLoginFailures(ctx context.Context, req *blackliststorev1.ClearLoginFailuresRequest) (*blackliststorev1.ClearLoginFailuresResponse, error) {
-	return call(s.failures, func(f sdk.LoginFailureStore) (*blackliststorev1.ClearLoginFailuresResponse, error) {
+	return call(optional[sdk.LoginFailureStore](s.slot, "this blacklist store cannot share failed-login counters"), func(f sdk.LoginFailureStore) (*blackliststorev1.ClearLoginFailuresResponse, error) {
 		return &blackliststorev1.ClearLoginFailuresResponse{}, f.ClearLoginFailures(ctx, req.GetKey())
 	})
 }

@@ -253,3 +253,24 @@ func (echoSerializer) ResponseFields(context.Context, sdk.User) (map[string]any,
 func (echoSerializer) TokenUser(_ context.Context, c map[string]any) (map[string]any, error) {
 	return c, nil
 }
+
+// TestOptionalMethodsOfAPluginWithout: a host that calls an optional method
+// the plugin lacks (as an older host ignoring capabilities would) gets
+// errors.ErrUnsupported naming the interface, never a success.
+func TestOptionalMethodsOfAPluginWithout(t *testing.T) {
+	type bare struct{ sdk.UserStore }
+	conn := pair(t, Set{UserStore: func(context.Context, sdk.Config) (sdk.UserStore, error) { return bare{memory.NewUserStore()}, nil }})
+	ctx := context.Background()
+	caps, err := Configure(ctx, KindUserStore, conn, nil)
+	if err != nil || len(caps) != 0 {
+		t.Fatalf("Configure = %v, %v; want no capabilities", caps, err)
+	}
+	admin, ok := sdk.As[sdk.UserAdmin](UserStore(NewEndpoint(KindUserStore, conn, []string{CapUserAdmin})))
+	if !ok {
+		t.Fatal("no UserAdmin although the endpoint claims the capability")
+	}
+	_, err = admin.CreateUser(ctx, sdk.NewUser{Username: "x", Password: "pw-123456"})
+	if !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), "sdk.UserAdmin") {
+		t.Fatalf("CreateUser = %v; want errors.ErrUnsupported naming sdk.UserAdmin", err)
+	}
+}
