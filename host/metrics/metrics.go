@@ -12,6 +12,7 @@ package metrics
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -49,6 +50,9 @@ type Metrics struct {
 	restarts       *prometheus.CounterVec   // plugin
 	loginLocks     *prometheus.CounterVec   // scope
 	loginRefused   *prometheus.CounterVec   // reason
+
+	feeds     feeds // feeds.go
+	feedsOnce sync.Once
 }
 
 // New builds a Metrics with its own registry, which also carries the Go
