@@ -21,7 +21,7 @@ type namedFeed struct {
 // startFeed follows e's change feed when the store has one and p allows
 // it; nil otherwise (every call then goes to the store).
 func (b builder) startFeed(p *config.Plugin, e wire.Endpoint, client func(wire.Endpoint) sdk.ChangeFeed, cap int) *feed.Watcher {
-	if !p.ChangeFeed || !e.Has(wire.CapChangeFeed) {
+	if b.oneShot || !p.ChangeFeed || !e.Has(wire.CapChangeFeed) {
 		return nil
 	}
 	f := client(e)
@@ -41,7 +41,7 @@ func (b builder) userViews(p *config.Plugin) func(wire.Endpoint) wire.Endpoint {
 			return f
 		}, 0)
 		ttl := p.CacheTTL
-		if w == nil && ttl == 0 {
+		if b.oneShot || (w == nil && ttl == 0) {
 			return e
 		}
 		o := usercache.Options{TTL: ttl, Size: p.CacheSize}

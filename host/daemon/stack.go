@@ -63,6 +63,10 @@ type BuildOptions struct {
 	Metrics *metrics.Metrics
 	// Core are extra core options (a clock, in tests).
 	Core []core.Option
+	// OneShot builds for a single command (the CLI's): no change feeds are
+	// followed and no cache is made, since nothing lives long enough to
+	// profit from them.
+	OneShot bool
 }
 
 // Build starts the configured plugins and the core over them. On error
@@ -83,7 +87,7 @@ func Build(ctx context.Context, cfg *config.Config, bo BuildOptions) (_ *Stack, 
 	}()
 	var plugins core.Plugins
 	p := cfg.Plugins
-	b := builder{ctx: ctx, st: st, logger: logger, metrics: bo.Metrics}
+	b := builder{ctx: ctx, st: st, logger: logger, metrics: bo.Metrics, oneShot: bo.OneShot}
 	if p.UserStore == nil {
 		return nil, errors.New("plugins.user_store: no user store configured")
 	}
@@ -121,6 +125,7 @@ type builder struct {
 	st      *Stack
 	logger  *slog.Logger
 	metrics *metrics.Metrics
+	oneShot bool
 }
 
 // build makes one configured plugin: its endpoint (a built-in served in
