@@ -486,3 +486,48 @@ func cliMain(args []string) int {
 	var out strings.Builder
 	return cli.Main(context.Background(), args, cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out})
 }
+
+// TestBatchingUnderLoad: with the change feed off (every IsBlacklisted a
+// store call) and the blacklist out of process, concurrent requests share
+// round trips: the boundary costs a fraction of a call per request. The
+// ratio is logged.
+func TestBatchingUnderLoad(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "jwtd.db")
+	text := feedConfig(t, true, db, fmt.Sprintf("path = %q\n", db))
+	text = strings.Replace(text, "[plugins.blacklist_store]\n", "[plugins.blacklist_store]\nchange_feed = false\n", 1)
+	m := metrics.New()
+	st := buildStack(t, text, m)
+	if len(st.Feeds()) != 1 {
+		t.Fatalf("%d feeds; want only the user store's with change_feed = false on the blacklist", len(st.Feeds()))
+	}
+	if _, err := st.Blacklist.Blacklist(ctx, sdk.TokenRecord{JTI: "gone", UserID: "1", TokenType: "refresh", ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	before := pluginCalls(t, m, "blacklist_store", "IsBlacklisted") + pluginCalls(t, m, "blacklist_store", "IsBlacklistedMany")
+	const workers, per = 32, 50
+	var wg sync.WaitGroup
+	var wrong sync.Map
+	for w := range workers {
+		wg.Go(func() {
+			for i := range per {
+				jti := "gone"
+				if (w+i)%2 == 0 {
+					jti = fmt.Sprintf("live-%d-%d", w, i)
+				}
+				black, err := st.Blacklist.IsBlacklisted(ctx, jti)
+				if err != nil || black != (jti == "gone") {
+					wrong.Store(jti, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	wrong.Range(func(k, v any) bool { t.Errorf("IsBlacklisted(%v): wrong answer (err %v)", k, v); return false })
+	calls := pluginCalls(t, m, "blacklist_store", "IsBlacklisted") + pluginCalls(t, m, "blacklist_store", "IsBlacklistedMany") - before
+	ratio := calls / (workers * per)
+	t.Logf("%d concurrent IsBlacklisted requests over %d workers: %v plugin round trips, %.3f per request", workers*per, workers, calls, ratio)
+	if ratio > 0.5 {
+		t.Errorf("%.3f plugin calls per request under load; batching should share most round trips", ratio)
+	}
+}

@@ -3,6 +3,7 @@ package daemon
 import (
 	"fmt"
 
+	"github.com/jwtd/jwtd/host/batch"
 	"github.com/jwtd/jwtd/host/config"
 	"github.com/jwtd/jwtd/host/feed"
 	"github.com/jwtd/jwtd/host/httpapi"
@@ -36,6 +37,7 @@ func (b builder) startFeed(p *config.Plugin, e wire.Endpoint, client func(wire.E
 // is live, and the feed's changes drop them), else only with cache_ttl.
 func (b builder) userViews(p *config.Plugin) func(wire.Endpoint) wire.Endpoint {
 	return func(e wire.Endpoint) wire.Endpoint {
+		e = batched(p, e)
 		w := b.startFeed(p, e, func(e wire.Endpoint) sdk.ChangeFeed {
 			f, _ := sdk.As[sdk.ChangeFeed](wire.UserStore(e))
 			return f
@@ -73,6 +75,7 @@ func (b builder) blacklistView(p *config.Plugin) func(wire.Endpoint) wire.Endpoi
 		if p == nil {
 			return e
 		}
+		e = batched(p, e)
 		w := b.startFeed(p, e, func(e wire.Endpoint) sdk.ChangeFeed {
 			f, _ := sdk.As[sdk.ChangeFeed](wire.BlacklistStore(e))
 			return f
@@ -83,6 +86,16 @@ func (b builder) blacklistView(p *config.Plugin) func(wire.Endpoint) wire.Endpoi
 		b.st.addFeed(w, nil)
 		return w.Wrap(e)
 	}
+}
+
+// batched shares round trips of concurrent lookups to a plugin process
+// that serves the batch methods (host/batch); in process there is no round
+// trip to share.
+func batched(p *config.Plugin, e wire.Endpoint) wire.Endpoint {
+	if !p.External || !e.Has(wire.CapBatch) {
+		return e
+	}
+	return batch.Wrap(e)
 }
 
 func (st *Stack) addFeed(w *feed.Watcher, cache *usercache.Cache) {
