@@ -56,7 +56,7 @@ func ExampleChangeFeed() {
 	ctx, cancel := context.WithCancel(context.Background())
 	var got []string
 	err := r.Watch(ctx, func(c sdk.Change) error {
-		got = append(got, strings.TrimSpace(c.Kind.String() + " " + c.JTI))
+		got = append(got, strings.TrimSpace(c.Kind.String()+" "+c.JTI))
 		if len(got) == 5 {
 			cancel()
 		}
