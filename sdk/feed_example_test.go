@@ -36,6 +36,14 @@ func (r *revocations) Watch(ctx context.Context, send func(sdk.Change) error) er
 			return err
 		}
 		select {
+		case c := <-r.news: // news first
+			if err := send(c); err != nil {
+				return err
+			}
+			continue
+		default:
+		}
+		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case c := <-r.news:

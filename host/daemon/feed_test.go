@@ -61,7 +61,7 @@ const feedMaxLag = 100 * time.Millisecond
 // feedConfig is a config with the SQLite user store on usersDB and the
 // given blacklist config table, both out of process (this test binary as
 // the plugin) or built in.
-func feedConfig(t *testing.T, outOfProcess bool, usersDB, blacklistTable string) string {
+func feedConfig(t testing.TB, outOfProcess bool, usersDB, blacklistTable string) string {
 	t.Helper()
 	use := `"sqlite"`
 	blUse := `"sqlite"`
@@ -95,9 +95,13 @@ feed_max_lag = "%s"
 `, use, feedMaxLag, usersDB, blUse, feedMaxLag, blacklistTable)
 }
 
-func buildStack(t *testing.T, text string, m *metrics.Metrics) *daemon.Stack {
+func buildStack(t testing.TB, text string, m *metrics.Metrics) *daemon.Stack {
 	t.Helper()
-	cfg, err := config.Load(writeConfig(t, text), config.Options{NoKeyGeneration: true})
+	path := filepath.Join(t.TempDir(), "jwtd.toml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path, config.Options{NoKeyGeneration: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +114,7 @@ func buildStack(t *testing.T, text string, m *metrics.Metrics) *daemon.Stack {
 }
 
 // watcher returns the stack's feed of kind, waiting until it is live.
-func watcher(t *testing.T, st *daemon.Stack, kind string) *feed.Watcher {
+func watcher(t testing.TB, st *daemon.Stack, kind string) *feed.Watcher {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
