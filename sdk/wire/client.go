@@ -2,6 +2,7 @@ package wire
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -271,7 +272,13 @@ func (w watchClient) Watch(ctx context.Context, send func(sdk.Change) error) err
 			if err == io.EOF {
 				return fmt.Errorf("%w: %s change feed ended", sdk.ErrUnavailable, w.kind)
 			}
-			return FromStatus(w.kind, err)
+			err = FromStatus(w.kind, err)
+			if !errors.Is(err, sdk.ErrUnavailable) {
+				// However the plugin's feed failed, the host's feed is
+				// unavailable until it watches again.
+				err = fmt.Errorf("%w: %w", sdk.ErrUnavailable, err)
+			}
+			return err
 		}
 		if err := send(ChangeFromProto(m)); err != nil {
 			return err
