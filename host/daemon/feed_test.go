@@ -535,3 +535,44 @@ func TestBatchingUnderLoad(t *testing.T) {
 		t.Errorf("%.3f plugin calls per request under load; batching should share most round trips", ratio)
 	}
 }
+
+// TestFeedStateOnOps: /readyz detail names each feed's state (without
+// making jwtd unready) and /metrics carries jwtd_feed_state,
+// jwtd_feed_lag_seconds and jwtd_view_entries; with the plugin's feed
+// gone (change_feed = false) there is no feed to report.
+func TestFeedStateOnOps(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "jwtd.db")
+	srv := startServe(t, "[server]\npublic_ops = true\n"+feedConfig(t, false, db, fmt.Sprintf("path = %q\n", db)), daemon.ServeOptions{})
+	get := func(path string) (int, string) {
+		resp, err := http.Get(srv.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		code, body := get("/readyz")
+		if code == http.StatusOK && strings.Contains(body, `"blacklist_store_feed":"feed live"`) && strings.Contains(body, `"user_store_feed":"feed live"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz never reported both feeds live: %d %s", code, body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_, metricsText := get("/metrics")
+	for _, want := range []string{
+		`jwtd_feed_state{state="live",store="blacklist_store"} 1`,
+		`jwtd_feed_state{state="down",store="blacklist_store"} 0`,
+		`jwtd_feed_lag_seconds{store="user_store"}`,
+		`jwtd_view_entries{store="blacklist_store",view="blacklist"} 0`,
+		`jwtd_view_entries{store="user_store",view="users"} 0`,
+	} {
+		if !strings.Contains(metricsText, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
