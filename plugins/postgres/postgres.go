@@ -21,8 +21,16 @@ func NewUserStore(ctx context.Context, cfg sdk.Config) (sdk.UserStore, error) {
 
 // NewBlacklistStore opens the PostgreSQL blacklist store cfg describes
 // (sqlstore.BlacklistConfig). It is an sdk.Factory[sdk.BlacklistStore].
+// On jwtd's own tables it has a change feed (LISTEN/NOTIFY, feed.go).
 func NewBlacklistStore(ctx context.Context, cfg sdk.Config) (sdk.BlacklistStore, error) {
-	return sqlstore.OpenBlacklistStore(ctx, Dialect{}, cfg)
+	s, err := sqlstore.OpenBlacklistStore(ctx, Dialect{}, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if db, native := s.FeedSource(); native {
+		return blacklistWithFeed{s, db}, nil
+	}
+	return s, nil
 }
 
 // Interface guards.
