@@ -165,5 +165,10 @@ func (f *flags) configPath() string { return resolveConfig(*f.config) }
 
 // Run is main's body: Main over the process's arguments and streams.
 func Run() int {
+	// Before anything reads the key: every command may hold it.
+	if err := nonDumpable(); err != nil {
+		fmt.Fprintf(os.Stderr, "jwtd: making the process non-dumpable: %v\n", err)
+		return 1
+	}
 	return Main(context.Background(), os.Args[1:], Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
 }
