@@ -52,7 +52,7 @@ func pluginCredential(userName, groupName string) (*syscall.Credential, error) {
 	if int(cred.Uid) == os.Geteuid() && int(cred.Gid) == os.Getegid() && len(cred.Groups) == 0 {
 		return nil, nil // already that user: nothing to switch
 	}
-	if err := canSwitchUsers(); err != nil {
+	if err := canSwitchUsers(cred.Gid); err != nil {
 		return nil, fmt.Errorf("cannot run the plugin as user %q: %w", userName, err)
 	}
 	return cred, nil

@@ -266,6 +266,11 @@ func (h *Host) bind(ctx context.Context, kind string, s Spec) (*binding, []strin
 
 	caps, err := p.addKind(ctx, kind, s.Name, timeout)
 	if err != nil {
+		if cred != nil {
+			// The usual cause: a file the plugin's config names that only
+			// jwtd's user may read or write.
+			err = fmt.Errorf("%w (the plugin runs as user %q: it must be able to reach the files its config names)", err, s.User)
+		}
 		return nil, nil, fail(err)
 	}
 	return &binding{p: p, kind: kind, name: s.Name, timeout: timeout}, caps, nil

@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"os/user"
@@ -116,46 +117,97 @@ func TestEnvironUnreadableBySameUser(t *testing.T) {
 // stores as plugin processes running as nobody, their database in a
 // directory of nobody's: users are added through the CLI, tokens obtained
 // and blacklisted over HTTP, and the plugin processes run with nobody's
-// uid.
+// uid. jwtd runs as root with every capability, and as the systemd unit
+// runs it: root with only CAP_SETUID, CAP_SETGID and CAP_KILL, in the
+// plugin's group (without that group it cannot reach the plugin's socket,
+// and without CAP_KILL it could not stop a wedged plugin: it says so).
 func TestPluginAsAnotherUser(t *testing.T) {
 	requireRoot(t)
 	cred := nobodyCred(t)
-	cfg := repoConfig(t)
-	bin := install(t, sqlitePlugin, worldDir(t, nil))
-	data := worldDir(t, cred)
-	for _, section := range []string{"[plugins.user_store]\n", "[plugins.blacklist_store]\n"} {
-		editConfig(t, cfg, section+shippedUse, section+"use = \""+bin+"\"\nuser = \"nobody\"")
-	}
-	editConfig(t, cfg, `path = "jwtd.db"`, `path = "`+filepath.Join(data, "jwtd.db")+`"`)
-	if _, stderr, err := cli(t, "pw-nobody\n", "user", "add", "alice", "--config", cfg); err != nil {
-		t.Fatalf("user add: %v %s", err, stderr)
-	}
-	s := serve(t, cfg, jwtdtest.FreeAddr(t))
-	status, pair := s.post("/api/token/", map[string]string{"username": "alice", "password": "pw-nobody"})
-	if status != 200 {
-		t.Fatalf("obtain: %d %v", status, pair)
-	}
-	if status, body := s.post("/api/token/blacklist/", map[string]any{"refresh": pair["refresh"]}); status != 200 {
-		t.Fatalf("blacklist: %d %v", status, body)
-	}
-	children := childrenOf(t, s.Cmd.Process.Pid)
-	if len(children) == 0 {
-		t.Fatal("no plugin process under jwtd")
-	}
-	for _, pid := range children {
-		if uid := procUID(t, pid); uid != int(cred.Uid) {
-			t.Errorf("plugin process %d runs as uid %d, want nobody's %d", pid, uid, cred.Uid)
-		}
-	}
-	fi, err := os.Stat(filepath.Join(data, "jwtd.db"))
+	setpriv, err := exec.LookPath("setpriv")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatal("setpriv (util-linux) is needed to run jwtd with the systemd unit's capabilities")
 	}
-	if st := fi.Sys().(*syscall.Stat_t); st.Uid != cred.Uid {
-		t.Errorf("the database was created by uid %d, want the plugin's user %d", st.Uid, cred.Uid)
+	reduced := []string{setpriv, "--bounding-set=-all,+setuid,+setgid,+kill", "--inh-caps=-all"}
+	cases := []struct {
+		name    string
+		wrap    []string // runs jwtd under this command
+		wantErr string   // check-config's refusal, when jwtd cannot do it
+	}{
+		{"root", nil, ""},
+		{"root with the unit's capabilities, in the plugin's group", append(reduced, "--groups="+strconv.Itoa(int(cred.Gid)), "--"), ""},
+		{"root with the unit's capabilities, not in the plugin's group", append(reduced, "--clear-groups", "--"), "SupplementaryGroups"},
+		{"root without CAP_KILL", []string{setpriv, "--bounding-set=-all,+setuid,+setgid", "--inh-caps=-all", "--groups=" + strconv.Itoa(int(cred.Gid)), "--"}, "without CAP_KILL"},
 	}
-	if err := s.stop(syscall.SIGTERM); err != nil {
-		t.Fatalf("SIGTERM: %v", err)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			run := func(stdin string, args ...string) (string, error) {
+				argv := append(append(append([]string(nil), tc.wrap...), jwtdBin), args...)
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+				cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+				// A plugin left behind must not keep the output open.
+				cmd.WaitDelay = time.Second
+				cmd.Stdin = strings.NewReader(stdin)
+				out, err := cmd.CombinedOutput()
+				return string(out), err
+			}
+			cfg := repoConfig(t)
+			bin := install(t, sqlitePlugin, worldDir(t, nil))
+			data := worldDir(t, cred)
+			for _, section := range []string{"[plugins.user_store]\n", "[plugins.blacklist_store]\n"} {
+				editConfig(t, cfg, section+shippedUse, section+"use = \""+bin+"\"\nuser = \"nobody\"")
+			}
+			if tc.wantErr != "" {
+				editConfig(t, cfg, `path = "jwtd.db"`, `path = "`+filepath.Join(data, "jwtd.db")+`"`)
+				if out, err := run("", "check-config", "--config", cfg); err == nil || !strings.Contains(out, tc.wantErr) {
+					t.Fatalf("check-config: %v %s, want a refusal saying %q", err, out, tc.wantErr)
+				}
+				return
+			}
+			// A database the plugin's user cannot reach: a start error
+			// saying so.
+			editConfig(t, cfg, `path = "jwtd.db"`, `path = "`+filepath.Join(filepath.Dir(cfg), "jwtd.db")+`"`)
+			if out, err := run("", "check-config", "--config", cfg); err == nil || !strings.Contains(out, `the plugin runs as user "nobody"`) {
+				t.Fatalf("check-config with a database nobody cannot reach: %v %s", err, out)
+			}
+			editConfig(t, cfg, filepath.Join(filepath.Dir(cfg), "jwtd.db"), filepath.Join(data, "jwtd.db"))
+			if out, err := run("pw-nobody\n", "user", "add", "alice", "--config", cfg); err != nil {
+				t.Fatalf("user add: %v %s", err, out)
+			}
+			addr := jwtdtest.FreeAddr(t)
+			argv := append(append(append([]string(nil), tc.wrap...), jwtdBin), "serve", "--config", cfg, "--listen", addr)
+			cmd := exec.Command(argv[0], argv[1:]...)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+			s := &server{Process: jwtdtest.Start(t, cmd, "http://"+addr, jwtdtest.Options{ReadyPath: "/readyz", ReadyTimeout: 20 * time.Second}), t: t}
+			status, pair := s.post("/api/token/", map[string]string{"username": "alice", "password": "pw-nobody"})
+			if status != 200 {
+				t.Fatalf("obtain: %d %v", status, pair)
+			}
+			if status, body := s.post("/api/token/blacklist/", map[string]any{"refresh": pair["refresh"]}); status != 200 {
+				t.Fatalf("blacklist: %d %v", status, body)
+			}
+			children := childrenOf(t, s.Cmd.Process.Pid)
+			if len(children) == 0 {
+				t.Fatal("no plugin process under jwtd")
+			}
+			for _, pid := range children {
+				if uid := procUID(t, pid); uid != int(cred.Uid) {
+					t.Errorf("plugin process %d runs as uid %d, want nobody's %d", pid, uid, cred.Uid)
+				}
+			}
+			fi, err := os.Stat(filepath.Join(data, "jwtd.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st := fi.Sys().(*syscall.Stat_t); st.Uid != cred.Uid {
+				t.Errorf("the database was created by uid %d, want the plugin's user %d", st.Uid, cred.Uid)
+			}
+			if err := s.stop(syscall.SIGTERM); err != nil {
+				t.Fatalf("SIGTERM: %v", err)
+			}
+		})
 	}
 }
 
