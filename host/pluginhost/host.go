@@ -47,7 +47,8 @@ type Spec struct {
 	Path string
 	// SHA256 is an optional hex SHA-256 of the binary. When set, a binary
 	// with another checksum is refused at every start, restarts included,
-	// so a binary swapped on disk never runs.
+	// so a binary swapped on disk never runs: the file checked is the file
+	// executed (through its open descriptor, never the path again).
 	SHA256 string
 	// Config is the plugin's own table, handed over by Configure.
 	Config sdk.Config
