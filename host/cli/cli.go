@@ -1,4 +1,4 @@
-// Package cli is jwtd's command line (SPEC §6): serve, check-config, user
+// Package cli is jwtd's command line (docs/cli.md): serve, check-config, user
 // add/passwd/deactivate, token issue/blacklist and flush-expired. Every
 // command takes --config and has --help; it exits 0 on success and
 // otherwise prints one clear line on stderr and exits non-zero.

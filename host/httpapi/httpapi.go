@@ -1,4 +1,4 @@
-// Package httpapi is jwtd's HTTP API (SPEC §2): Simple JWT's token
+// Package httpapi is jwtd's HTTP API (docs/http-api.md): Simple JWT's token
 // endpoints with its exact bodies, the authenticate endpoints, and the
 // operational endpoints. It knows HTTP only; every token rule is the core's.
 // One function, writeError, turns any error into a status and body.

@@ -25,7 +25,7 @@ const (
 	EndpointOther          = "other"
 )
 
-// EndpointNamer maps a request to its endpoint label by the SPEC §2 paths
+// EndpointNamer maps a request to its endpoint label by the paths of docs/http-api.md
 // under tokenPrefix (default "/api/token"); the trailing slash is optional.
 func EndpointNamer(tokenPrefix string) func(*http.Request) string {
 	if tokenPrefix == "" {
