@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -103,6 +104,11 @@ func (p *proc) launch() (*goplugin.Client, *grpc.ClientConn, int, error) {
 		sockets = &goplugin.UnixSocketConfig{Group: strconv.FormatUint(uint64(p.cred.Gid), 10)}
 	}
 	logger := newHCLog(p.h.logger)
+	if cmd.Path != p.path {
+		// go-plugin names the plugin's stderr logger after the executed
+		// file; that is the descriptor's path for a pinned plugin.
+		logger.alias = [2]string{filepath.Base(cmd.Path), filepath.Base(p.path)}
+	}
 	tail := &stderrTail{}
 	c := goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig:  plugin.Handshake,
