@@ -134,3 +134,43 @@ func Tags(v any, tag string, skipStructs bool) []string {
 	}
 	return out
 }
+
+// Tables walks the struct v (a TOML document's shape) and returns each
+// table's dotted path ("server", "server.throttle") with the keys it holds
+// directly, by struct tag tag. A field whose type is a struct, a pointer to
+// one or a list of them ([[array.of.tables]]) is a table of its own, not a
+// key; v's own keys are under "".
+func Tables(v any, tag string) map[string][]string {
+	out := map[string][]string{}
+	walkTables(reflect.TypeOf(v), tag, "", out)
+	return out
+}
+
+func walkTables(t reflect.Type, tag, path string, out map[string][]string) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if _, ok := out[path]; !ok {
+		out[path] = nil
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get(tag), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct {
+			sub := name
+			if path != "" {
+				sub = path + "." + name
+			}
+			walkTables(ft, tag, sub, out)
+			continue
+		}
+		out[path] = append(out[path], name)
+	}
+}
