@@ -2,6 +2,8 @@ package main_test
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/user"
@@ -93,7 +95,7 @@ func TestEnvironUnreadableBySameUser(t *testing.T) {
 		bin = install(t, jwtdBin, dir)
 	}
 	cfg := filepath.Join(dir, "jwtd.toml")
-	if err := os.WriteFile(cfg, []byte("[tokens]\nsigning_key = \"env:JWTD_TEST_SIGNING_KEY\"\n[plugins.user_store]\nuse = \"memory\"\n"), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte("[server]\npublic_ops = true\n[tokens]\nsigning_key = \"env:JWTD_TEST_SIGNING_KEY\"\n[plugins.user_store]\nuse = \"memory\"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	addr := jwtdtest.FreeAddr(t)
@@ -110,6 +112,16 @@ func TestEnvironUnreadableBySameUser(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(string(out), "Permission denied") {
 		t.Fatalf("reading /proc/<jwtd>/environ: %v %q, want permission denied", err, out)
+	}
+	// jwtd still reads its own /proc files: the process metrics.
+	resp, err := http.Get(p.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "process_open_fds ") {
+		t.Fatalf("/metrics of a non-dumpable jwtd: %d, process_open_fds present: %v", resp.StatusCode, strings.Contains(string(body), "process_open_fds "))
 	}
 }
 
