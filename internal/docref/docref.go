@@ -109,10 +109,14 @@ func Missing(section string, names []string) []string {
 
 // Tags returns the names the struct v (or pointer to one) declares in the
 // struct tag tag (toml, json), in field order; "-" and untagged fields are
-// left out. Fields whose type is itself a struct are left out too when
-// skipStructs is set: they are sections of their own.
+// left out, and the fields of an untagged embedded struct count as v's own
+// (as encoding/json decodes them). Fields whose type is itself a struct are
+// left out too when skipStructs is set: they are sections of their own.
 func Tags(v any, tag string, skipStructs bool) []string {
-	t := reflect.TypeOf(v)
+	return tags(reflect.TypeOf(v), tag, skipStructs)
+}
+
+func tags(t reflect.Type, tag string, skipStructs bool) []string {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -120,6 +124,10 @@ func Tags(v any, tag string, skipStructs bool) []string {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get(tag), ",")
+		if name == "" && f.Anonymous {
+			out = append(out, tags(f.Type, tag, skipStructs)...)
+			continue
+		}
 		if name == "" || name == "-" {
 			continue
 		}
@@ -156,6 +164,10 @@ func walkTables(t reflect.Type, tag, path string, out map[string][]string) {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get(tag), ",")
+		if name == "" && f.Anonymous {
+			out[path] = append(out[path], tags(f.Type, tag, false)...)
+			continue
+		}
 		if name == "" || name == "-" {
 			continue
 		}
