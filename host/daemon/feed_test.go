@@ -27,7 +27,9 @@ import (
 	"github.com/jwtd/jwtd/host/feed"
 	"github.com/jwtd/jwtd/host/httpapi"
 	"github.com/jwtd/jwtd/host/metrics"
+	"github.com/jwtd/jwtd/internal/pgtest"
 	"github.com/jwtd/jwtd/internal/redistest"
+	"github.com/jwtd/jwtd/plugins/postgres"
 	"github.com/jwtd/jwtd/plugins/redis"
 	"github.com/jwtd/jwtd/plugins/sqlite"
 	"github.com/jwtd/jwtd/sdk"
@@ -51,6 +53,9 @@ func testBlacklist(ctx context.Context, cfg sdk.Config) (sdk.BlacklistStore, err
 	if _, ok := rest["addrs"]; ok {
 		return redis.NewBlacklistStore(ctx, rest)
 	}
+	if _, ok := rest["dsn"]; ok {
+		return postgres.NewBlacklistStore(ctx, rest)
+	}
 	return sqlite.NewBlacklistStore(ctx, rest)
 }
 
@@ -67,6 +72,9 @@ func feedConfig(t testing.TB, outOfProcess bool, usersDB, blacklistTable string)
 	blUse := `"sqlite"`
 	if strings.Contains(blacklistTable, "addrs") {
 		blUse = `"redis"`
+	}
+	if strings.Contains(blacklistTable, "dsn") {
+		blUse = `"postgres"`
 	}
 	if outOfProcess {
 		self, err := os.Executable()
@@ -250,8 +258,18 @@ func TestRevocationPropagatesSQLite(t *testing.T) {
 // times.
 func TestRevocationPropagatesRedis(t *testing.T) {
 	srv := redistest.Start(t)
+	twoInstances(t, "Redis", fmt.Sprintf("addrs = [%q]\n", srv.Addr))
+}
+
+// TestRevocationPropagatesPostgres: the same with two jwtd on one
+// PostgreSQL database (LISTEN/NOTIFY).
+func TestRevocationPropagatesPostgres(t *testing.T) {
+	srv := pgtest.Start(t)
+	twoInstances(t, "PostgreSQL", fmt.Sprintf("dsn = %q\n", srv.CreateDatabase(t, "feed")))
+}
+
+func twoInstances(t *testing.T, what, table string) {
 	dir := t.TempDir()
-	table := fmt.Sprintf("addrs = [%q]\n", srv.Addr)
 	a := buildStack(t, feedConfig(t, false, filepath.Join(dir, "users.db"), table), nil)
 	b := buildStack(t, feedConfig(t, true, filepath.Join(dir, "users.db"), table), nil)
 	wa := watcher(t, a, config.KindBlacklistStore)
@@ -269,7 +287,7 @@ func TestRevocationPropagatesRedis(t *testing.T) {
 			fromMemory++
 		}
 	}, b)
-	report(t, "Redis, instance A to instance B (out of process)", d)
+	report(t, what+", instance A to instance B (out of process)", d)
 	if fromMemory == 0 {
 		t.Error("A's view was never live to refuse its own revocations from memory")
 	}
