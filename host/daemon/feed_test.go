@@ -588,6 +588,7 @@ func TestFeedStateOnOps(t *testing.T) {
 		`jwtd_feed_lag_seconds{store="user_store"}`,
 		`jwtd_view_entries{store="blacklist_store",view="blacklist"} 0`,
 		`jwtd_view_entries{store="user_store",view="users"} 0`,
+		`jwtd_feed_answers_total{source="memory",store="blacklist_store"} 0`,
 	} {
 		if !strings.Contains(metricsText, want) {
 			t.Errorf("/metrics lacks %s", want)

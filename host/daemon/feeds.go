@@ -134,7 +134,8 @@ func (st *Stack) feedStats() []metrics.FeedStat {
 	var out []metrics.FeedStat
 	for _, f := range st.feeds {
 		s := f.w.Stats()
-		fs := metrics.FeedStat{Store: s.Name, State: s.State.String(), Live: s.State == feed.Live, LagSeconds: s.Lag.Seconds(), Views: map[string]int{}}
+		fs := metrics.FeedStat{Store: s.Name, State: s.State.String(), Live: s.State == feed.Live, LagSeconds: s.Lag.Seconds(),
+			Views: map[string]int{}, FromMemory: s.FromMemory, FromStore: s.FromStore}
 		if f.cache != nil {
 			fs.Views["users"] = f.cache.Len()
 		} else {

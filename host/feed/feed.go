@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -104,6 +105,9 @@ type Watcher struct {
 	// hooks for the user cache (set before Start).
 	onUser  func(id string)
 	onReset func()
+
+	// answers counts IsBlacklisted questions by who answered them.
+	fromMemory, fromStore atomic.Int64
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -294,6 +298,9 @@ type Stats struct {
 	State   State
 	Lag     time.Duration // since the last ChangeSynced; 0 before any
 	Entries int           // the blacklist view's size
+	// FromMemory and FromStore count the IsBlacklisted questions Wrap
+	// answered from the view and passed to the store.
+	FromMemory, FromStore int64
 }
 
 // Stats reports the feed's state now.
@@ -301,7 +308,7 @@ func (w *Watcher) Stats() Stats {
 	now := w.o.Now()
 	w.mu.RLock()
 	defer w.mu.RUnlock()
-	s := Stats{Name: w.o.Name, State: w.state, Entries: len(w.black)}
+	s := Stats{Name: w.o.Name, State: w.state, Entries: len(w.black), FromMemory: w.fromMemory.Load(), FromStore: w.fromStore.Load()}
 	if !w.lastSync.IsZero() {
 		s.Lag = now.Sub(w.lastSync)
 	}
@@ -321,9 +328,11 @@ func (w *Watcher) Wrap(e wire.Endpoint) wire.Endpoint {
 		switch r := req.(type) {
 		case *blackliststorev1.IsBlacklistedRequest:
 			if black, ok := w.IsBlacklisted(r.GetJti()); ok {
+				w.fromMemory.Add(1)
 				reply.(*blackliststorev1.IsBlacklistedResponse).Blacklisted = black
 				return nil
 			}
+			w.fromStore.Add(1)
 		case *blackliststorev1.TokenRecordRequest:
 			if wire.Method(method) == "Blacklist" {
 				if err := invoke(ctx, method, req, reply, cc, opts...); err != nil {

@@ -241,4 +241,7 @@ func TestWrap(t *testing.T) {
 	if n := store.n.Load(); n != 1 {
 		t.Fatalf("%d IsBlacklisted calls reached the store while the feed was live, want none after the first", n-1)
 	}
+	if st := w.Stats(); st.FromMemory != 4 || st.FromStore != 1 {
+		t.Fatalf("answers counted from memory %d, from the store %d; want 4 and 1", st.FromMemory, st.FromStore)
+	}
 }

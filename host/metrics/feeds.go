@@ -20,6 +20,9 @@ type FeedStat struct {
 	// Views are the in-memory views' sizes, by view name
 	// ("blacklist", "users").
 	Views map[string]int
+	// FromMemory and FromStore count the blacklist questions answered from
+	// the view and passed to the store (blacklist feeds only).
+	FromMemory, FromStore int64
 }
 
 // feedStates are every state a FeedStat may name, so each feed exports one
@@ -33,6 +36,9 @@ var (
 	feedLagDesc = prometheus.NewDesc("jwtd_feed_lag_seconds",
 		"Age of the change feed's last synchronised mark, by store: how stale memory could be.",
 		[]string{"store"}, nil)
+	answersDesc = prometheus.NewDesc("jwtd_feed_answers_total",
+		"IsBlacklisted questions by who answered: memory (the feed's view) or store (a plugin call, while the feed is not live).",
+		[]string{"store", "source"}, nil)
 	viewDesc = prometheus.NewDesc("jwtd_view_entries",
 		"Entries held in memory by a view (blacklist: blacklisted jtis; users: cached users), by store and view.",
 		[]string{"store", "view"}, nil)
@@ -48,6 +54,7 @@ type feeds struct {
 func (f *feeds) Describe(ch chan<- *prometheus.Desc) {
 	ch <- feedStateDesc
 	ch <- feedLagDesc
+	ch <- answersDesc
 	ch <- viewDesc
 }
 
@@ -67,6 +74,10 @@ func (f *feeds) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(feedStateDesc, prometheus.GaugeValue, v, s.Store, st)
 		}
 		ch <- prometheus.MustNewConstMetric(feedLagDesc, prometheus.GaugeValue, s.LagSeconds, s.Store)
+		if _, ok := s.Views["blacklist"]; ok {
+			ch <- prometheus.MustNewConstMetric(answersDesc, prometheus.CounterValue, float64(s.FromMemory), s.Store, "memory")
+			ch <- prometheus.MustNewConstMetric(answersDesc, prometheus.CounterValue, float64(s.FromStore), s.Store, "store")
+		}
 		for view, n := range s.Views {
 			ch <- prometheus.MustNewConstMetric(viewDesc, prometheus.GaugeValue, float64(n), s.Store, view)
 		}
