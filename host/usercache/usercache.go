@@ -97,6 +97,9 @@ type Cache struct {
 	// gen counts invalidations: a lookup started before one must not store
 	// what it read, which may predate the change.
 	gen uint64
+	// byOther counts entries looked up by a field other than "id", which
+	// InvalidateID must search for; with none it drops one key.
+	byOther int
 }
 
 // New returns a cache with options o; o.TTL must be positive.
@@ -194,13 +197,20 @@ func (c *Cache) put(k key, r *userstorev1.UserResponse) {
 		return
 	}
 	c.items[k] = c.lru.PushFront(&entry{key: k, reply: r, expires: exp})
+	if k.field != "id" {
+		c.byOther++
+	}
 	for c.lru.Len() > c.size {
 		c.remove(c.lru.Back())
 	}
 }
 
 func (c *Cache) remove(el *list.Element) {
-	delete(c.items, el.Value.(*entry).key)
+	k := el.Value.(*entry).key
+	if k.field != "id" {
+		c.byOther--
+	}
+	delete(c.items, k)
 	c.lru.Remove(el)
 }
 
@@ -225,6 +235,14 @@ func (c *Cache) InvalidateID(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
+	if el, ok := c.items[key{"id", id}]; ok {
+		c.remove(el)
+	}
+	if c.byOther == 0 {
+		// Every entry is keyed by id (USER_ID_FIELD "id", the default):
+		// that was the only one.
+		return
+	}
 	for el := c.lru.Front(); el != nil; {
 		next := el.Next()
 		if el.Value.(*entry).reply.GetUser().GetId() == id {
@@ -241,4 +259,5 @@ func (c *Cache) Clear() {
 	c.gen++
 	c.lru.Init()
 	clear(c.items)
+	c.byOther = 0
 }
