@@ -148,6 +148,7 @@ func (w *Watcher) Start() {
 	go func() {
 		defer close(w.done)
 		backoff := 50 * time.Millisecond
+		var lastErr string
 		for ctx.Err() == nil {
 			err := w.feed.Watch(ctx, w.apply)
 			wasLive := w.down()
@@ -155,10 +156,16 @@ func (w *Watcher) Start() {
 				return
 			}
 			if wasLive {
-				backoff = 50 * time.Millisecond
+				backoff, lastErr = 50*time.Millisecond, ""
 			}
 			if !errors.Is(err, errResync) {
-				w.o.Logger.Warn("change feed ended; answering from store calls until it is back", "store", w.o.Name, "err", err)
+				// Said once per kind of failure, not at every retry (a
+				// store that cannot install its feed fails the same way
+				// every time).
+				if msg := fmt.Sprint(err); msg != lastErr {
+					lastErr = msg
+					w.o.Logger.Warn("change feed ended; answering from store calls until it is back", "store", w.o.Name, "err", err)
+				}
 				select {
 				case <-ctx.Done():
 					return

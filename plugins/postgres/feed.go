@@ -26,6 +26,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/jwtd/jwtd/plugins/sqlstore"
@@ -61,48 +62,58 @@ type note struct {
 
 // Watch implements sdk.ChangeFeed.
 func (s blacklistWithFeed) Watch(ctx context.Context, send func(sdk.Change) error) error {
-	if err := s.install(ctx); err != nil {
+	return listen(ctx, s.db, feedChannel, feedSchema, send, func(ctx context.Context, pc *pgx.Conn) error {
+		rows, err := pc.Query(ctx, `SELECT jti, expires_at FROM jwtd_blacklisted_tokens WHERE expires_at >= $1`, time.Now().UnixMilli())
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var jti string
+			var exp int64
+			if err := rows.Scan(&jti, &exp); err != nil {
+				return err
+			}
+			if err := send(sdk.Change{Kind: sdk.ChangeBlacklisted, JTI: jti, ExpiresAt: time.UnixMilli(exp)}); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// listen is the loop both feeds share: install the trigger (schema, in one
+// transaction), LISTEN on channel with a connection of its own, send
+// ChangeReset and the snapshot, then relay the channel's notifications and
+// send ChangeSynced when this feed's own marks come back.
+func listen(ctx context.Context, db *sql.DB, channel string, schema []string, send func(sdk.Change) error,
+	snapshot func(context.Context, *pgx.Conn) error) error {
+	if err := install(ctx, db, schema); err != nil {
 		return feedErr(ctx, "install trigger", err)
 	}
 	var raw [8]byte
 	_, _ = rand.Read(raw[:])
 	id := hex.EncodeToString(raw[:])
-	conn, err := s.db.Conn(ctx)
+	conn, err := db.Conn(ctx)
 	if err != nil {
 		return feedErr(ctx, "connect", err)
 	}
 	defer conn.Close()
-	err = conn.Raw(func(dc any) error {
+	return conn.Raw(func(dc any) error {
 		pc := dc.(*stdlib.Conn).Conn()
-		if _, err := pc.Exec(ctx, "LISTEN "+feedChannel); err != nil {
+		if _, err := pc.Exec(ctx, "LISTEN "+channel); err != nil {
 			return feedErr(ctx, "listen", err)
 		}
+		// The connection goes back to the pool afterwards: stop listening.
+		defer pc.Exec(context.WithoutCancel(ctx), "UNLISTEN "+channel)
 		if err := send(sdk.Change{Kind: sdk.ChangeReset}); err != nil {
 			return err
 		}
-		rows, err := pc.Query(ctx, `SELECT jti, expires_at FROM jwtd_blacklisted_tokens WHERE expires_at >= $1`, time.Now().UnixMilli())
-		if err != nil {
-			return feedErr(ctx, "snapshot", err)
-		}
-		for rows.Next() {
-			var jti string
-			var exp int64
-			if err := rows.Scan(&jti, &exp); err != nil {
-				rows.Close()
-				return feedErr(ctx, "snapshot", err)
-			}
-			if err := send(sdk.Change{Kind: sdk.ChangeBlacklisted, JTI: jti, ExpiresAt: time.UnixMilli(exp)}); err != nil {
-				rows.Close()
-				return err
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err := snapshot(ctx, pc); err != nil {
 			return feedErr(ctx, "snapshot", err)
 		}
 
 		wctx, stop := context.WithCancel(ctx)
-		defer stop()
 		notes := make(chan note, 256)
 		waiting := make(chan struct{})
 		go func() {
@@ -110,7 +121,10 @@ func (s blacklistWithFeed) Watch(ctx context.Context, send func(sdk.Change) erro
 			for {
 				n, err := pc.WaitForNotification(wctx)
 				if err != nil {
-					notes <- note{err: err}
+					select {
+					case notes <- note{err: err}:
+					case <-wctx.Done():
+					}
 					return
 				}
 				select {
@@ -131,7 +145,7 @@ func (s blacklistWithFeed) Watch(ctx context.Context, send func(sdk.Change) erro
 				return ctx.Err()
 			case now := <-tick.C:
 				mark := "sync|" + id + "|" + strconv.FormatInt(now.UnixNano(), 10)
-				if _, err := s.db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, feedChannel, mark); err != nil {
+				if _, err := db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, channel, mark); err != nil {
 					return feedErr(ctx, "sync mark", err)
 				}
 			case n := <-notes:
@@ -150,7 +164,6 @@ func (s blacklistWithFeed) Watch(ctx context.Context, send func(sdk.Change) erro
 			}
 		}
 	})
-	return err
 }
 
 // parseNote reads one notification: a blacklisting, this feed's own sync
@@ -164,6 +177,8 @@ func parseNote(p, id string) (sdk.Change, bool, error) {
 		if ok && err == nil {
 			return sdk.Change{Kind: sdk.ChangeBlacklisted, JTI: jti, ExpiresAt: time.UnixMilli(exp)}, true, nil
 		}
+	case "u":
+		return sdk.Change{Kind: sdk.ChangeUser, UserID: rest}, true, nil
 	case "sync":
 		who, ns, ok := strings.Cut(rest, "|")
 		n, err := strconv.ParseInt(ns, 10, 64)
@@ -174,14 +189,14 @@ func parseNote(p, id string) (sdk.Change, bool, error) {
 	return sdk.Change{}, false, fmt.Errorf("%w: postgres change feed: unreadable notification %q", sdk.ErrUnavailable, p)
 }
 
-// install creates or replaces the trigger.
-func (s blacklistWithFeed) install(ctx context.Context) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+// install runs schema in one transaction.
+func install(ctx context.Context, db *sql.DB, schema []string) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	for _, q := range feedSchema {
+	for _, q := range schema {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return err
 		}
@@ -200,3 +215,50 @@ func feedErr(ctx context.Context, op string, err error) error {
 }
 
 var _ sdk.ChangeFeed = blacklistWithFeed{}
+
+// userFeedChannel is the NOTIFY channel of user changes.
+const userFeedChannel = "jwtd_user_feed"
+
+// userFeedSchema installs a trigger on the users table that announces the
+// id of every deleted row and of every updated row whose columns other
+// than last_login changed (a login is not a change a cache must drop).
+// Its function reads the row as JSON, so one function serves any table
+// and column names (the trigger's arguments).
+func userFeedSchema(d Dialect, s sqlstore.UserSchema) []string {
+	table := d.Quote(s.Table)
+	trigger := d.Quote("jwtd_user_feed_" + s.Table)
+	return []string{
+		`SELECT pg_advisory_xact_lock(7354024)`,
+		`CREATE OR REPLACE FUNCTION jwtd_user_feed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF TG_OP = 'UPDATE' AND (to_jsonb(OLD) - TG_ARGV[1]) = (to_jsonb(NEW) - TG_ARGV[1]) THEN
+		RETURN NULL;
+	END IF;
+	PERFORM pg_notify('` + userFeedChannel + `', 'u|' || (to_jsonb(OLD) ->> TG_ARGV[0]));
+	RETURN NULL;
+END $$`,
+		`CREATE OR REPLACE TRIGGER ` + trigger + ` AFTER UPDATE OR DELETE ON ` + table +
+			` FOR EACH ROW EXECUTE FUNCTION jwtd_user_feed(` + quoteLiteral(s.ID) + `, ` + quoteLiteral(s.LastLogin) + `)`,
+	}
+}
+
+// quoteLiteral is a SQL string literal (column names are checked
+// identifiers; this only doubles quotes for safety).
+func quoteLiteral(v string) string {
+	return "'" + strings.ReplaceAll(v, "'", "''") + "'"
+}
+
+// userStoreWithFeed is the user store with a change feed.
+type userStoreWithFeed struct {
+	*sqlstore.UserStore
+	db     *sql.DB
+	schema []string
+}
+
+// Watch implements sdk.ChangeFeed: users updated (other than last_login)
+// or deleted by anyone, Django included.
+func (s userStoreWithFeed) Watch(ctx context.Context, send func(sdk.Change) error) error {
+	return listen(ctx, s.db, userFeedChannel, s.schema, send, func(context.Context, *pgx.Conn) error { return nil })
+}
+
+var _ sdk.ChangeFeed = userStoreWithFeed{}

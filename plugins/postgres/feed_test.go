@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -67,5 +68,59 @@ func TestFeed(t *testing.T) {
 	django := openBlacklist(t, sdk.Config{"dsn": newDB(t, srv, true), "django": true})
 	if _, ok := django.(sdk.ChangeFeed); ok {
 		t.Error("the Django-table blacklist offers a change feed")
+	}
+}
+
+// TestUserFeed: an update (other than last_login) or a deletion of a user
+// row by anyone — plain SQL here, as Django would — is announced within
+// the bound, on jwtd's table and on Django's auth_user alike; a login is
+// not.
+func TestUserFeed(t *testing.T) {
+	ctx := context.Background()
+	srv := pgtest.Start(t)
+	for _, django := range []bool{false, true} {
+		t.Run(map[bool]string{false: "jwtd_users", true: "auth_user"}[django], func(t *testing.T) {
+			dsn := newDB(t, srv, django)
+			s := openUsers(t, userConfig(dsn, django))
+			f, ok := s.(sdk.ChangeFeed)
+			if !ok {
+				t.Fatalf("%T has no change feed", s)
+			}
+			admin := s.(sdk.UserAdmin)
+			var ids []string
+			for _, name := range []string{"ann", "ben", "cat"} {
+				u, err := admin.CreateUser(ctx, sdk.NewUser{Username: name, Password: "pw-" + name, IsActive: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, u.ID)
+			}
+			rec := sdktest.WatchFeed(t, f)
+			table := map[bool]string{false: "jwtd_users", true: "auth_user"}[django]
+			db := srv.Open(t, dbName(dsn))
+			if err := s.RecordLogin(ctx, ids[2], time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			for i, stmt := range []string{
+				`UPDATE ` + table + ` SET is_active = false WHERE id = $1`,
+				`DELETE FROM ` + table + ` WHERE id = $1`,
+			} {
+				id, _ := strconv.ParseInt(ids[i], 10, 64)
+				start := time.Now()
+				if _, err := db.Exec(stmt, id); err != nil {
+					t.Fatal(err)
+				}
+				_, at := rec.Wait(5*time.Second, func(c sdk.Change) bool { return c.Kind == sdk.ChangeUser && c.UserID == ids[i] })
+				if d := at.Sub(start); d > feedBound {
+					t.Errorf("%s reached the feed after %v, want within %v", stmt, d, feedBound)
+				}
+			}
+			time.Sleep(5 * sdk.SyncInterval)
+			for _, c := range rec.Changes() {
+				if c.Kind == sdk.ChangeUser && c.UserID == ids[2] {
+					t.Errorf("a login (last_login) was announced as a change of user %s", ids[2])
+				}
+			}
+		})
 	}
 }

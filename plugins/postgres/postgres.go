@@ -13,10 +13,16 @@ import (
 
 // NewUserStore opens the PostgreSQL user store cfg describes
 // (sqlstore.UserStoreConfig). It is an sdk.Factory[sdk.UserStore]; the
-// result is a *sqlstore.UserStore, which also implements sdk.UserAdmin,
-// sdk.Pinger and io.Closer.
+// result is a *sqlstore.UserStore with a change feed (sdk.ChangeFeed by
+// LISTEN/NOTIFY, feed.go), which also implements sdk.UserAdmin, sdk.Pinger
+// and io.Closer.
 func NewUserStore(ctx context.Context, cfg sdk.Config) (sdk.UserStore, error) {
-	return sqlstore.OpenUserStore(ctx, Dialect{}, cfg)
+	s, err := sqlstore.OpenUserStore(ctx, Dialect{}, cfg)
+	if err != nil {
+		return nil, err
+	}
+	db, schema := s.FeedSource()
+	return userStoreWithFeed{s, db, userFeedSchema(Dialect{}, schema)}, nil
 }
 
 // NewBlacklistStore opens the PostgreSQL blacklist store cfg describes
