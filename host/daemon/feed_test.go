@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -150,6 +151,9 @@ func propagation(t *testing.T, n int, revoke func(sdk.TokenRecord), b *daemon.St
 	delays := make([]time.Duration, 0, n)
 	for i := range n {
 		rec := sdk.TokenRecord{JTI: fmt.Sprintf("prop-%d-%d", time.Now().UnixNano(), i), UserID: "1", TokenType: "refresh", ExpiresAt: time.Now().Add(time.Hour)}
+		// A random pause, so revocations do not fall into step with a
+		// polling feed's ticks (each would wait one whole tick).
+		time.Sleep(rand.N(10 * time.Millisecond))
 		revoke(rec)
 		done := time.Now()
 		for {
