@@ -3,6 +3,9 @@ package core_test
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -114,7 +117,7 @@ func TestBlacklistStoreDownFailsClosed(t *testing.T) {
 	ops := map[string]func() error{
 		"obtain":         func() error { _, err := svc.Obtain(ctx, creds("alice", "pw")); return err },
 		"refresh":        func() error { _, err := svc.Refresh(ctx, pair.Refresh); return err },
-		"verify":         func() error { return svc.Verify(ctx, pair.Access) },
+		"verify":         func() error { return svc.Verify(ctx, pair.Refresh) },
 		"blacklist":      func() error { return svc.Blacklist(ctx, pair.Refresh) },
 		"sliding":        func() error { _, err := svc.RefreshSliding(ctx, sl.Token); return err },
 		"authenticate":   func() error { _, _, err := svc.Authenticate(ctx, "Bearer "+sl.Token); return err },
@@ -133,5 +136,73 @@ func TestBlacklistStoreDownFailsClosed(t *testing.T) {
 	bl.down = false
 	if _, err := svc.Refresh(ctx, pair.Refresh); err != nil {
 		t.Fatalf("after recovery: %v", err)
+	}
+}
+
+// countingBlacklist is the in-memory store counting IsBlacklisted calls.
+type countingBlacklist struct {
+	flakyBlacklist
+	lookups atomic.Int64
+}
+
+func (c *countingBlacklist) IsBlacklisted(ctx context.Context, jti string) (bool, error) {
+	c.lookups.Add(1)
+	return c.flakyBlacklist.IsBlacklisted(ctx, jti)
+}
+
+// TestAccessTokensAskNoBlacklist: access tokens are never blacklisted, so
+// verify and authenticate of one ask the blacklist store nothing: they
+// answer while it is down, and make no call while it is up. Refresh and
+// sliding tokens still ask it (and fail closed), whatever the auth classes'
+// order.
+func TestAccessTokensAskNoBlacklist(t *testing.T) {
+	ctx := context.Background()
+	for _, classes := range [][]string{{"access"}, {"sliding", "access"}, {"access", "sliding"}} {
+		t.Run(strings.Join(classes, ","), func(t *testing.T) {
+			users := memory.NewUserStore()
+			alice, _ := users.CreateUser(ctx, sdk.NewUser{Username: "alice", Password: "pw", IsActive: true})
+			bl := &countingBlacklist{flakyBlacklist: flakyBlacklist{BlacklistStore: memory.NewBlacklistStore()}}
+			s := hsSettings(t)
+			s.AuthTokenClasses = classes
+			svc, err := core.New(s, core.Plugins{Users: users, Blacklist: bl})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pair, _ := svc.IssueFor(ctx, alice)
+			sl, _ := svc.IssueSlidingFor(ctx, alice)
+			for _, down := range []bool{false, true} {
+				bl.down = down
+				before := bl.lookups.Load()
+				if err := svc.Verify(ctx, pair.Access); err != nil {
+					t.Fatalf("down=%v: verify access: %v", down, err)
+				}
+				if _, _, err := svc.Authenticate(ctx, "Bearer "+pair.Access); err != nil {
+					t.Fatalf("down=%v: authenticate access: %v", down, err)
+				}
+				if _, _, err := svc.AuthenticateStateless(ctx, "Bearer "+pair.Access); err != nil {
+					t.Fatalf("down=%v: stateless access: %v", down, err)
+				}
+				if n := bl.lookups.Load() - before; n != 0 {
+					t.Fatalf("down=%v: %d blacklist lookups for an access token", down, n)
+				}
+				err := svc.Verify(ctx, pair.Refresh)
+				if down {
+					mustIs(t, err, core.ErrUnavailable)
+				} else if err != nil {
+					t.Fatalf("verify refresh: %v", err)
+				}
+				if slices.Contains(classes, "sliding") {
+					_, _, err := svc.Authenticate(ctx, "Bearer "+sl.Token)
+					if down {
+						mustIs(t, err, core.ErrUnavailable)
+					} else if err != nil {
+						t.Fatalf("authenticate sliding: %v", err)
+					}
+				}
+				if bl.lookups.Load() == before {
+					t.Fatalf("down=%v: refresh and sliding tokens asked the store nothing", down)
+				}
+			}
+		})
 	}
 }
