@@ -330,4 +330,3 @@ func ExampleMetrics_Middleware() {
 	}
 	// Output: jwtd_http_requests_total{code="200",endpoint="verify"} 1
 }
-
