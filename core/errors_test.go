@@ -206,3 +206,63 @@ func TestAccessTokensAskNoBlacklist(t *testing.T) {
 		})
 	}
 }
+
+// meetingBlacklist is the in-memory store whose Blacklist answers only once
+// AddOutstanding has been called too (or after a timeout, as a failure).
+type meetingBlacklist struct {
+	*memory.BlacklistStore
+	outstanding chan struct{}
+}
+
+func (m *meetingBlacklist) AddOutstanding(ctx context.Context, r sdk.TokenRecord) error {
+	select {
+	case m.outstanding <- struct{}{}:
+	default:
+	}
+	return m.BlacklistStore.AddOutstanding(ctx, r)
+}
+
+var errNotTogether = errors.New("AddOutstanding was not in flight beside Blacklist")
+
+func (m *meetingBlacklist) Blacklist(ctx context.Context, r sdk.TokenRecord) (bool, error) {
+	select {
+	case <-m.outstanding:
+	case <-time.After(5 * time.Second):
+		return false, errNotTogether
+	}
+	return m.BlacklistStore.Blacklist(ctx, r)
+}
+
+// TestRotationWritesTogether: a rotating refresh hands the store its two
+// writes (consume the old token, record the new one) at once, so that a
+// group-committing store commits them together and an out-of-process one
+// serves them in one round trip's time. The new token is recorded, and
+// usable; the old one is consumed.
+func TestRotationWritesTogether(t *testing.T) {
+	ctx := context.Background()
+	users := memory.NewUserStore()
+	alice, _ := users.CreateUser(ctx, sdk.NewUser{Username: "alice", Password: "pw", IsActive: true})
+	bl := &meetingBlacklist{BlacklistStore: memory.NewBlacklistStore(), outstanding: make(chan struct{}, 1)}
+	s := hsSettings(t)
+	s.RotateRefreshTokens, s.BlacklistAfterRotation = true, true
+	svc, err := core.New(s, core.Plugins{Users: users, Blacklist: bl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := svc.IssueFor(ctx, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-bl.outstanding // the pair's own record
+	next, err := svc.Refresh(ctx, pair.Refresh)
+	if err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	if _, err := svc.Refresh(ctx, pair.Refresh); !errors.Is(err, core.ErrTokenBlacklisted) {
+		t.Fatalf("old token again: %v", err)
+	}
+	jti, _ := claimsOf(t, next.Refresh)["jti"].(string)
+	if _, found := bl.Outstanding(jti); !found {
+		t.Fatal("the new refresh token was not recorded as outstanding")
+	}
+}
