@@ -22,6 +22,11 @@ import (
 const defaultTemplate = `[server]
 listen = {{printf "%q" .Listen}}
 
+# obtain-failed measures failed logins by the thousand from one address:
+# the brute-force lock (on by default) would answer them 429.
+[server.brute_force]
+enabled = false
+
 [tokens]
 access_token_lifetime = "1h"
 refresh_token_lifetime = "24h"
