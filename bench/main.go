@@ -62,7 +62,7 @@ func main() {
 	flag.StringVar(&o.jwtd, "jwtd", "bin/jwtd", "jwtd binary to measure")
 	flag.StringVar(&o.pluginDir, "plugin-dir", "bin", "directory of the out-of-process plugin binaries (plugins mode)")
 	flag.StringVar(&o.template, "config-template", "", "jwtd.toml template (Go text/template) instead of the built-in one")
-	modes := flag.String("modes", "bare,builtin,plugins,"+modeBuiltinOldPath+","+modePluginsOldPath+",redis,redis-plugins,postgres,postgres-plugins",
+	modes := flag.String("modes", "bare,builtin,"+modeBuiltinOldPath+",plugins,"+modePluginsOldPath+",redis,redis-plugins,postgres,postgres-plugins",
 		"comma-separated modes to run: bare, builtin, plugins (SQLite stores in/out of process), "+
 			modeBuiltinOldPath+", "+modePluginsOldPath+" (SQLite blacklist with group_commit = false; refresh-rotating only), "+
 			"redis, redis-plugins (Redis blacklist in/out of process; blacklist scenarios only), "+
