@@ -11,10 +11,10 @@ import (
 
 // The jwtd scenarios, by SPEC §2 paths, in report order.
 const (
-	scObtain        = "obtain"
-	scRefresh       = "refresh"
-	scRefreshRot    = "refresh-rotating"
-	scVerify        = "verify"
+	scObtain     = "obtain"
+	scRefresh    = "refresh"
+	scRefreshRot = "refresh-rotating"
+	scVerify     = "verify"
 	// Verify of a refresh token: unlike an access token's, its jti is
 	// looked up in the blacklist store.
 	scVerifyRefresh = "verify-refresh"
