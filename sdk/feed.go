@@ -108,6 +108,10 @@ const SyncInterval = 20 * time.Millisecond
 // back to calls and watches again, starting over with ChangeReset. There
 // is no resume position: a new Watch is a full resynchronisation.
 //
+// A feed that ends because its store is closing should send ChangeReset
+// first: an in-process host then stops answering from memory before the
+// store's Close returns.
+//
 // send delivers one change to the host in order; it blocks while the host
 // is behind and returns an error once the host stops listening, after which
 // Watch returns. Watch must not call send concurrently. Out of process the

@@ -68,11 +68,54 @@ const (
 // errFeedGap: the change log was pruned past what this feed had read.
 var errFeedGap = fmt.Errorf("%w: sqlite change feed fell behind the change log", sdk.ErrUnavailable)
 
+// feedStop ends a store's running feeds when the store closes: each sends
+// ChangeReset, so that an in-process host stops answering from memory
+// before Close returns, and returns sdk.ErrUnavailable.
+type feedStop struct {
+	mu     sync.Mutex
+	ch     chan struct{}
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// begin registers a feed; ok is false once the store is closed. Call end
+// when the feed returns.
+func (f *feedStop) begin() (stop <-chan struct{}, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return nil, false
+	}
+	if f.ch == nil {
+		f.ch = make(chan struct{})
+	}
+	f.wg.Add(1)
+	return f.ch, true
+}
+
+func (f *feedStop) end() { f.wg.Done() }
+
+// stop ends every running feed and waits for them.
+func (f *feedStop) stop() {
+	f.mu.Lock()
+	if !f.closed {
+		f.closed = true
+		if f.ch != nil {
+			close(f.ch)
+		}
+	}
+	f.mu.Unlock()
+	f.wg.Wait()
+}
+
+// errFeedStoreClosed ends a feed whose store closed.
+var errFeedStoreClosed = fmt.Errorf("%w: sqlite change feed: store closed", sdk.ErrUnavailable)
+
 // pollFeed runs the common loop of both feeds on conn: every feedPoll it
 // reads data_version and calls round with whether it moved (it always
 // moves on the first round); then it sends ChangeSynced for the instant the
-// round started.
-func pollFeed(ctx context.Context, conn *sql.Conn, send func(sdk.Change) error, round func(ctx context.Context, moved bool) error) error {
+// round started. When stop closes it sends ChangeReset and ends.
+func pollFeed(ctx context.Context, stop <-chan struct{}, conn *sql.Conn, send func(sdk.Change) error, round func(ctx context.Context, moved bool) error) error {
 	t := time.NewTicker(feedPoll)
 	defer t.Stop()
 	var last int64 = -1
@@ -97,6 +140,9 @@ func pollFeed(ctx context.Context, conn *sql.Conn, send func(sdk.Change) error, 
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-stop:
+			_ = send(sdk.Change{Kind: sdk.ChangeReset})
+			return errFeedStoreClosed
 		case <-t.C:
 		}
 	}
@@ -133,6 +179,11 @@ END;
 // Watch implements sdk.ChangeFeed: every jti blacklisted in the file, by
 // any process.
 func (s *BlacklistStore) Watch(ctx context.Context, send func(sdk.Change) error) error {
+	stop, ok := s.feeds.begin()
+	if !ok {
+		return errFeedStoreClosed
+	}
+	defer s.feeds.end()
 	if _, err := s.db.ExecContext(ctx, blacklistFeedSchema); err != nil {
 		return feedErr(ctx, err)
 	}
@@ -149,7 +200,7 @@ func (s *BlacklistStore) Watch(ctx context.Context, send func(sdk.Change) error)
 		return err
 	}
 	lastPrune := time.Now()
-	return pollFeed(ctx, conn, send, func(ctx context.Context, moved bool) error {
+	return pollFeed(ctx, stop, conn, send, func(ctx context.Context, moved bool) error {
 		if !moved {
 			return nil
 		}
@@ -301,6 +352,11 @@ func userDigest(u sdk.User) [16]byte {
 // Watch implements sdk.ChangeFeed: users this store returned whose row
 // another process (or this one) changed or deleted.
 func (u *UserStore) Watch(ctx context.Context, send func(sdk.Change) error) error {
+	stop, ok := u.feeds.begin()
+	if !ok {
+		return errFeedStoreClosed
+	}
+	defer u.feeds.end()
 	conn, err := u.ro.Conn(ctx)
 	if err != nil {
 		return feedErr(ctx, err)
@@ -321,7 +377,7 @@ func (u *UserStore) Watch(ctx context.Context, send func(sdk.Change) error) erro
 	if err := send(sdk.Change{Kind: sdk.ChangeReset}); err != nil {
 		return err
 	}
-	return pollFeed(ctx, conn, send, func(ctx context.Context, moved bool) error {
+	return pollFeed(ctx, stop, conn, send, func(ctx context.Context, moved bool) error {
 		return u.feedUsers(ctx, conn, moved, send)
 	})
 }

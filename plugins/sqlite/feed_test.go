@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -114,6 +115,38 @@ func TestUserFeed(t *testing.T) {
 	for _, c := range f.Changes() {
 		if c.Kind == sdk.ChangeUser && c.UserID == ids[3] {
 			t.Errorf("a login (last_login) was reported as a change of user %s", ids[3])
+		}
+	}
+}
+
+// TestCloseEndsFeeds: closing a store ends its feeds with a reset (an
+// in-process host stops answering from memory before Close returns) and
+// sdk.ErrUnavailable; a Watch after Close fails at once.
+func TestCloseEndsFeeds(t *testing.T) {
+	path := dbPath(t)
+	bl := openBlacklist(t, path)
+	us := openUsers(t, cheapArgon2(sdk.Config{"path": path, "migrate": true}))
+	for _, s := range []interface {
+		sdk.ChangeFeed
+		Close() error
+	}{bl, us} {
+		f := sdktest.WatchFeed(t, s)
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		got := f.Changes()
+		if last := got[len(got)-1]; last.Kind != sdk.ChangeReset {
+			t.Errorf("%T: last change before Close returned is %v, want reset", s, last.Kind)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for !f.Ended() && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		if !errors.Is(f.Err(), sdk.ErrUnavailable) {
+			t.Errorf("%T: feed ended with %v, want sdk.ErrUnavailable", s, f.Err())
+		}
+		if err := s.Watch(context.Background(), func(sdk.Change) error { return nil }); !errors.Is(err, sdk.ErrUnavailable) {
+			t.Errorf("%T: Watch after Close = %v", s, err)
 		}
 	}
 }

@@ -53,6 +53,7 @@ type UserStore struct {
 	closeErr  error
 
 	watch userWatch // feed.go
+	feeds feedStop  // feed.go
 }
 
 // NewUserStore opens the user store described by cfg (see UserStoreConfig).
@@ -417,6 +418,7 @@ func (u *UserStore) Ping(ctx context.Context) error {
 // Close closes the database. Calling it again returns the first result.
 func (u *UserStore) Close() error {
 	u.closeOnce.Do(func() {
+		u.feeds.stop()
 		u.stmtMu.Lock()
 		u.closed = true
 		errs := []error{u.byID.Close(), u.byLogin.Close()}
