@@ -240,6 +240,18 @@ func (s *Server) Restart() {
 	s.tb.Fatalf("mariadbtest: restarting mariadbd on port %d: %v", s.Port, err)
 }
 
+// Pid is the running mariadbd's process id, for tests that look at the
+// process itself; it fails the test when the server is not running.
+func (s *Server) Pid() int {
+	s.mu.Lock()
+	p := s.proc
+	s.mu.Unlock()
+	if p == nil {
+		s.tb.Fatalf("mariadbtest: server on port %d is not running", s.Port)
+	}
+	return p.Pid()
+}
+
 // Running reports whether the server is up (started and not stopped).
 func (s *Server) Running() bool {
 	s.mu.Lock()
@@ -249,20 +261,18 @@ func (s *Server) Running() bool {
 
 // Freeze stops (SIGSTOP) the server: connections stay open and new ones
 // are accepted by the kernel, but nothing answers — a server that hangs,
-// for tests of query timeouts. Thaw resumes it; Stop thaws it first.
-func (s *Server) Freeze() { s.signal(syscall.SIGSTOP) }
+// for tests of query timeouts. It returns once every thread of mariadbd has
+// stopped (dbtest.Freeze), so that no query sent afterwards is answered.
+// Thaw resumes it; Stop kills it frozen or not.
+func (s *Server) Freeze() {
+	if err := dbtest.Freeze(s.Pid()); err != nil {
+		s.tb.Fatalf("mariadbtest: freezing mariadbd: %v", err)
+	}
+}
 
 // Thaw resumes a frozen server.
-func (s *Server) Thaw() { s.signal(syscall.SIGCONT) }
-
-func (s *Server) signal(sig syscall.Signal) {
-	s.mu.Lock()
-	p := s.proc
-	s.mu.Unlock()
-	if p == nil {
-		s.tb.Fatalf("mariadbtest: server on port %d is not running", s.Port)
-	}
-	if err := syscall.Kill(p.Pid(), sig); err != nil {
+func (s *Server) Thaw() {
+	if err := syscall.Kill(s.Pid(), syscall.SIGCONT); err != nil {
 		s.tb.Fatalf("mariadbtest: signalling mariadbd: %v", err)
 	}
 }

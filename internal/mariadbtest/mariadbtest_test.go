@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jwtd/jwtd/internal/dbtest"
+
 	"github.com/jwtd/jwtd/internal/mariadbtest"
 )
 
@@ -40,6 +42,13 @@ func TestStartCreateRestartFreeze(t *testing.T) {
 	}
 
 	s.Freeze()
+	// Freeze returns only once every thread of mariadbd has stopped: kill(2)
+	// returns earlier, and the threads still running meanwhile answer
+	// queries (sqlstoretest.TestFaults saw logins succeed on a "frozen"
+	// server).
+	if stopped, err := dbtest.Stopped(s.Pid()); err != nil || !stopped {
+		t.Fatalf("Freeze returned with threads of mariadbd still running (%v)", err)
+	}
 	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	err := db.QueryRowContext(short, "SELECT v FROM t").Scan(&v)
 	cancel()
