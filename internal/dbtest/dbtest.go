@@ -238,17 +238,26 @@ func WaitReady(p *Process, logFile string, ready func() error) error {
 	return fmt.Errorf("not ready within %v (%v): %s", StartTimeout, last, Tail(logFile))
 }
 
-// Tail returns the last lines of a log file, for start-up error messages.
+// Tail returns the error lines of a log file and its last lines, for
+// start-up error messages: a failing mariadb-install-db ends its log with
+// a page of advice, and the server's own [ERROR] lines come before it.
 func Tail(path string) string {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return "(no log: " + err.Error() + ")"
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) > 10 {
-		lines = lines[len(lines)-10:]
+	last := max(len(lines)-10, 0)
+	var out []string
+	for _, line := range lines[:last] {
+		if len(out) < 10 && (strings.Contains(line, "ERROR") || strings.Contains(line, "FATAL") || strings.Contains(line, "PANIC")) {
+			out = append(out, line)
+		}
 	}
-	return strings.Join(lines, " | ")
+	if len(out) > 0 {
+		out = append(out, "...")
+	}
+	return strings.Join(append(out, lines[last:]...), " | ")
 }
 
 // Children returns the ids of pid's child processes, read from /proc.
@@ -303,7 +312,8 @@ func Freeze(pid int) error {
 }
 
 // Stopped reports whether every thread of pid is stopped by a job-control
-// signal (state T in /proc/PID/task/TID/stat).
+// signal (state T in /proc/PID/task/TID/stat) or dead (a zombie, Z or X:
+// a stopped parent does not reap its children).
 func Stopped(pid int) (bool, error) {
 	dir := filepath.Join("/proc", strconv.Itoa(pid), "task")
 	tasks, err := os.ReadDir(dir)
@@ -318,7 +328,7 @@ func Stopped(pid int) (bool, error) {
 			}
 			return false, err
 		}
-		if state, ok := procField(string(stat), 0); !ok || state != "T" {
+		if state, ok := procField(string(stat), 0); !ok || !strings.Contains("TZX", state) {
 			return false, nil
 		}
 	}
