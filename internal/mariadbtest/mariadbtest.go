@@ -43,6 +43,7 @@ type Server struct {
 	tb      testing.TB
 	bin     string
 	dataDir string
+	tmpDir  string
 	logFile string
 	args    []string
 
@@ -68,11 +69,15 @@ func Start(t testing.TB, args ...string) *Server {
 		tb:      t,
 		bin:     bin,
 		dataDir: filepath.Join(tmp, "data"),
+		tmpDir:  filepath.Join(tmp, "tmp"),
 		logFile: filepath.Join(tmp, "mariadb.log"),
 		Socket:  filepath.Join(tmp, "mysqld.sock"),
 	}
 	if len(s.Socket) > 100 {
 		s.Socket = "" // too long for a socket address; TCP only
+	}
+	if err := os.Mkdir(s.tmpDir, 0o700); err != nil {
+		t.Fatalf("mariadbtest: %v", err)
 	}
 	common := s.commonArgs()
 	install := append([]string{"--no-defaults", "--datadir=" + s.dataDir,
@@ -97,9 +102,16 @@ func Start(t testing.TB, args ...string) *Server {
 
 // commonArgs are the options the install and the server share; the first
 // is --no-defaults, which must come first on mariadbd's command line.
+//
+// Each server has a tmpdir of its own: mariadbd deletes every "#sql" file
+// in its tmpdir when it starts, which in a shared /tmp includes the files
+// of the temporary tables another server is using — mariadb-install-db
+// then fails with "Unknown table 'mysql.tmp_user_sys'" when a test in
+// another package starts a server meanwhile.
 func (s *Server) commonArgs() []string {
 	args := []string{
 		"--no-defaults",
+		"--tmpdir=" + s.tmpDir,
 		"--innodb-buffer-pool-size=32M",
 		"--innodb-log-file-size=16M",
 		"--character-set-server=utf8mb4",
