@@ -19,4 +19,5 @@ urlpatterns = [
     path("django/ready/", views.ready),
     path("django/login/", views.login),
     path("django/password/", views.set_password),
+    path("django/users/", views.create_user),
 ]

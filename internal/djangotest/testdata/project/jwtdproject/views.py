@@ -1,5 +1,5 @@
 """Test views: the user a JWTAuthentication request carries, and Django's
-own password code (authenticate(), set_password()) over HTTP, so a test can
+own password code (authenticate(), set_password(), create_user()) over HTTP, so a test can
 ask the real Django whether it accepts a password jwtd wrote and have it
 write one jwtd must accept."""
 import json
@@ -63,6 +63,18 @@ def set_password(request):
         user = get_user_model().objects.get(username=b["username"])
         user.set_password(b["password"])
         user.save()
+    except Exception as exc:  # noqa: BLE001 - reported to the test
+        return _error(exc)
+    return JsonResponse({"id": user.pk, "password": user.password})
+
+
+@csrf_exempt
+def create_user(request):
+    """A user added by Django: User.objects.create_user(), with Django's
+    default hasher. Answers the new user's id and stored hash."""
+    b = _body(request)
+    try:
+        user = get_user_model().objects.create_user(b["username"], password=b["password"])
     except Exception as exc:  # noqa: BLE001 - reported to the test
         return _error(exc)
     return JsonResponse({"id": user.pk, "password": user.password})
