@@ -1,0 +1,338 @@
+package djangotest_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jwtd/jwtd/internal/djangotest"
+	"github.com/jwtd/jwtd/internal/jwtdtest"
+)
+
+// jwtdBin is the jwtd binary built once for the interop tests.
+var jwtdBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "jwtd-django-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	jwtdBin = filepath.Join(dir, "jwtd")
+	if err := jwtdtest.GoBuild(jwtdBin, "../../host/cmd/jwtd"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// interopKey is the HS256 key Django's SIMPLE_JWT and jwtd's [tokens] share.
+const interopKey = "interop-signing-key-shared-by-django-and-jwtd-0123456789"
+
+// database is one database kind Django and jwtd share in TestDjangoInterop:
+// open starts (or creates) an empty database and returns how Django reaches
+// it and jwtd's user store and blacklist store sections for it.
+type database struct {
+	engine djangotest.Engine
+	open   func(t *testing.T) (djangotest.Database, string)
+}
+
+// databases are the databases the interop test runs on.
+var databases = []database{
+	{djangotest.SQLite, func(t *testing.T) (djangotest.Database, string) {
+		path := filepath.Join(t.TempDir(), "db.sqlite3")
+		return djangotest.Database{Engine: djangotest.SQLite, Path: path}, `
+[plugins.user_store]
+use = "sqlite"
+[plugins.user_store.config]
+path = "` + path + `"
+django = true
+
+[plugins.blacklist_store]
+use = "sqlite"
+[plugins.blacklist_store.config]
+path = "` + path + `"
+django = true
+`
+	}},
+}
+
+// pair is Django's and jwtd's side of one database.
+type pair struct {
+	t      *testing.T
+	django *djangotest.Server
+	jwtd   *jwtdtest.Process
+	config string
+}
+
+// jwtdCLI runs a jwtd command with the pair's config, the password on stdin.
+func (p *pair) jwtdCLI(stdin string, args ...string) error {
+	p.t.Helper()
+	cmd := exec.Command(jwtdBin, append(args, "--config", p.config)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("jwtd %s: %w\n%s", strings.Join(args, " "), err, out.String())
+	}
+	return nil
+}
+
+// startPair migrates a fresh database with Django, starts Django on it and
+// jwtd beside it with the same key, algorithm and rotation settings and
+// Django's tables as its stores.
+func startPair(t *testing.T, db database) *pair {
+	dbSettings, stores := db.open(t)
+	django := djangotest.Start(t, djangotest.Options{
+		DB:                     dbSettings,
+		SigningKey:             interopKey,
+		Algorithm:              "HS256",
+		AccessLifetime:         5 * time.Minute,
+		RefreshLifetime:        24 * time.Hour,
+		RotateRefreshTokens:    true,
+		BlacklistAfterRotation: true,
+	})
+	config := filepath.Join(t.TempDir(), "jwtd.toml")
+	toml := `[tokens]
+signing_key = "` + interopKey + `"
+algorithm = "HS256"
+access_token_lifetime = "5m"
+refresh_token_lifetime = "24h"
+rotate_refresh_tokens = true
+blacklist_after_rotation = true
+` + stores
+	if err := os.WriteFile(config, []byte(toml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := jwtdtest.FreeAddr(t)
+	cmd := exec.Command(jwtdBin, "serve", "--config", config, "--listen", addr)
+	proc := jwtdtest.Start(t, cmd, "http://"+addr, jwtdtest.Options{ReadyPath: "/readyz", StopTimeout: 10 * time.Second})
+	return &pair{t: t, django: django, jwtd: proc, config: config}
+}
+
+// Paths of Simple JWT's views in the Django project and of jwtd's
+// endpoints: the same API.
+const (
+	obtain    = "/api/token/"
+	refresh   = "/api/token/refresh/"
+	verify    = "/api/token/verify/"
+	blacklist = "/api/token/blacklist/"
+)
+
+// TestDjangoInterop runs the real Django + Simple JWT and the real jwtd
+// binary on one database, with the same signing key and algorithm, jwtd's
+// stores on Django's auth_user and token_blacklist tables (django = true),
+// and rotation with blacklist-after-rotation on both sides. Users, passwords
+// and tokens must cross both ways, and a logout or a rotation on either side
+// must hold on the other.
+func TestDjangoInterop(t *testing.T) {
+	for _, db := range databases {
+		t.Run(string(db.engine), func(t *testing.T) {
+			p := startPair(t, db)
+			dj, jw := p.django.URL, p.jwtd.URL
+
+			// erin is Django's: create_user with Django's default hasher.
+			// The token cases use her, so they do not depend on the
+			// password cases.
+			erin := djangotest.Post(t, dj+"/django/users/", map[string]string{"username": "erin", "password": "erin-pass-1"})
+			if erin.Status != 200 {
+				t.Fatalf("Django create_user: %v", erin)
+			}
+			erinID := fmt.Sprint(erin.Body["id"])
+
+			// djangoPair and jwtdPair obtain a fresh pair for erin.
+			djangoPair := func(t *testing.T) (string, string) {
+				t.Helper()
+				r := djangotest.Post(t, dj+obtain, map[string]string{"username": "erin", "password": "erin-pass-1"})
+				if r.Status != 200 || r.Str("refresh") == "" {
+					t.Fatalf("obtain at Django: %v", r)
+				}
+				return r.Str("access"), r.Str("refresh")
+			}
+			jwtdPair := func(t *testing.T) (string, string) {
+				t.Helper()
+				r := djangotest.Post(t, jw+obtain, map[string]string{"username": "erin", "password": "erin-pass-1"})
+				if r.Status != 200 || r.Str("refresh") == "" {
+					t.Fatalf("obtain at jwtd: %v", r)
+				}
+				return r.Str("access"), r.Str("refresh")
+			}
+			// userAt checks that an access token authenticates erin at
+			// Django's JWTAuthentication or jwtd's authenticate endpoint.
+			userAt := func(t *testing.T, side, access string) {
+				t.Helper()
+				path := map[string]string{dj: "/api/me/", jw: "/api/authenticate/"}[side]
+				r := djangotest.Call(t, "GET", side+path, access, nil)
+				if r.Status != 200 || r.Str("username") != "erin" || fmt.Sprint(r.Body["id"]) != erinID {
+					t.Fatalf("authenticate at %s: %v", side, r)
+				}
+			}
+			// refused checks that side refuses a refresh token as blacklisted.
+			refused := func(t *testing.T, side, what, refreshToken string) {
+				t.Helper()
+				r := djangotest.Post(t, side+refresh, map[string]string{"refresh": refreshToken})
+				if r.Status != 401 || r.Str("detail") != "Token is blacklisted" {
+					t.Fatalf("%s: refresh at %s = %v, want 401 Token is blacklisted", what, side, r)
+				}
+			}
+			// rotate refreshes at side and returns the new refresh token.
+			rotate := func(t *testing.T, side, refreshToken string) (string, string) {
+				t.Helper()
+				r := djangotest.Post(t, side+refresh, map[string]string{"refresh": refreshToken})
+				if r.Status != 200 || r.Str("access") == "" || r.Str("refresh") == "" || r.Str("refresh") == refreshToken {
+					t.Fatalf("refresh at %s: %v", side, r)
+				}
+				return r.Str("access"), r.Str("refresh")
+			}
+
+			t.Run("user added by jwtd logs in at Django", func(t *testing.T) {
+				if err := p.jwtdCLI("dave-pass-1\n", "user", "add", "dave"); err != nil {
+					t.Fatal(err)
+				}
+				// Django's own password check: authenticate().
+				r := djangotest.Post(t, dj+"/django/login/", map[string]string{"username": "dave", "password": "dave-pass-1"})
+				if r.Status != 200 || r.Str("username") != "dave" {
+					t.Fatalf("Django's authenticate() for a user jwtd added: %v", r)
+				}
+				if r := djangotest.Post(t, dj+obtain, map[string]string{"username": "dave", "password": "dave-pass-1"}); r.Status != 200 {
+					t.Fatalf("Simple JWT obtain for a user jwtd added: %v", r)
+				}
+				if r := djangotest.Post(t, dj+"/django/login/", map[string]string{"username": "dave", "password": "wrong"}); r.Status != 401 {
+					t.Fatalf("Django accepted a wrong password: %v", r)
+				}
+			})
+
+			t.Run("password changed by jwtd logs in at Django", func(t *testing.T) {
+				if r := djangotest.Post(t, dj+"/django/users/", map[string]string{"username": "frank", "password": "frank-old"}); r.Status != 200 {
+					t.Fatalf("Django create_user: %v", r)
+				}
+				if err := p.jwtdCLI("frank-new\n", "user", "passwd", "frank"); err != nil {
+					t.Fatal(err)
+				}
+				if r := djangotest.Post(t, dj+"/django/login/", map[string]string{"username": "frank", "password": "frank-new"}); r.Status != 200 {
+					t.Fatalf("Django's authenticate() after jwtd user passwd: %v", r)
+				}
+				if r := djangotest.Post(t, dj+"/django/login/", map[string]string{"username": "frank", "password": "frank-old"}); r.Status != 401 {
+					t.Fatalf("Django accepted the old password: %v", r)
+				}
+			})
+
+			t.Run("user added by Django logs in at jwtd", func(t *testing.T) {
+				access, _ := jwtdPair(t)
+				userAt(t, jw, access)
+				if r := djangotest.Post(t, jw+obtain, map[string]string{"username": "erin", "password": "wrong"}); r.Status != 401 {
+					t.Fatalf("jwtd accepted a wrong password: %v", r)
+				}
+			})
+
+			t.Run("password changed by Django logs in at jwtd", func(t *testing.T) {
+				// carol is added through jwtd (whatever hash it writes) and
+				// changed by Django's set_password().
+				if err := p.jwtdCLI("carol-old\n", "user", "add", "carol"); err != nil {
+					t.Fatal(err)
+				}
+				if r := djangotest.Post(t, dj+"/django/password/", map[string]string{"username": "carol", "password": "carol-new"}); r.Status != 200 || !strings.HasPrefix(r.Str("password"), "pbkdf2_sha256$") {
+					t.Fatalf("Django set_password(): %v", r)
+				}
+				if r := djangotest.Post(t, jw+obtain, map[string]string{"username": "carol", "password": "carol-new"}); r.Status != 200 {
+					t.Fatalf("jwtd login with the password Django set: %v", r)
+				}
+				if r := djangotest.Post(t, jw+obtain, map[string]string{"username": "carol", "password": "carol-old"}); r.Status != 401 {
+					t.Fatalf("jwtd accepted the password Django replaced: %v", r)
+				}
+			})
+
+			t.Run("tokens from Django work at jwtd", func(t *testing.T) {
+				access, refreshToken := djangoPair(t)
+				if r := djangotest.Post(t, jw+verify, map[string]string{"token": access}); r.Status != 200 {
+					t.Fatalf("verify Django's access token at jwtd: %v", r)
+				}
+				if r := djangotest.Post(t, jw+verify, map[string]string{"token": refreshToken}); r.Status != 200 {
+					t.Fatalf("verify Django's refresh token at jwtd: %v", r)
+				}
+				userAt(t, jw, access)
+				newAccess, newRefresh := rotate(t, jw, refreshToken)
+				// What jwtd issued from Django's token works at Django.
+				userAt(t, dj, newAccess)
+				if r := djangotest.Post(t, dj+verify, map[string]string{"token": newRefresh}); r.Status != 200 {
+					t.Fatalf("verify at Django the refresh token jwtd rotated to: %v", r)
+				}
+			})
+
+			t.Run("tokens from jwtd work at Django", func(t *testing.T) {
+				access, refreshToken := jwtdPair(t)
+				if r := djangotest.Post(t, dj+verify, map[string]string{"token": access}); r.Status != 200 {
+					t.Fatalf("verify jwtd's access token at Django: %v", r)
+				}
+				if r := djangotest.Post(t, dj+verify, map[string]string{"token": refreshToken}); r.Status != 200 {
+					t.Fatalf("verify jwtd's refresh token at Django: %v", r)
+				}
+				userAt(t, dj, access)
+				newAccess, newRefresh := rotate(t, dj, refreshToken)
+				userAt(t, jw, newAccess)
+				if r := djangotest.Post(t, jw+verify, map[string]string{"token": newRefresh}); r.Status != 200 {
+					t.Fatalf("verify at jwtd the refresh token Django rotated to: %v", r)
+				}
+			})
+
+			t.Run("logout at jwtd holds at Django", func(t *testing.T) {
+				for issuer, obtainPair := range map[string]func(*testing.T) (string, string){"Django": djangoPair, "jwtd": jwtdPair} {
+					_, refreshToken := obtainPair(t)
+					if r := djangotest.Post(t, jw+blacklist, map[string]string{"refresh": refreshToken}); r.Status != 200 {
+						t.Fatalf("blacklist at jwtd: %v", r)
+					}
+					refused(t, dj, "a "+issuer+" refresh token blacklisted at jwtd", refreshToken)
+					refused(t, jw, "a "+issuer+" refresh token blacklisted at jwtd", refreshToken)
+					if r := djangotest.Post(t, dj+verify, map[string]string{"token": refreshToken}); r.Status == 200 {
+						t.Fatalf("Django's verify accepts a %s refresh token blacklisted at jwtd: %v", issuer, r)
+					}
+				}
+			})
+
+			t.Run("logout at Django holds at jwtd", func(t *testing.T) {
+				for issuer, obtainPair := range map[string]func(*testing.T) (string, string){"Django": djangoPair, "jwtd": jwtdPair} {
+					_, refreshToken := obtainPair(t)
+					if r := djangotest.Post(t, dj+blacklist, map[string]string{"refresh": refreshToken}); r.Status != 200 {
+						t.Fatalf("blacklist at Django: %v", r)
+					}
+					refused(t, jw, "a "+issuer+" refresh token blacklisted at Django", refreshToken)
+					refused(t, dj, "a "+issuer+" refresh token blacklisted at Django", refreshToken)
+					if r := djangotest.Post(t, jw+verify, map[string]string{"token": refreshToken}); r.Status == 200 {
+						t.Fatalf("jwtd's verify accepts a %s refresh token blacklisted at Django: %v", issuer, r)
+					}
+					if r := djangotest.Post(t, jw+blacklist, map[string]string{"refresh": refreshToken}); r.Status != 401 {
+						t.Fatalf("blacklisting again at jwtd what Django blacklisted: %v", r)
+					}
+				}
+			})
+
+			t.Run("rotation at Django holds at jwtd", func(t *testing.T) {
+				_, r1 := djangoPair(t)
+				_, r2 := rotate(t, dj, r1)
+				refused(t, jw, "a refresh token Django rotated", r1)
+				// The token Django rotated to rotates at jwtd, and that
+				// holds at Django in turn.
+				_, r3 := rotate(t, jw, r2)
+				refused(t, dj, "a refresh token jwtd rotated", r2)
+				rotate(t, dj, r3)
+			})
+
+			t.Run("rotation at jwtd holds at Django", func(t *testing.T) {
+				_, r1 := jwtdPair(t)
+				_, r2 := rotate(t, jw, r1)
+				refused(t, dj, "a refresh token jwtd rotated", r1)
+				_, r3 := rotate(t, dj, r2)
+				refused(t, jw, "a refresh token Django rotated", r2)
+				rotate(t, jw, r3)
+			})
+		})
+	}
+}
