@@ -1,13 +1,10 @@
 package djangotest_test
 
 import (
-	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/jwtd/jwtd/internal/djangotest"
 )
@@ -63,94 +60,51 @@ func TestDDL(t *testing.T) {
 	}
 }
 
-// sqliteSchema is every table and index of the SQLite file at path, as
-// SQLite keeps their DDL, without Django's migration bookkeeping.
-func sqliteSchema(t *testing.T, path string) string {
-	t.Helper()
-	db, err := sql.Open("sqlite3", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rows, err := db.Query(`SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master
-		WHERE name NOT LIKE 'sqlite_%' AND tbl_name != 'django_migrations' ORDER BY type, name`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var b strings.Builder
-	for rows.Next() {
-		var typ, name, tbl, ddl string
-		if err := rows.Scan(&typ, &name, &tbl, &ddl); err != nil {
-			t.Fatal(err)
-		}
-		b.WriteString(typ + " " + name + " on " + tbl + ": " + ddl + "\n")
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
-}
-
-// applySQLiteDDL creates Django's tables in a new SQLite file from the
-// fixtures.
-func applySQLiteDDL(t *testing.T, path string) {
-	t.Helper()
-	db, err := sql.Open("sqlite3", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	for _, which := range []string{"auth", "token_blacklist"} {
-		ddl, err := djangotest.DDL(djangotest.SQLite, which)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, stmt := range djangotest.Statements(ddl) {
-			if _, err := db.Exec(stmt); err != nil {
-				t.Fatalf("%s: %v\n%s", which, err, stmt)
+// TestDDLFixtures: on each database, the fixtures are what Django
+// generates today (generate.sh's output), and running them on an empty
+// database leaves exactly the tables, columns, constraints and indexes
+// `manage.py migrate` creates.
+func TestDDLFixtures(t *testing.T) {
+	for _, k := range kinds {
+		t.Run(string(k.engine), func(t *testing.T) {
+			fresh := k.server(t)
+			gen := fresh(t, "generated")
+			p := djangotest.NewProject(t, djangotest.Options{DB: gen.django})
+			out := t.TempDir()
+			if _, err := p.Manage("jwtd_ddl", out); err != nil {
+				t.Fatal(err)
 			}
-		}
-	}
-}
+			for _, which := range []string{"auth", "token_blacklist"} {
+				now, err := os.ReadFile(filepath.Join(out, which+".sql"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				kept, err := djangotest.DDL(k.engine, which)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if withoutVersions(string(now)) != withoutVersions(kept) {
+					t.Errorf("testdata/ddl/%s/%s.sql differs from what Django generates now; run testdata/ddl/generate.sh %s\n--- Django now:\n%s", k.engine, which, k.engine, now)
+				}
+			}
 
-// TestDDLFixturesSQLite: the SQLite fixtures are what today's Django
-// generates (generate.sh's output), and running them leaves exactly the
-// tables and indexes `manage.py migrate` creates.
-func TestDDLFixturesSQLite(t *testing.T) {
-	dir := t.TempDir()
-	gen := djangotest.NewProject(t, djangotest.Options{DB: djangotest.Database{Engine: djangotest.SQLite, Path: filepath.Join(dir, "gen.sqlite3")}})
-	out := t.TempDir()
-	if _, err := gen.Manage("jwtd_ddl", out); err != nil {
-		t.Fatal(err)
-	}
-	for _, which := range []string{"auth", "token_blacklist"} {
-		fresh, err := os.ReadFile(filepath.Join(out, which+".sql"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		kept, err := djangotest.DDL(djangotest.SQLite, which)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if withoutVersions(string(fresh)) != withoutVersions(kept) {
-			t.Errorf("testdata/ddl/sqlite/%s.sql differs from what Django generates now; run testdata/ddl/generate.sh sqlite\n--- Django now:\n%s", which, fresh)
-		}
-	}
-
-	fromFixtures := filepath.Join(dir, "fixtures.sqlite3")
-	applySQLiteDDL(t, fromFixtures)
-	migrated := filepath.Join(dir, "migrated.sqlite3")
-	p := djangotest.NewProject(t, djangotest.Options{DB: djangotest.Database{Engine: djangotest.SQLite, Path: migrated}})
-	if _, err := p.Manage("migrate", "--no-input"); err != nil {
-		t.Fatal(err)
-	}
-	got, want := sqliteSchema(t, fromFixtures), sqliteSchema(t, migrated)
-	if got != want {
-		t.Fatalf("fixture schema differs from manage.py migrate's:\n--- fixtures\n%s--- migrate\n%s", got, want)
-	}
-	if !strings.Contains(got, `"username" varchar(150) NOT NULL UNIQUE`) || !strings.Contains(got, `table token_blacklist_outstandingtoken`) {
-		t.Fatalf("unexpected schema:\n%s", got)
+			fromFixtures := fresh(t, "fixtures")
+			applyDDL(t, k.engine, fromFixtures.db)
+			migrated := fresh(t, "migrated")
+			p = djangotest.NewProject(t, djangotest.Options{DB: migrated.django})
+			if _, err := p.Manage("migrate", "--no-input"); err != nil {
+				t.Fatal(err)
+			}
+			got, want := k.schema(t, fromFixtures.db), k.schema(t, migrated.db)
+			if got != want {
+				t.Fatalf("fixture schema differs from manage.py migrate's:\n--- fixtures\n%s--- migrate\n%s", got, want)
+			}
+			for _, table := range []string{"auth_user", "token_blacklist_outstandingtoken", "token_blacklist_blacklistedtoken"} {
+				if !strings.Contains(got, table) {
+					t.Fatalf("no %s in the schema:\n%s", table, got)
+				}
+			}
+		})
 	}
 }
 
@@ -177,12 +131,12 @@ func TestServer(t *testing.T) {
 	for _, tablesExist := range []bool{false, true} {
 		name := map[bool]string{false: "migrate", true: "fixture tables"}[tablesExist]
 		t.Run(name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "db.sqlite3")
+			db := kinds[0].server(t)(t, "db")
 			if tablesExist {
-				applySQLiteDDL(t, path)
+				applyDDL(t, djangotest.SQLite, db.db)
 			}
 			s := djangotest.Start(t, djangotest.Options{
-				DB:          djangotest.Database{Engine: djangotest.SQLite, Path: path},
+				DB:          db.django,
 				SigningKey:  "harness-test-signing-key-0123456789abcdef",
 				TablesExist: tablesExist,
 			})

@@ -37,17 +37,17 @@ func TestMain(m *testing.M) {
 // interopKey is the HS256 key Django's SIMPLE_JWT and jwtd's [tokens] share.
 const interopKey = "interop-signing-key-shared-by-django-and-jwtd-0123456789"
 
-// database is one database kind Django and jwtd share in TestDjangoInterop:
+// interopDB is one database kind Django and jwtd share in TestDjangoInterop:
 // open starts (or creates) an empty database and returns how Django reaches
 // it and jwtd's user store and blacklist store sections for it.
-type database struct {
+type interopDB struct {
 	engine djangotest.Engine
 	open   func(t *testing.T) (djangotest.Database, string)
 }
 
 // databases are the databases the interop test runs on.
-var databases = []database{
-	{djangotest.SQLite, func(t *testing.T) (djangotest.Database, string) {
+var databases = []interopDB{
+	interopDB{djangotest.SQLite, func(t *testing.T) (djangotest.Database, string) {
 		path := filepath.Join(t.TempDir(), "db.sqlite3")
 		return djangotest.Database{Engine: djangotest.SQLite, Path: path}, `
 [plugins.user_store]
@@ -89,7 +89,7 @@ func (p *pair) jwtdCLI(stdin string, args ...string) error {
 // startPair migrates a fresh database with Django, starts Django on it and
 // jwtd beside it with the same key, algorithm and rotation settings and
 // Django's tables as its stores.
-func startPair(t *testing.T, db database) *pair {
+func startPair(t *testing.T, db interopDB) *pair {
 	dbSettings, stores := db.open(t)
 	django := djangotest.Start(t, djangotest.Options{
 		DB:                     dbSettings,
