@@ -3,6 +3,7 @@ package djangotest_test
 import (
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -167,6 +168,12 @@ func applyDDL(t *testing.T, engine djangotest.Engine, db *sql.DB) {
 	t.Helper()
 	for _, which := range []string{"auth", "token_blacklist"} {
 		ddl, err := djangotest.DDL(engine, which)
+		if *update {
+			// The files just written, not the ones built into the test.
+			var b []byte
+			b, err = os.ReadFile(filepath.Join("testdata", "ddl", string(engine), which+".sql"))
+			ddl = string(b)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package djangotest_test
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,10 +61,13 @@ func TestDDL(t *testing.T) {
 	}
 }
 
+// update makes TestDDLFixtures write the fixtures (testdata/ddl/generate.sh).
+var update = flag.Bool("update", false, "rewrite testdata/ddl from the real Django")
+
 // TestDDLFixtures: on each database, the fixtures are what Django
-// generates today (generate.sh's output), and running them on an empty
-// database leaves exactly the tables, columns, constraints and indexes
-// `manage.py migrate` creates.
+// generates today (with -update: are rewritten from it), and running them
+// on an empty database leaves exactly the tables, columns, constraints and
+// indexes `manage.py migrate` creates.
 func TestDDLFixtures(t *testing.T) {
 	for _, k := range kinds {
 		t.Run(string(k.engine), func(t *testing.T) {
@@ -78,6 +82,13 @@ func TestDDLFixtures(t *testing.T) {
 				now, err := os.ReadFile(filepath.Join(out, which+".sql"))
 				if err != nil {
 					t.Fatal(err)
+				}
+				if *update {
+					if err := os.WriteFile(filepath.Join("testdata", "ddl", string(k.engine), which+".sql"), now, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					t.Logf("wrote testdata/ddl/%s/%s.sql", k.engine, which)
+					continue
 				}
 				kept, err := djangotest.DDL(k.engine, which)
 				if err != nil {
