@@ -267,3 +267,15 @@ func (s *Server) pid() int {
 	}
 	return p.Pid()
 }
+
+// OpenMulti is Open with pgx's simple protocol, which runs a string of
+// several statements in one Exec (a DDL fixture).
+func (s *Server) OpenMulti(t testing.TB, db string) *sql.DB {
+	t.Helper()
+	conn, err := sql.Open("pgx", s.DSN(db)+"&default_query_exec_mode=simple_protocol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
