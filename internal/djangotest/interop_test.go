@@ -14,8 +14,12 @@ import (
 	"github.com/jwtd/jwtd/internal/jwtdtest"
 )
 
-// jwtdBin is the jwtd binary built once for the interop tests.
-var jwtdBin string
+// jwtdBin is the jwtd binary built once for the interop tests, plugins the
+// SQL store plugin binaries by name.
+var (
+	jwtdBin string
+	plugins = map[string]string{}
+)
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "jwtd-django-")
@@ -24,10 +28,17 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	jwtdBin = filepath.Join(dir, "jwtd")
-	if err := jwtdtest.GoBuild(jwtdBin, "../../host/cmd/jwtd"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
-		os.Exit(1)
+	build := map[string]string{jwtdBin: "../../host/cmd/jwtd"}
+	for _, name := range []string{"postgres", "mysql"} {
+		plugins[name] = filepath.Join(dir, "jwtd-plugin-"+name)
+		build[plugins[name]] = "../../plugins/" + name + "/cmd/jwtd-plugin-" + name
+	}
+	for out, pkg := range build {
+		if err := jwtdtest.GoBuild(out, pkg); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.RemoveAll(dir)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -37,32 +48,41 @@ func TestMain(m *testing.M) {
 // interopKey is the HS256 key Django's SIMPLE_JWT and jwtd's [tokens] share.
 const interopKey = "interop-signing-key-shared-by-django-and-jwtd-0123456789"
 
-// interopDB is one database kind Django and jwtd share in TestDjangoInterop:
-// open starts (or creates) an empty database and returns how Django reaches
-// it and jwtd's user store and blacklist store sections for it.
+// interopDB is one database Django and jwtd share in TestDjangoInterop:
+// a kind, and jwtd's user store and blacklist store sections on a database
+// of that kind, both on Django's tables (django = true).
 type interopDB struct {
-	engine djangotest.Engine
-	open   func(t *testing.T) (djangotest.Database, string)
+	name   string
+	kind   kind
+	stores func(d *database) string
 }
 
-// databases are the databases the interop test runs on.
-var databases = []interopDB{
-	interopDB{djangotest.SQLite, func(t *testing.T) (djangotest.Database, string) {
-		path := filepath.Join(t.TempDir(), "db.sqlite3")
-		return djangotest.Database{Engine: djangotest.SQLite, Path: path}, `
+// djangoStores is the two store sections with use, the connection line
+// and django = true. pbkdf2_iterations is Django 3.2's default, the
+// iteration count the Django beside it writes.
+func djangoStores(use, conn string) string {
+	return `
 [plugins.user_store]
-use = "sqlite"
+use = "` + use + `"
 [plugins.user_store.config]
-path = "` + path + `"
+` + conn + `
 django = true
+pbkdf2_iterations = 260000
 
 [plugins.blacklist_store]
-use = "sqlite"
+use = "` + use + `"
 [plugins.blacklist_store.config]
-path = "` + path + `"
+` + conn + `
 django = true
 `
-	}},
+}
+
+// databases are the databases the interop test runs on: SQLite with the
+// built-in store, PostgreSQL and MariaDB with the plugin binaries.
+var databases = []interopDB{
+	{"sqlite", kinds[0], func(d *database) string { return djangoStores("sqlite", `path = "`+d.dsn+`"`) }},
+	{"postgres", kinds[1], func(d *database) string { return djangoStores(plugins["postgres"], `dsn = "`+d.dsn+`"`) }},
+	{"mysql", kinds[2], func(d *database) string { return djangoStores(plugins["mysql"], `dsn = "`+d.dsn+`"`) }},
 }
 
 // pair is Django's and jwtd's side of one database.
@@ -90,9 +110,9 @@ func (p *pair) jwtdCLI(stdin string, args ...string) error {
 // jwtd beside it with the same key, algorithm and rotation settings and
 // Django's tables as its stores.
 func startPair(t *testing.T, db interopDB) *pair {
-	dbSettings, stores := db.open(t)
+	d := db.kind.server(t)(t, "interop")
 	django := djangotest.Start(t, djangotest.Options{
-		DB:                     dbSettings,
+		DB:                     d.django,
 		SigningKey:             interopKey,
 		Algorithm:              "HS256",
 		AccessLifetime:         5 * time.Minute,
@@ -108,7 +128,7 @@ access_token_lifetime = "5m"
 refresh_token_lifetime = "24h"
 rotate_refresh_tokens = true
 blacklist_after_rotation = true
-` + stores
+` + db.stores(d)
 	if err := os.WriteFile(config, []byte(toml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +155,7 @@ const (
 // must hold on the other.
 func TestDjangoInterop(t *testing.T) {
 	for _, db := range databases {
-		t.Run(string(db.engine), func(t *testing.T) {
+		t.Run(db.name, func(t *testing.T) {
 			p := startPair(t, db)
 			dj, jw := p.django.URL, p.jwtd.URL
 
