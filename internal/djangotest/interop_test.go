@@ -2,16 +2,21 @@ package djangotest_test
 
 import (
 	"bytes"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jwtd/jwtd/internal/djangotest"
 	"github.com/jwtd/jwtd/internal/jwtdtest"
+	"github.com/jwtd/jwtd/plugins/sqlstore"
 )
 
 // jwtdBin is the jwtd binary built once for the interop tests, plugins the
@@ -91,6 +96,7 @@ type pair struct {
 	django *djangotest.Server
 	jwtd   *jwtdtest.Process
 	config string
+	db     *sql.DB
 }
 
 // jwtdCLI runs a jwtd command with the pair's config, the password on stdin.
@@ -135,7 +141,33 @@ blacklist_after_rotation = true
 	addr := jwtdtest.FreeAddr(t)
 	cmd := exec.Command(jwtdBin, "serve", "--config", config, "--listen", addr)
 	proc := jwtdtest.Start(t, cmd, "http://"+addr, jwtdtest.Options{ReadyPath: "/readyz", StopTimeout: 10 * time.Second})
-	return &pair{t: t, django: django, jwtd: proc, config: config}
+	return &pair{t: t, django: django, jwtd: proc, config: config, db: d.db}
+}
+
+// jtiPattern is Simple JWT's jti: uuid4().hex.
+var jtiPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// outstanding returns the token text and user id of token's row in Simple
+// JWT's outstanding token table, as Django's admin shows them.
+func (p *pair) outstanding(t *testing.T, token string) (text, user string) {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims struct{ JTI string }
+	if err := json.Unmarshal(payload, &claims); err != nil || !jtiPattern.MatchString(claims.JTI) {
+		t.Fatalf("jti of %s: %q %v", payload, claims.JTI, err)
+	}
+	// The jti is 32 hex digits: safe in the statement, which then needs
+	// no dialect's placeholder.
+	var uid sql.NullString
+	err = p.db.QueryRow("SELECT token, user_id FROM token_blacklist_outstandingtoken WHERE jti = '"+claims.JTI+"'").Scan(&text, &uid)
+	if err != nil {
+		t.Fatalf("outstanding row of jti %s: %v", claims.JTI, err)
+	}
+	return text, uid.String
 }
 
 // Paths of Simple JWT's views in the Django project and of jwtd's
@@ -313,6 +345,16 @@ func TestDjangoInterop(t *testing.T) {
 					refused(t, jw, "a "+issuer+" refresh token blacklisted at jwtd", refreshToken)
 					if r := djangotest.Post(t, dj+verify, map[string]string{"token": refreshToken}); r.Status == 200 {
 						t.Fatalf("Django's verify accepts a %s refresh token blacklisted at jwtd: %v", issuer, r)
+					}
+					// What Django's admin lists: the outstanding row (Django's
+					// own with the raw token, or jwtd's with a placeholder:
+					// jwtd keeps no raw tokens) with erin as its user.
+					wantText := refreshToken
+					if issuer == "jwtd" {
+						wantText = fmt.Sprintf(sqlstore.DjangoTokenText, "refresh")
+					}
+					if text, user := p.outstanding(t, refreshToken); text != wantText || user != erinID {
+						t.Fatalf("%s token's outstanding row: token %q user %q, want %q and %s", issuer, text, user, wantText, erinID)
 					}
 				}
 			})
