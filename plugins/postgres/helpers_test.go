@@ -3,7 +3,9 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -89,4 +91,13 @@ func openBlacklist(t testing.TB, cfg sdk.Config) sdk.BlacklistStore {
 
 func randSuffix(t testing.TB) string {
 	return fmt.Sprintf("-%d-%d", dbSeq.Add(1), time.Now().UnixNano()%1e6)
+}
+
+// dbName is the database a pgtest DSN names.
+func dbName(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		panic(err)
+	}
+	return strings.TrimPrefix(u.Path, "/")
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -129,6 +130,24 @@ func OpenBlacklistStore(ctx context.Context, d Dialect, cfg sdk.Config) (*Blackl
 		cn.db.Close()
 		return nil, err
 	}
+	s.startSweep(sweep)
+	return s, nil
+}
+
+// OpenDjangoBlacklist is the Django blacklist (Simple JWT's tables) on a
+// pool the caller opened, for a store that manages its own connections
+// (SQLite's single writer): every call runs under queryTimeout, a
+// background sweep runs every sweep (0: none), and Close closes db.
+func OpenDjangoBlacklist(ctx context.Context, d Dialect, db *sql.DB, tables DjangoTables, queryTimeout, sweep time.Duration) (*BlacklistStore, error) {
+	cn := &conn{d: d, db: db, queryTimeout: queryTimeout}
+	t, err := newDjangoTables(ctx, cn, tables)
+	if err == nil {
+		err = t.ping(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s := &BlacklistStore{c: cn, tables: t}
 	s.startSweep(sweep)
 	return s, nil
 }

@@ -25,7 +25,7 @@ import (
 // return errors wrapping sdk.ErrUnavailable.
 type UserStore struct {
 	c      *conn
-	s      userSchema
+	s      UserSchema
 	cols   []string // selected columns, in scan order
 	isBool map[string]bool
 	dummy  *passwords.Dummy
@@ -41,7 +41,7 @@ func OpenUserStore(ctx context.Context, d Dialect, cfg sdk.Config) (*UserStore, 
 	if err := cfg.Decode(&c); err != nil {
 		return nil, fmt.Errorf("%s user store: %w", d.Name(), err)
 	}
-	schema, err := resolveUserConfig(c)
+	schema, err := ResolveUserMapping(c.UserMapping)
 	if err != nil {
 		return nil, fmt.Errorf("%s user store: %w", d.Name(), err)
 	}
@@ -60,21 +60,21 @@ func OpenUserStore(ctx context.Context, d Dialect, cfg sdk.Config) (*UserStore, 
 func (u *UserStore) init(ctx context.Context) error {
 	s, d := u.s, u.c.d
 	q := d.Quote
-	if s.migrate {
-		if err := migrate(ctx, u.c, "users:"+s.table, userMigrations(d, s)); err != nil {
+	if s.Migrate {
+		if err := migrate(ctx, u.c, "users:"+s.Table, userMigrations(d, s)); err != nil {
 			return fmt.Errorf("%w (set migrate = false, or django = true, to use an existing table as it is)", err)
 		}
 	}
-	u.cols = []string{s.id, s.username, s.password, s.isActive, s.lastLogin}
-	if s.attributes != "" {
-		u.cols = append(u.cols, s.attributes)
+	u.cols = []string{s.ID, s.Username, s.Password, s.IsActive, s.LastLogin}
+	if s.Attributes != "" {
+		u.cols = append(u.cols, s.Attributes)
 	}
-	u.cols = append(u.cols, s.attrCols...)
+	u.cols = append(u.cols, s.AttrCols...)
 	quoted := make([]string, len(u.cols))
 	for i, c := range u.cols {
 		quoted[i] = q(c)
 	}
-	u.selectSQL = "SELECT " + strings.Join(quoted, ", ") + " FROM " + q(s.table) + " WHERE "
+	u.selectSQL = "SELECT " + strings.Join(quoted, ", ") + " FROM " + q(s.Table) + " WHERE "
 
 	// Check the table and every configured column exist, and learn which
 	// attribute columns are boolean (Django's BooleanField).
@@ -82,7 +82,7 @@ func (u *UserStore) init(ctx context.Context) error {
 	defer cancel()
 	rows, err := u.c.db.QueryContext(cctx, u.selectSQL+"1 = 0")
 	if err != nil {
-		return fmt.Errorf("%w: %s user store: table %q with the configured columns: %v", sdk.ErrInvalidConfig, d.Name(), s.table, err)
+		return fmt.Errorf("%w: %s user store: table %q with the configured columns: %v", sdk.ErrInvalidConfig, d.Name(), s.Table, err)
 	}
 	types, err := rows.ColumnTypes()
 	rows.Close()
@@ -95,10 +95,10 @@ func (u *UserStore) init(ctx context.Context) error {
 			u.isBool[u.cols[i]] = true
 		}
 	}
-	u.byIDSQL = d.Rebind(u.selectSQL + q(s.id) + " = ?")
-	loginExpr, ok := u.fieldExpr(s.loginField)
+	u.byIDSQL = d.Rebind(u.selectSQL + q(s.ID) + " = ?")
+	loginExpr, ok := u.fieldExpr(s.LoginField)
 	if !ok {
-		return fmt.Errorf("%w: %s user store: login_field %q is neither username nor an attribute of the table", sdk.ErrInvalidConfig, d.Name(), s.loginField)
+		return fmt.Errorf("%w: %s user store: login_field %q is neither username nor an attribute of the table", sdk.ErrInvalidConfig, d.Name(), s.LoginField)
 	}
 	u.byLogin = d.Rebind(u.selectSQL + loginExpr + " LIMIT 2")
 	return u.initDummy(cctx)
@@ -110,8 +110,8 @@ func (u *UserStore) init(ctx context.Context) error {
 func (u *UserStore) initDummy(ctx context.Context) error {
 	q := u.c.d.Quote
 	var hash *string
-	err := u.c.queryRow(ctx, "SELECT "+q(u.s.password)+" FROM "+q(u.s.table)+
-		" WHERE "+q(u.s.password)+" LIKE '%$%' ORDER BY "+q(u.s.id)+" DESC LIMIT 1", nil, &hash)
+	err := u.c.queryRow(ctx, "SELECT "+q(u.s.Password)+" FROM "+q(u.s.Table)+
+		" WHERE "+q(u.s.Password)+" LIKE '%$%' ORDER BY "+q(u.s.ID)+" DESC LIMIT 1", nil, &hash)
 	if err != nil && !isNoRows(err) {
 		return u.c.unavailable("read a hash", err)
 	}
@@ -123,7 +123,7 @@ func (u *UserStore) initDummy(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	enc, err := u.s.hasher.Hash(secret.String())
+	enc, err := u.s.Hasher.Hash(secret.String())
 	if err != nil {
 		return err
 	}
@@ -132,23 +132,23 @@ func (u *UserStore) initDummy(ctx context.Context) error {
 }
 
 // userMigrations is the native table's schema, with the configured names.
-func userMigrations(d Dialect, s userSchema) [][]string {
+func userMigrations(d Dialect, s UserSchema) [][]string {
 	t, q := d.Types(), d.Quote
-	id := q(s.id) + " " + t.AutoID
-	if s.idType == IDUUID {
-		id = q(s.id) + " " + t.UUIDKey
+	id := q(s.ID) + " " + t.AutoID
+	if s.IDType == IDUUID {
+		id = q(s.ID) + " " + t.UUIDKey
 	}
 	cols := []string{
 		id,
-		q(s.username) + " " + t.Name + " NOT NULL UNIQUE",
-		q(s.password) + " " + t.Text + " NOT NULL",
-		q(s.isActive) + " " + t.Bool + " NOT NULL DEFAULT " + t.True,
-		q(s.lastLogin) + " " + t.Time + " NULL",
+		q(s.Username) + " " + t.Name + " NOT NULL UNIQUE",
+		q(s.Password) + " " + t.Text + " NOT NULL",
+		q(s.IsActive) + " " + t.Bool + " NOT NULL DEFAULT " + t.True,
+		q(s.LastLogin) + " " + t.Time + " NULL",
 	}
-	if s.attributes != "" {
-		cols = append(cols, q(s.attributes)+" "+t.JSON+" NOT NULL")
+	if s.Attributes != "" {
+		cols = append(cols, q(s.Attributes)+" "+t.JSON+" NOT NULL")
 	}
-	return [][]string{{"CREATE TABLE " + q(s.table) + " (\n\t" + strings.Join(cols, ",\n\t") + "\n)" + t.TableSuffix}}
+	return [][]string{{"CREATE TABLE " + q(s.Table) + " (\n\t" + strings.Join(cols, ",\n\t") + "\n)" + t.TableSuffix}}
 }
 
 // fieldExpr returns the SQL condition "<column> = ?" that finds users by a
@@ -159,20 +159,20 @@ func (u *UserStore) fieldExpr(field string) (expr string, ok bool) {
 	q := u.c.d.Quote
 	switch {
 	case field == "id":
-		return q(u.s.id) + " = ?", true
+		return q(u.s.ID) + " = ?", true
 	case field == "username":
-		return q(u.s.username) + " = ?", true
-	case slices.Contains(u.s.attrCols, field):
+		return q(u.s.Username) + " = ?", true
+	case slices.Contains(u.s.AttrCols, field):
 		return q(field) + " = ?", true
-	case u.s.attributes != "" && identifier.MatchString(field):
-		return u.c.d.JSONText(q(u.s.attributes), field) + " = ?", true
+	case u.s.Attributes != "" && identifier.MatchString(field):
+		return u.c.d.JSONText(q(u.s.Attributes), field) + " = ?", true
 	}
 	return "", false
 }
 
 // LoginFields returns [login_field, "password"].
 func (u *UserStore) LoginFields(ctx context.Context) ([]string, error) {
-	return []string{u.s.loginField, "password"}, nil
+	return []string{u.s.LoginField, "password"}, nil
 }
 
 // Authenticate finds the user by the login field and verifies the
@@ -186,7 +186,7 @@ func (u *UserStore) Authenticate(ctx context.Context, creds sdk.Credentials) (sd
 	if len(password) > passwords.MaxPasswordBytes {
 		return sdk.User{}, sdk.ErrInvalidCredentials
 	}
-	users, err := u.query(ctx, u.byLogin, creds[u.s.loginField])
+	users, err := u.query(ctx, u.byLogin, creds[u.s.LoginField])
 	if err != nil {
 		return sdk.User{}, err
 	}
@@ -198,7 +198,7 @@ func (u *UserStore) Authenticate(ctx context.Context, creds sdk.Credentials) (sd
 	if !u.dummy.Verify(password, user.PasswordHash) {
 		return sdk.User{}, sdk.ErrInvalidCredentials
 	}
-	if u.s.rehash && u.s.hasher.MustUpdate(user.PasswordHash) {
+	if u.s.Rehash && u.s.Hasher.MustUpdate(user.PasswordHash) {
 		if enc, err := u.rehash(ctx, user, password); err != nil {
 			// The login itself is good; the upgrade is tried again at the
 			// next one.
@@ -215,18 +215,18 @@ func (u *UserStore) Authenticate(ctx context.Context, creds sdk.Credentials) (sd
 // password change is never overwritten). It returns the new hash, or ""
 // when the row had changed.
 func (u *UserStore) rehash(ctx context.Context, user sdk.User, password string) (string, error) {
-	enc, err := u.s.hasher.Hash(password)
+	enc, err := u.s.Hasher.Hash(password)
 	if err != nil {
 		return "", err
 	}
-	id, ok := u.s.idType.arg(u.c.d, user.ID)
+	id, ok := u.s.IDType.arg(u.c.d, user.ID)
 	if !ok {
 		return "", nil
 	}
 	q := u.c.d.Quote
 	cctx, cancel := u.c.ctx(ctx)
 	defer cancel()
-	res, err := u.c.exec(cctx, u.c.d.Rebind("UPDATE "+q(u.s.table)+" SET "+q(u.s.password)+" = ? WHERE "+q(u.s.id)+" = ? AND "+q(u.s.password)+" = ?"),
+	res, err := u.c.exec(cctx, u.c.d.Rebind("UPDATE "+q(u.s.Table)+" SET "+q(u.s.Password)+" = ? WHERE "+q(u.s.ID)+" = ? AND "+q(u.s.Password)+" = ?"),
 		enc, id, user.PasswordHash)
 	if err != nil {
 		return "", err
@@ -244,7 +244,7 @@ func (u *UserStore) LookupUser(ctx context.Context, field, value string) (sdk.Us
 	var users []sdk.User
 	var err error
 	if field == "id" {
-		id, ok := u.s.idType.arg(u.c.d, value)
+		id, ok := u.s.IDType.arg(u.c.d, value)
 		if !ok {
 			return sdk.User{}, sdk.ErrUserNotFound
 		}
@@ -267,11 +267,11 @@ func (u *UserStore) LookupUser(ctx context.Context, field, value string) (sdk.Us
 
 // RecordLogin writes at as the user's last login.
 func (u *UserStore) RecordLogin(ctx context.Context, userID string, at time.Time) error {
-	id, ok := u.s.idType.arg(u.c.d, userID)
+	id, ok := u.s.IDType.arg(u.c.d, userID)
 	if !ok {
 		return sdk.ErrUserNotFound
 	}
-	return u.update(ctx, "record login", u.s.lastLogin, u.c.d.TimeArg(at), u.s.id, id)
+	return u.update(ctx, "record login", u.s.LastLogin, u.c.d.TimeArg(at), u.s.ID, id)
 }
 
 // CreateUser adds a user with a hash of u.Password by the configured
@@ -292,39 +292,39 @@ func (u *UserStore) CreateUser(ctx context.Context, nu sdk.NewUser) (sdk.User, e
 		return sdk.User{}, err
 	}
 	values := map[string]any{}
-	if u.s.django {
+	if u.s.Django {
 		values["first_name"], values["last_name"], values["email"] = "", "", ""
 		values["is_staff"], values["is_superuser"] = false, false
 		values["date_joined"] = d.TimeArg(time.Now())
 	}
 	extra := map[string]any{}
 	for k, v := range nu.Attributes {
-		if slices.Contains(u.s.attrCols, k) {
+		if slices.Contains(u.s.AttrCols, k) {
 			values[k] = v
 		} else {
 			extra[k] = v
 		}
 	}
-	if u.s.attributes != "" {
+	if u.s.Attributes != "" {
 		raw, err := json.Marshal(extra)
 		if err != nil {
 			return sdk.User{}, fmt.Errorf("sql user store: attributes: %w", err)
 		}
-		values[u.s.attributes] = string(raw)
+		values[u.s.Attributes] = string(raw)
 	} else if len(extra) > 0 {
 		return sdk.User{}, fmt.Errorf("sql user store: attributes %v have no column", slices.Sorted(maps.Keys(extra)))
 	}
-	values[u.s.username] = nu.Username
-	values[u.s.password] = hash
-	values[u.s.isActive] = nu.IsActive
+	values[u.s.Username] = nu.Username
+	values[u.s.Password] = hash
+	values[u.s.IsActive] = nu.IsActive
 	var newID string
-	if u.s.idType == IDUUID {
+	if u.s.IDType == IDUUID {
 		id, err := uuid.NewRandom()
 		if err != nil {
 			return sdk.User{}, err
 		}
 		newID = id.String()
-		values[u.s.id] = d.UUIDArg(newID)
+		values[u.s.ID] = d.UUIDArg(newID)
 	}
 
 	cols := slices.Sorted(maps.Keys(values))
@@ -334,14 +334,14 @@ func (u *UserStore) CreateUser(ctx context.Context, nu sdk.NewUser) (sdk.User, e
 		quoted[i] = d.Quote(c)
 		args[i] = values[c]
 	}
-	query := d.Rebind("INSERT INTO " + d.Quote(u.s.table) + " (" + strings.Join(quoted, ", ") + ") VALUES (?" + strings.Repeat(", ?", len(cols)-1) + ")")
+	query := d.Rebind("INSERT INTO " + d.Quote(u.s.Table) + " (" + strings.Join(quoted, ", ") + ") VALUES (?" + strings.Repeat(", ?", len(cols)-1) + ")")
 	cctx, cancel := u.c.ctx(ctx)
 	defer cancel()
-	if u.s.idType == IDUUID {
+	if u.s.IDType == IDUUID {
 		_, err = u.c.db.ExecContext(cctx, query, args...)
 	} else {
 		var id int64
-		id, err = d.InsertID(cctx, u.c.db, query, u.s.id, args...)
+		id, err = d.InsertID(cctx, u.c.db, query, u.s.ID, args...)
 		newID = fmt.Sprint(id)
 	}
 	if err != nil {
@@ -360,12 +360,12 @@ func (u *UserStore) SetPassword(ctx context.Context, username, password string) 
 	if err != nil {
 		return err
 	}
-	return u.update(ctx, "set password", u.s.password, hash, u.s.username, username)
+	return u.update(ctx, "set password", u.s.Password, hash, u.s.Username, username)
 }
 
 // SetActive sets the user's is_active flag.
 func (u *UserStore) SetActive(ctx context.Context, username string, active bool) error {
-	return u.update(ctx, "set active", u.s.isActive, active, u.s.username, username)
+	return u.update(ctx, "set active", u.s.IsActive, active, u.s.Username, username)
 }
 
 // Ping checks that the database answers and the users table is readable.
@@ -386,7 +386,7 @@ func (u *UserStore) hash(password string) (string, error) {
 	if len(password) > passwords.MaxPasswordBytes {
 		return "", fmt.Errorf("sql user store: password longer than %d bytes", passwords.MaxPasswordBytes)
 	}
-	return u.s.hasher.Hash(password)
+	return u.s.Hasher.Hash(password)
 }
 
 // update sets one column of the rows where key = keyValue; no row is
@@ -395,7 +395,7 @@ func (u *UserStore) update(ctx context.Context, op, col string, value any, key s
 	q := u.c.d.Quote
 	cctx, cancel := u.c.ctx(ctx)
 	defer cancel()
-	res, err := u.c.exec(cctx, u.c.d.Rebind("UPDATE "+q(u.s.table)+" SET "+q(col)+" = ? WHERE "+q(key)+" = ?"), value, keyValue)
+	res, err := u.c.exec(cctx, u.c.d.Rebind("UPDATE "+q(u.s.Table)+" SET "+q(col)+" = ? WHERE "+q(key)+" = ?"), value, keyValue)
 	if err != nil {
 		return u.c.unavailable(op, err)
 	}
@@ -415,8 +415,8 @@ func (u *UserStore) update(ctx context.Context, op, col string, value any, key s
 }
 
 // key2field names the logical field of a key column for LookupUser.
-func key2field(s userSchema, col string) string {
-	if col == s.id {
+func key2field(s UserSchema, col string) string {
+	if col == s.ID {
 		return "id"
 	}
 	return "username"
@@ -463,14 +463,14 @@ func (u *UserStore) queryOnce(ctx context.Context, query string, arg any) ([]sdk
 // toUser converts one scanned row (in u.cols order) to an sdk.User.
 func (u *UserStore) toUser(vals []any) (sdk.User, error) {
 	user := sdk.User{
-		ID:           u.s.idType.canonical(vals[0]),
+		ID:           u.s.IDType.canonical(vals[0]),
 		Username:     asText(vals[1]),
 		PasswordHash: asText(vals[2]),
 		IsActive:     asBool(vals[3]),
 		LastLogin:    asTime(vals[4]),
 	}
 	i := 5
-	if u.s.attributes != "" {
+	if u.s.Attributes != "" {
 		if raw := asText(vals[i]); raw != "" {
 			if err := json.Unmarshal([]byte(raw), &user.Attributes); err != nil {
 				return sdk.User{}, fmt.Errorf("sql user store: user %s: attributes are not a JSON object: %v", user.ID, err)
@@ -478,7 +478,7 @@ func (u *UserStore) toUser(vals []any) (sdk.User, error) {
 		}
 		i++
 	}
-	for _, col := range u.s.attrCols {
+	for _, col := range u.s.AttrCols {
 		if user.Attributes == nil {
 			user.Attributes = map[string]any{}
 		}

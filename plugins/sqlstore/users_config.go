@@ -12,7 +12,12 @@ import (
 // stores. Every key is optional except the DSN.
 type UserStoreConfig struct {
 	ConnConfig
+	UserMapping
+}
 
+// UserMapping are the keys that map a users table and say how passwords
+// are written: shared by every SQL user store, SQLite's included.
+type UserMapping struct {
 	// Django selects the preset for an existing Django database: table
 	// "auth_user", no attributes column, attribute_columns email,
 	// first_name, last_name, is_staff, is_superuser and date_joined,
@@ -87,27 +92,35 @@ type UserStoreConfig struct {
 // maps itself.
 var djangoAttributeColumns = []string{"email", "first_name", "last_name", "is_staff", "is_superuser", "date_joined"}
 
-// userSchema is a resolved, validated UserStoreConfig.
-type userSchema struct {
-	table, id, username, password, isActive, lastLogin, attributes string
-	idType                                                         IDType
-	attrCols                                                       []string
-	loginField                                                     string
-	migrate, django, rehash                                        bool
-	hasher                                                         passwords.Hasher
+// UserSchema is a resolved, validated UserMapping.
+type UserSchema struct {
+	// Table and the column names.
+	Table, ID, Username, Password, IsActive, LastLogin, Attributes string
+	// IDType is the primary key's type.
+	IDType IDType
+	// AttrCols are the attribute columns.
+	AttrCols []string
+	// LoginField is the obtain request's user field.
+	LoginField string
+	// Migrate, Django and Rehash (rehash_on_login) as configured.
+	Migrate, Django, Rehash bool
+	// Hasher writes new and changed passwords.
+	Hasher passwords.Hasher
 }
 
-func resolveUserConfig(c UserStoreConfig) (userSchema, error) {
-	s := userSchema{
-		table: "jwtd_users", id: "id", username: "username", password: "password",
-		isActive: "is_active", lastLogin: "last_login", attributes: "attributes",
-		loginField: "username", migrate: true, django: c.Django, rehash: true,
-		hasher: passwords.Hasher{Algorithm: passwords.AlgArgon2},
+// ResolveUserMapping applies the defaults and the django preset to c and
+// validates the result; its errors wrap sdk.ErrInvalidConfig.
+func ResolveUserMapping(c UserMapping) (UserSchema, error) {
+	s := UserSchema{
+		Table: "jwtd_users", ID: "id", Username: "username", Password: "password",
+		IsActive: "is_active", LastLogin: "last_login", Attributes: "attributes",
+		LoginField: "username", Migrate: true, Django: c.Django, Rehash: true,
+		Hasher: passwords.Hasher{Algorithm: passwords.AlgArgon2},
 	}
 	if c.Django {
-		s.table, s.attributes, s.migrate = "auth_user", "", false
-		s.attrCols = djangoAttributeColumns
-		s.hasher.Algorithm = passwords.AlgPBKDF2SHA256
+		s.Table, s.Attributes, s.Migrate = "auth_user", "", false
+		s.AttrCols = djangoAttributeColumns
+		s.Hasher.Algorithm = passwords.AlgPBKDF2SHA256
 		if c.Migrate != nil && *c.Migrate {
 			return s, fmt.Errorf("%w: migrate cannot be true with django: jwtd never alters Django's table", sdk.ErrInvalidConfig)
 		}
@@ -117,49 +130,49 @@ func resolveUserConfig(c UserStoreConfig) (userSchema, error) {
 			*dst = v
 		}
 	}
-	set(&s.table, c.Table)
-	set(&s.id, c.IDColumn)
-	set(&s.username, c.UsernameColumn)
-	set(&s.password, c.PasswordColumn)
-	set(&s.isActive, c.IsActiveColumn)
-	set(&s.lastLogin, c.LastLoginColumn)
-	set(&s.loginField, c.LoginField)
-	set(&s.hasher.Algorithm, c.Hasher)
+	set(&s.Table, c.Table)
+	set(&s.ID, c.IDColumn)
+	set(&s.Username, c.UsernameColumn)
+	set(&s.Password, c.PasswordColumn)
+	set(&s.IsActive, c.IsActiveColumn)
+	set(&s.LastLogin, c.LastLoginColumn)
+	set(&s.LoginField, c.LoginField)
+	set(&s.Hasher.Algorithm, c.Hasher)
 	if c.AttributesColumn != nil {
-		s.attributes = *c.AttributesColumn
+		s.Attributes = *c.AttributesColumn
 	}
 	if c.AttributeColumns != nil {
-		s.attrCols = c.AttributeColumns
+		s.AttrCols = c.AttributeColumns
 	}
 	if c.Migrate != nil {
-		s.migrate = *c.Migrate
+		s.Migrate = *c.Migrate
 	}
 	if c.RehashOnLogin != nil {
-		s.rehash = *c.RehashOnLogin
+		s.Rehash = *c.RehashOnLogin
 	}
 	var err error
-	if s.idType, err = parseIDType(c.IDType); err != nil {
+	if s.IDType, err = parseIDType(c.IDType); err != nil {
 		return s, err
 	}
-	if s.migrate && len(s.attrCols) > 0 {
+	if s.Migrate && len(s.AttrCols) > 0 {
 		return s, fmt.Errorf("%w: attribute_columns need migrate = false (the native table keeps attributes in its JSON column)", sdk.ErrInvalidConfig)
 	}
 	for _, kv := range [][2]string{
-		{"table", s.table}, {"id_column", s.id}, {"username_column", s.username},
-		{"password_column", s.password}, {"is_active_column", s.isActive},
-		{"last_login_column", s.lastLogin},
+		{"table", s.Table}, {"id_column", s.ID}, {"username_column", s.Username},
+		{"password_column", s.Password}, {"is_active_column", s.IsActive},
+		{"last_login_column", s.LastLogin},
 	} {
 		if err := checkIdentifier(kv[0], kv[1]); err != nil {
 			return s, err
 		}
 	}
-	if s.attributes != "" {
-		if err := checkIdentifier("attributes_column", s.attributes); err != nil {
+	if s.Attributes != "" {
+		if err := checkIdentifier("attributes_column", s.Attributes); err != nil {
 			return s, err
 		}
 	}
-	own := []string{s.id, s.username, s.password, s.isActive, s.lastLogin, s.attributes}
-	for _, col := range s.attrCols {
+	own := []string{s.ID, s.Username, s.Password, s.IsActive, s.LastLogin, s.Attributes}
+	for _, col := range s.AttrCols {
 		if err := checkIdentifier("attribute_columns", col); err != nil {
 			return s, err
 		}
@@ -167,16 +180,16 @@ func resolveUserConfig(c UserStoreConfig) (userSchema, error) {
 			return s, fmt.Errorf("%w: attribute_columns: %q is already mapped", sdk.ErrInvalidConfig, col)
 		}
 	}
-	if err := checkIdentifier("login_field", s.loginField); err != nil {
+	if err := checkIdentifier("login_field", s.LoginField); err != nil {
 		return s, err
 	}
-	if s.loginField == "password" {
+	if s.LoginField == "password" {
 		return s, fmt.Errorf("%w: login_field cannot be \"password\"", sdk.ErrInvalidConfig)
 	}
-	s.hasher.PBKDF2Iterations = c.PBKDF2Iterations
-	s.hasher.BcryptRounds = c.BcryptRounds
-	s.hasher.Argon2 = passwords.Params{Time: c.Argon2TimeCost, MemoryKiB: c.Argon2MemoryCost, Parallelism: c.Argon2Parallelism}
-	if err := s.hasher.Validate(); err != nil {
+	s.Hasher.PBKDF2Iterations = c.PBKDF2Iterations
+	s.Hasher.BcryptRounds = c.BcryptRounds
+	s.Hasher.Argon2 = passwords.Params{Time: c.Argon2TimeCost, MemoryKiB: c.Argon2MemoryCost, Parallelism: c.Argon2Parallelism}
+	if err := s.Hasher.Validate(); err != nil {
 		return s, fmt.Errorf("%w: hasher: %v", sdk.ErrInvalidConfig, err)
 	}
 	return s, nil
