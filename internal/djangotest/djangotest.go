@@ -302,10 +302,8 @@ func Start(t testing.TB, opts Options) *Server {
 	if opts.TablesExist {
 		args = append(args, "--fake")
 	}
-	if out, err := p.Manage(args...); err != nil {
+	if _, err := p.Manage(args...); err != nil {
 		t.Fatalf("djangotest: %v", err)
-	} else if testing.Verbose() {
-		t.Logf("django %s:\n%s", strings.Join(args, " "), out)
 	}
 	return p.Serve()
 }
