@@ -172,6 +172,17 @@ func (p *pair) outstanding(t *testing.T, token string) (text, user string) {
 	return text, uid.String
 }
 
+// passwordHash is the user's stored hash in auth_user.
+func (p *pair) passwordHash(t *testing.T, username string) string {
+	t.Helper()
+	var hash string
+	// The names are the test's own: safe in the statement.
+	if err := p.db.QueryRow("SELECT password FROM auth_user WHERE username = '" + username + "'").Scan(&hash); err != nil {
+		t.Fatalf("%s's hash: %v", username, err)
+	}
+	return hash
+}
+
 // Paths of Simple JWT's views in the Django project and of jwtd's
 // endpoints: the same API.
 const (
@@ -261,6 +272,33 @@ func TestDjangoInterop(t *testing.T) {
 				}
 				if r := djangotest.Post(t, dj+"/django/login/", map[string]string{"username": "dave", "password": "wrong"}); r.Status != 401 {
 					t.Fatalf("Django accepted a wrong password: %v", r)
+				}
+			})
+
+			t.Run("logins on both sides keep the stored hash", func(t *testing.T) {
+				// With jwtd's pbkdf2_iterations at the Django's own count,
+				// neither side's hash upgrade on login rewrites what the
+				// other wrote (which would also revoke tokens under
+				// check_revoke_token).
+				if r := djangotest.Post(t, dj+"/django/users/", map[string]string{"username": "gina", "password": "gina-pass"}); r.Status != 200 {
+					t.Fatalf("Django create_user: %v", r)
+				}
+				if err := p.jwtdCLI("hank-pass\n", "user", "add", "hank"); err != nil {
+					t.Fatal(err)
+				}
+				for _, name := range []string{"gina", "hank"} {
+					before := p.passwordHash(t, name)
+					for i := 0; i < 2; i++ {
+						if r := djangotest.Post(t, jw+obtain, map[string]string{"username": name, "password": name + "-pass"}); r.Status != 200 {
+							t.Fatalf("login at jwtd: %v", r)
+						}
+						if r := djangotest.Post(t, dj+"/django/login/", map[string]string{"username": name, "password": name + "-pass"}); r.Status != 200 {
+							t.Fatalf("login at Django: %v", r)
+						}
+					}
+					if after := p.passwordHash(t, name); after != before {
+						t.Fatalf("%s's hash changed by logins: %s -> %s", name, before, after)
+					}
 				}
 			})
 
