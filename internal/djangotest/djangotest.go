@@ -7,14 +7,16 @@
 // algorithm, lifetimes, rotation), runs `manage.py migrate` (or `migrate
 // --fake` when the tables already exist) and serves it with `manage.py
 // runserver` on a free loopback port until the test ends. The project
-// serves Simple JWT's four views at the paths its documentation uses
-// (/api/token/, refresh/, verify/, blacklist/), /api/me/ (JWTAuthentication
-// and the user it finds) and three views that run Django's own password
-// code: /django/login/ calls django.contrib.auth.authenticate(),
+// serves Simple JWT's views at the paths its documentation uses
+// (/api/token/, refresh/, verify/, blacklist/, sliding/, sliding/refresh/),
+// /api/me/ (JWTAuthentication and the user it finds: id, username,
+// is_active, last_login) and views that run Django's own user code:
+// /django/login/ calls django.contrib.auth.authenticate(),
 // /django/password/ user.set_password() and save(), /django/users/
-// User.objects.create_user(). They take JSON {"username", "password"} and
-// answer 500 with the exception's text when Django cannot check or write
-// the password (a hasher whose library is missing).
+// User.objects.create_user() (all three take JSON {"username",
+// "password"}), /django/active/ sets is_active ({"username",
+// "is_active"}). They answer 500 with the exception's text when Django
+// cannot check or write a password (a hasher whose library is missing).
 //
 // DDL returns Django's exact DDL for auth_user and Simple JWT's
 // token_blacklist tables on SQLite, PostgreSQL and MySQL/MariaDB

@@ -127,6 +127,7 @@ func startPair(t *testing.T, db interopDB) *pair {
 		RefreshLifetime:        24 * time.Hour,
 		RotateRefreshTokens:    true,
 		BlacklistAfterRotation: true,
+		UpdateLastLogin:        true,
 	})
 	config := filepath.Join(t.TempDir(), "jwtd.toml")
 	toml := `[tokens]
@@ -136,6 +137,7 @@ access_token_lifetime = "5m"
 refresh_token_lifetime = "24h"
 rotate_refresh_tokens = true
 blacklist_after_rotation = true
+update_last_login = true
 ` + db.stores(d)
 	if err := os.WriteFile(config, []byte(toml), 0o600); err != nil {
 		t.Fatal(err)
@@ -195,8 +197,9 @@ const (
 // TestDjangoInterop runs the real Django + Simple JWT and the real jwtd
 // binary on one database, with the same signing key and algorithm, jwtd's
 // stores on Django's auth_user and token_blacklist tables (django = true),
-// and rotation with blacklist-after-rotation on both sides. Users, passwords
-// and tokens must cross both ways, and a logout or a rotation on either side
+// rotation with blacklist-after-rotation and update-last-login on both
+// sides. Users, passwords, deactivations, last logins and tokens (pairs and
+// sliding) must cross both ways, and a logout or a rotation on either side
 // must hold on the other.
 func TestDjangoInterop(t *testing.T) {
 	for _, db := range databases {
@@ -339,6 +342,83 @@ func TestDjangoInterop(t *testing.T) {
 				}
 				if r := djangotest.Post(t, jw+obtain, map[string]string{"username": "carol", "password": "carol-old"}); r.Status != 401 {
 					t.Fatalf("jwtd accepted the password Django replaced: %v", r)
+				}
+			})
+
+			t.Run("last login at jwtd is read by Django", func(t *testing.T) {
+				// kate, new, has never logged in: last_login is NULL.
+				if r := djangotest.Post(t, dj+"/django/users/", map[string]string{"username": "kate", "password": "kate-pass"}); r.Status != 200 {
+					t.Fatalf("Django create_user: %v", r)
+				}
+				before := time.Now().Add(-2 * time.Second)
+				r := djangotest.Post(t, jw+obtain, map[string]string{"username": "kate", "password": "kate-pass"})
+				if r.Status != 200 {
+					t.Fatalf("obtain at jwtd: %v", r)
+				}
+				access := r.Str("access")
+				after := time.Now().Add(2 * time.Second)
+				me := djangotest.Call(t, "GET", dj+"/api/me/", access, nil)
+				at, err := time.Parse(time.RFC3339Nano, me.Str("last_login"))
+				if me.Status != 200 || err != nil || at.Before(before) || at.After(after) {
+					t.Fatalf("Django's user.last_login after a login at jwtd: %v (%v), want between %v and %v", me, err, before, after)
+				}
+			})
+
+			t.Run("deactivation crosses", func(t *testing.T) {
+				// ivan is deactivated by Django: jwtd refuses his login
+				// and his refresh token.
+				if r := djangotest.Post(t, dj+"/django/users/", map[string]string{"username": "ivan", "password": "ivan-pass"}); r.Status != 200 {
+					t.Fatalf("Django create_user: %v", r)
+				}
+				ivan := djangotest.Post(t, jw+obtain, map[string]string{"username": "ivan", "password": "ivan-pass"})
+				if ivan.Status != 200 {
+					t.Fatalf("obtain at jwtd: %v", ivan)
+				}
+				if r := djangotest.Post(t, dj+"/django/active/", map[string]any{"username": "ivan", "is_active": false}); r.Status != 200 {
+					t.Fatalf("Django is_active = False: %v", r)
+				}
+				if r := djangotest.Post(t, jw+obtain, map[string]string{"username": "ivan", "password": "ivan-pass"}); r.Status != 401 {
+					t.Fatalf("jwtd login of a user Django deactivated: %v", r)
+				}
+				if r := djangotest.Post(t, jw+refresh, map[string]string{"refresh": ivan.Str("refresh")}); r.Status != 401 {
+					t.Fatalf("jwtd refresh for a user Django deactivated: %v", r)
+				}
+				// judy is deactivated by jwtd: Django refuses her login and
+				// her access token.
+				if r := djangotest.Post(t, dj+"/django/users/", map[string]string{"username": "judy", "password": "judy-pass"}); r.Status != 200 {
+					t.Fatalf("Django create_user: %v", r)
+				}
+				judy := djangotest.Post(t, dj+obtain, map[string]string{"username": "judy", "password": "judy-pass"})
+				if judy.Status != 200 {
+					t.Fatalf("obtain at Django: %v", judy)
+				}
+				if err := p.jwtdCLI("", "user", "deactivate", "judy"); err != nil {
+					t.Fatal(err)
+				}
+				if r := djangotest.Post(t, dj+"/django/login/", map[string]string{"username": "judy", "password": "judy-pass"}); r.Status != 401 {
+					t.Fatalf("Django's authenticate() of a user jwtd deactivated: %v", r)
+				}
+				if r := djangotest.Call(t, "GET", dj+"/api/me/", judy.Str("access"), nil); r.Status != 401 {
+					t.Fatalf("Django's JWTAuthentication of a user jwtd deactivated: %v", r)
+				}
+			})
+
+			t.Run("sliding tokens cross both ways", func(t *testing.T) {
+				for _, c := range []struct{ from, to string }{{dj, jw}, {jw, dj}} {
+					r := djangotest.Post(t, c.from+"/api/token/sliding/", map[string]string{"username": "erin", "password": "erin-pass-1"})
+					if r.Status != 200 || r.Str("token") == "" {
+						t.Fatalf("sliding obtain at %s: %v", c.from, r)
+					}
+					if v := djangotest.Post(t, c.to+verify, map[string]string{"token": r.Str("token")}); v.Status != 200 {
+						t.Fatalf("verify at %s a sliding token from %s: %v", c.to, c.from, v)
+					}
+					next := djangotest.Post(t, c.to+"/api/token/sliding/refresh/", map[string]string{"token": r.Str("token")})
+					if next.Status != 200 || next.Str("token") == "" {
+						t.Fatalf("sliding refresh at %s of a token from %s: %v", c.to, c.from, next)
+					}
+					if back := djangotest.Post(t, c.from+"/api/token/sliding/refresh/", map[string]string{"token": next.Str("token")}); back.Status != 200 {
+						t.Fatalf("sliding refresh back at %s: %v", c.from, back)
+					}
 				}
 			})
 
