@@ -46,6 +46,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -173,18 +174,7 @@ func Require(t testing.TB, engine Engine) {
 	if !ok {
 		t.Fatalf("djangotest: unknown database engine %q", engine)
 	}
-	missing := ""
-	if _, err := os.Stat(Python); err != nil {
-		missing = Python + " is not installed"
-	} else {
-		script := "import django, rest_framework, rest_framework_simplejwt.token_blacklist, " + e.module + "\n" +
-			"assert django.VERSION >= (3, 2), django.get_version()"
-		cmd := exec.Command(Python, "-c", script)
-		cmd.Env = pythonEnv()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			missing = fmt.Sprintf("%s cannot run Django + Simple JWT + %s: %v\n%s", Python, e.module, err, bytes.TrimSpace(out))
-		}
-	}
+	missing := probe(e.module)
 	if missing == "" {
 		return
 	}
@@ -193,6 +183,30 @@ func Require(t testing.TB, engine Engine) {
 		t.Fatal(msg + "; " + RequireEnv + " is set")
 	}
 	t.Skip("SKIPPING: " + msg + "; set " + RequireEnv + "=1 to make this a failure")
+}
+
+// probed caches probe's answers: each costs a Python start.
+var probed sync.Map
+
+// probe says what is missing for Django with the driver module, or "".
+func probe(module string) string {
+	if v, ok := probed.Load(module); ok {
+		return v.(string)
+	}
+	missing := ""
+	if _, err := os.Stat(Python); err != nil {
+		missing = Python + " is not installed"
+	} else {
+		script := "import django, rest_framework, rest_framework_simplejwt.token_blacklist, " + module + "\n" +
+			"assert django.VERSION >= (3, 2), django.get_version()"
+		cmd := exec.Command(Python, "-c", script)
+		cmd.Env = pythonEnv()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			missing = fmt.Sprintf("%s cannot run Django + Simple JWT + %s: %v\n%s", Python, module, err, bytes.TrimSpace(out))
+		}
+	}
+	probed.Store(module, missing)
+	return missing
 }
 
 // pythonEnv is the environment of every Python process: only PATH and the
