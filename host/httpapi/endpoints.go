@@ -27,27 +27,6 @@ func (a *API) fields(ctx context.Context) ([]string, error) {
 	return a.loginFields, nil
 }
 
-// credentials reads and validates the login fields of an obtain request.
-func (a *API) credentials(w http.ResponseWriter, r *http.Request) (sdk.Credentials, error) {
-	names, err := a.fields(r.Context())
-	if err != nil {
-		return nil, err
-	}
-	data, err := a.readData(w, r)
-	if err != nil {
-		return nil, err
-	}
-	specs := make([]fieldSpec, len(names))
-	for i, n := range names {
-		specs[i] = fieldSpec{name: n, maxChars: a.opts.MaxFieldChars}
-	}
-	vals, err := data.strings(specs...)
-	if err != nil {
-		return nil, err
-	}
-	return sdk.Credentials(vals), nil
-}
-
 // tokenField reads the one token field of a refresh, verify, blacklist or
 // sliding refresh request.
 func (a *API) tokenField(w http.ResponseWriter, r *http.Request, name string) (string, error) {
@@ -60,32 +39,6 @@ func (a *API) tokenField(w http.ResponseWriter, r *http.Request, name string) (s
 		return "", err
 	}
 	return vals[name], nil
-}
-
-// obtain is TokenObtainPairView: 200 {"refresh", "access", ...extra}.
-func (a *API) obtain(w http.ResponseWriter, r *http.Request) {
-	creds, err := a.credentials(w, r)
-	if err == nil {
-		var is core.Issued
-		if is, err = a.core.Obtain(r.Context(), creds); err == nil {
-			writeJSON(w, http.StatusOK, issuedBody(is, "refresh", "access"))
-			return
-		}
-	}
-	a.writeError(w, r, err)
-}
-
-// obtainSliding is TokenObtainSlidingView: 200 {"token", ...extra}.
-func (a *API) obtainSliding(w http.ResponseWriter, r *http.Request) {
-	creds, err := a.credentials(w, r)
-	if err == nil {
-		var is core.Issued
-		if is, err = a.core.ObtainSliding(r.Context(), creds); err == nil {
-			writeJSON(w, http.StatusOK, issuedBody(is, "token"))
-			return
-		}
-	}
-	a.writeError(w, r, err)
 }
 
 // refresh is TokenRefreshView: 200 {"access"} plus "refresh" when rotating.

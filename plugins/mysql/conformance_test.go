@@ -57,6 +57,11 @@ func TestConformance(t *testing.T) {
 				users := openUsers(t, userConfig(dsn, django))
 				sdktest.TestUserStore(t, setup(users))
 				sdktest.TestBlacklistStore(t, func(t *testing.T) sdk.BlacklistStore { return openBlacklist(t, blCfg) })
+				// The optional failed-login counters (in process: the
+				// plugin protocol does not carry them yet).
+				sdktest.TestLoginFailureStore(t, func(t *testing.T) sdk.LoginFailureStore {
+					return openBlacklist(t, blCfg).(sdk.LoginFailureStore)
+				})
 			})
 			t.Run("out of process", func(t *testing.T) {
 				h := outOfProcess(t)

@@ -64,6 +64,9 @@ func (d Dialect) OnConflictDoNothing(col string) string {
 	return " ON DUPLICATE KEY UPDATE " + d.Quote(col) + " = " + d.Quote(col)
 }
 
+// OnConflictUpdate is ON DUPLICATE KEY UPDATE set (assigned left to right).
+func (Dialect) OnConflictUpdate(col, set string) string { return " ON DUPLICATE KEY UPDATE " + set }
+
 // InsertID uses the last insert id.
 func (Dialect) InsertID(ctx context.Context, db *sql.DB, query, idCol string, args ...any) (int64, error) {
 	res, err := db.ExecContext(ctx, query, args...)
@@ -110,7 +113,7 @@ func (Dialect) Types() sqlstore.Types {
 	return sqlstore.Types{
 		AutoID: "BIGINT AUTO_INCREMENT PRIMARY KEY", UUIDKey: "CHAR(32) PRIMARY KEY",
 		Name: "VARCHAR(150)", Key: "VARCHAR(255)", Text: "LONGTEXT",
-		Bool: "BOOL", True: "TRUE", Time: "DATETIME(6)", JSON: "JSON", BigInt: "BIGINT",
+		Bool: "BOOL", True: "TRUE", Time: "DATETIME(6)", JSON: "JSON", BigInt: "BIGINT", IntCast: "SIGNED",
 		TableSuffix: " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
 	}
 }

@@ -57,6 +57,11 @@ func (Dialect) Quote(ident string) string { return `"` + ident + `"` }
 // OnConflictDoNothing is ON CONFLICT (col) DO NOTHING.
 func (Dialect) OnConflictDoNothing(col string) string { return " ON CONFLICT (" + col + ") DO NOTHING" }
 
+// OnConflictUpdate is ON CONFLICT (col) DO UPDATE SET set.
+func (Dialect) OnConflictUpdate(col, set string) string {
+	return " ON CONFLICT (" + col + ") DO UPDATE SET " + set
+}
+
 // InsertID appends RETURNING: PostgreSQL has no last-insert id.
 func (d Dialect) InsertID(ctx context.Context, db *sql.DB, query, idCol string, args ...any) (int64, error) {
 	var id int64
@@ -97,7 +102,7 @@ func (Dialect) Types() sqlstore.Types {
 	return sqlstore.Types{
 		AutoID: "BIGSERIAL PRIMARY KEY", UUIDKey: "UUID PRIMARY KEY",
 		Name: "VARCHAR(150)", Key: "VARCHAR(255)", Text: "TEXT",
-		Bool: "BOOLEAN", True: "TRUE", Time: "TIMESTAMPTZ", JSON: "JSONB", BigInt: "BIGINT",
+		Bool: "BOOLEAN", True: "TRUE", Time: "TIMESTAMPTZ", JSON: "JSONB", BigInt: "BIGINT", IntCast: "BIGINT",
 	}
 }
 

@@ -90,6 +90,7 @@ type BlacklistStore struct {
 	isBlacklist *sql.Stmt
 	blacklist   *sql.Stmt
 	outstanding *sql.Stmt
+	failures    loginFailureState // loginfailures.go
 
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
@@ -117,6 +118,10 @@ func openDjangoBlacklist(ctx context.Context, cfg sdk.Config) (sdk.BlacklistStor
 	}
 	db, err := openDB(ctx, c.Path, busy, "FULL")
 	if err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx, db, loginFailuresComponent, loginFailureMigrations); err != nil {
+		db.Close()
 		return nil, err
 	}
 	// The call's own deadline (the host's call_timeout) bounds each call;
@@ -181,6 +186,9 @@ func OpenBlacklistStore(ctx context.Context, cfg sdk.Config) (*BlacklistStore, e
 
 func (s *BlacklistStore) init(ctx context.Context, path string, busy time.Duration) error {
 	if err := migrate(ctx, s.db, blacklistComponent, blacklistMigrations); err != nil {
+		return err
+	}
+	if err := migrate(ctx, s.db, loginFailuresComponent, loginFailureMigrations); err != nil {
 		return err
 	}
 	var err error

@@ -30,6 +30,10 @@ func (dialect) Quote(ident string) string { return quote(ident) }
 
 func (dialect) OnConflictDoNothing(col string) string { return " ON CONFLICT (" + col + ") DO NOTHING" }
 
+func (dialect) OnConflictUpdate(col, set string) string {
+	return " ON CONFLICT (" + col + ") DO UPDATE SET " + set
+}
+
 func (dialect) InsertID(ctx context.Context, db *sql.DB, query, idCol string, args ...any) (int64, error) {
 	res, err := db.ExecContext(ctx, query, args...)
 	if err != nil {
@@ -65,7 +69,7 @@ func (dialect) Types() sqlstore.Types {
 	return sqlstore.Types{
 		AutoID: "INTEGER PRIMARY KEY AUTOINCREMENT", UUIDKey: "CHAR(32) PRIMARY KEY",
 		Name: "TEXT", Key: "TEXT", Text: "TEXT", Bool: "BOOL", True: "1",
-		Time: "DATETIME", JSON: "TEXT", BigInt: "INTEGER",
+		Time: "DATETIME", JSON: "TEXT", BigInt: "INTEGER", IntCast: "INTEGER",
 	}
 }
 

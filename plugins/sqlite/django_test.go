@@ -53,3 +53,12 @@ func TestConformanceDjangoBlacklist(t *testing.T) {
 	path := djangoDB(t)
 	sdktest.TestBlacklistStore(t, func(t *testing.T) sdk.BlacklistStore { return djangoBlacklist(t, path) })
 }
+
+// The failed-login counters on a Django database: a table of jwtd's own
+// beside Django's.
+func TestConformanceDjangoLoginFailures(t *testing.T) {
+	path := djangoDB(t)
+	sdktest.TestLoginFailureStore(t, func(t *testing.T) sdk.LoginFailureStore {
+		return djangoBlacklist(t, path).(sdk.LoginFailureStore)
+	})
+}

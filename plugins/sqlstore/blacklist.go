@@ -28,7 +28,9 @@ type BlacklistConfig struct {
 	// tokens refer to, for django = true (see DjangoTables).
 	DjangoTables
 
-	// Migrate creates jwtd's own tables (django false) at start. Default
+	// Migrate creates jwtd's own tables at start: the blacklist tables
+	// (django false) and the failed-login counters (jwtd_login_failures,
+	// also with django: a table of jwtd's own beside Django's). Default
 	// true; with false they must exist.
 	Migrate *bool `json:"migrate"`
 	// SweepInterval is how often a background sweep drops rows whose token
@@ -80,8 +82,9 @@ type tokenTables interface {
 // It is safe for concurrent use. Close stops the sweep and closes the
 // pool; calls after Close return errors wrapping sdk.ErrUnavailable.
 type BlacklistStore struct {
-	c      *conn
-	tables tokenTables
+	c        *conn
+	tables   tokenTables
+	failures *loginFailures // loginfailures.go
 
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
@@ -104,9 +107,6 @@ func OpenBlacklistStore(ctx context.Context, d Dialect, cfg sdk.Config) (*Blackl
 			return nil, fmt.Errorf("%w: %s blacklist: sweep_interval %q: want a duration such as \"1h\", or \"0\" to disable", sdk.ErrInvalidConfig, d.Name(), c.SweepInterval)
 		}
 	}
-	if c.Django && c.Migrate != nil && *c.Migrate {
-		return nil, fmt.Errorf("%w: %s blacklist: migrate cannot be true with django: Django's migrations own the token_blacklist tables", sdk.ErrInvalidConfig, d.Name())
-	}
 	if !c.Django && c.DjangoTables != (DjangoTables{}) {
 		return nil, fmt.Errorf("%w: %s blacklist: the Django table keys need django = true", sdk.ErrInvalidConfig, d.Name())
 	}
@@ -114,7 +114,16 @@ func OpenBlacklistStore(ctx context.Context, d Dialect, cfg sdk.Config) (*Blackl
 	if err != nil {
 		return nil, err
 	}
-	s := &BlacklistStore{c: cn}
+	s := &BlacklistStore{c: cn, failures: newLoginFailures(d)}
+	// The failed-login counters are a table of jwtd's own, also beside
+	// Django's tables; migrate = false means it is there already.
+	if c.Migrate == nil || *c.Migrate {
+		err = migrate(ctx, cn, loginFailuresComponent, loginFailureMigrations(d))
+	}
+	if err != nil {
+		cn.db.Close()
+		return nil, err
+	}
 	if c.Django {
 		s.tables, err = newDjangoTables(ctx, cn, c.DjangoTables)
 	} else {
@@ -137,7 +146,9 @@ func OpenBlacklistStore(ctx context.Context, d Dialect, cfg sdk.Config) (*Blackl
 // OpenDjangoBlacklist is the Django blacklist (Simple JWT's tables) on a
 // pool the caller opened, for a store that manages its own connections
 // (SQLite's single writer): every call runs under queryTimeout, a
-// background sweep runs every sweep (0: none), and Close closes db.
+// background sweep runs every sweep (0: none), and Close closes db. The
+// caller has created jwtd_login_failures (the failed-login counters) in
+// its own schema.
 func OpenDjangoBlacklist(ctx context.Context, d Dialect, db *sql.DB, tables DjangoTables, queryTimeout, sweep time.Duration) (*BlacklistStore, error) {
 	cn := &conn{d: d, db: db, queryTimeout: queryTimeout}
 	t, err := newDjangoTables(ctx, cn, tables)
@@ -147,7 +158,7 @@ func OpenDjangoBlacklist(ctx context.Context, d Dialect, db *sql.DB, tables Djan
 	if err != nil {
 		return nil, err
 	}
-	s := &BlacklistStore{c: cn, tables: t}
+	s := &BlacklistStore{c: cn, tables: t, failures: newLoginFailures(d)}
 	s.startSweep(sweep)
 	return s, nil
 }

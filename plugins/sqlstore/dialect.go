@@ -24,6 +24,11 @@ type Dialect interface {
 	// INSERT ... SELECT) a no-op, with zero rows affected, when the unique
 	// column col already holds the value.
 	OnConflictDoNothing(col string) string
+	// OnConflictUpdate is the clause that turns an INSERT into an update of
+	// the existing row when the unique column col already holds the value;
+	// set is "c1 = expr, c2 = expr", whose expressions read the existing row
+	// as table.column, assigned left to right.
+	OnConflictUpdate(col, set string) string
 	// InsertID runs an INSERT of one row into a table with an integer
 	// auto-increment key idCol and returns the new key.
 	InsertID(ctx context.Context, db *sql.DB, query, idCol string, args ...any) (int64, error)
@@ -74,6 +79,9 @@ type Types struct {
 	JSON string
 	// BigInt is a 64-bit integer.
 	BigInt string
+	// IntCast is the type name CAST(? AS ...) takes for a 64-bit integer
+	// argument ("BIGINT"; MySQL's "SIGNED").
+	IntCast string
 	// TableSuffix ends every CREATE TABLE ("ENGINE=InnoDB ..." on MySQL).
 	TableSuffix string
 }
