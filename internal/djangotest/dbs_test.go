@@ -27,7 +27,7 @@ type kind struct {
 	server func(t *testing.T) func(t *testing.T, name string) *database
 	// schema describes every table of db (columns in order, constraints,
 	// indexes) as the database reports them, without Django's migration
-	// bookkeeping, to compare two databases.
+	// bookkeeping and jwtd's own tables (jwtd_*), to compare two databases.
 	schema func(t *testing.T, db *sql.DB) string
 }
 
@@ -122,7 +122,7 @@ func rowsText(t *testing.T, db *sql.DB, query string, args ...any) string {
 func sqliteSchema(t *testing.T, db *sql.DB) string {
 	t.Helper()
 	return rowsText(t, db, `SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master
-		WHERE name NOT LIKE 'sqlite_%' AND tbl_name != 'django_migrations' ORDER BY type, name`)
+		WHERE name NOT LIKE 'sqlite_%' AND tbl_name != 'django_migrations' AND tbl_name NOT LIKE 'jwtd_%' ORDER BY type, name`)
 }
 
 // postgresSchema is the catalog's view of the public schema: columns in
@@ -132,15 +132,16 @@ func postgresSchema(t *testing.T, db *sql.DB) string {
 	t.Helper()
 	return "columns:\n" + rowsText(t, db, `SELECT table_name, ordinal_position, column_name, data_type,
 			coalesce(character_maximum_length::text, ''), is_nullable, coalesce(column_default, '')
-		FROM information_schema.columns WHERE table_schema = 'public' AND table_name != 'django_migrations'
+		FROM information_schema.columns WHERE table_schema = 'public' AND table_name != 'django_migrations' AND table_name NOT LIKE 'jwtd_%'
 		ORDER BY table_name, ordinal_position`) +
 		"constraints:\n" + rowsText(t, db, `SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)
 		FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text != 'django_migrations'
+			AND conrelid::regclass::text NOT LIKE 'jwtd_%'
 		ORDER BY 1, 2`) +
 		"indexes:\n" + rowsText(t, db, `SELECT tablename, indexname, indexdef FROM pg_indexes
-		WHERE schemaname = 'public' AND tablename != 'django_migrations' ORDER BY 1, 2`) +
+		WHERE schemaname = 'public' AND tablename != 'django_migrations' AND tablename NOT LIKE 'jwtd_%' ORDER BY 1, 2`) +
 		"sequences:\n" + rowsText(t, db, `SELECT sequence_name, data_type FROM information_schema.sequences
-		WHERE sequence_schema = 'public' AND sequence_name != 'django_migrations_id_seq' ORDER BY 1`)
+		WHERE sequence_schema = 'public' AND sequence_name != 'django_migrations_id_seq' AND sequence_name NOT LIKE 'jwtd_%' ORDER BY 1`)
 }
 
 // autoIncrement is the table option that counts rows inserted so far.
@@ -151,7 +152,7 @@ var autoIncrement = regexp.MustCompile(` AUTO_INCREMENT=\d+`)
 func mysqlSchema(t *testing.T, db *sql.DB) string {
 	t.Helper()
 	tables := strings.Fields(rowsText(t, db, `SELECT table_name FROM information_schema.tables
-		WHERE table_schema = database() AND table_name != 'django_migrations' ORDER BY table_name`))
+		WHERE table_schema = database() AND table_name != 'django_migrations' AND table_name NOT LIKE 'jwtd_%' ORDER BY table_name`))
 	var b strings.Builder
 	for _, table := range tables {
 		var name, ddl string

@@ -99,6 +99,9 @@ type pair struct {
 	jwtd   *jwtdtest.Process
 	config string
 	db     *sql.DB
+	// djangoSchema is Django's tables as its migrate left them, before
+	// jwtd started.
+	djangoSchema string
 }
 
 // jwtdCLI runs a jwtd command with the pair's config, the password on stdin.
@@ -129,6 +132,7 @@ func startPair(t *testing.T, db interopDB) *pair {
 		BlacklistAfterRotation: true,
 		UpdateLastLogin:        true,
 	})
+	djangoSchema := db.kind.schema(t, d.db)
 	config := filepath.Join(t.TempDir(), "jwtd.toml")
 	toml := `[tokens]
 signing_key = "` + interopKey + `"
@@ -145,7 +149,7 @@ update_last_login = true
 	addr := jwtdtest.FreeAddr(t)
 	cmd := exec.Command(jwtdBin, "serve", "--config", config, "--listen", addr)
 	proc := jwtdtest.Start(t, cmd, "http://"+addr, jwtdtest.Options{ReadyPath: "/readyz", StopTimeout: 10 * time.Second})
-	return &pair{t: t, django: django, jwtd: proc, config: config, db: d.db}
+	return &pair{t: t, django: django, jwtd: proc, config: config, db: d.db, djangoSchema: djangoSchema}
 }
 
 // jtiPattern is Simple JWT's jti: uuid4().hex.
@@ -514,6 +518,15 @@ func TestDjangoInterop(t *testing.T) {
 				_, r3 := rotate(t, dj, r2)
 				refused(t, jw, "a refresh token Django rotated", r2)
 				rotate(t, jw, r3)
+			})
+
+			t.Run("Django's tables are as Django left them", func(t *testing.T) {
+				// jwtd wrote rows into them all along, and may have added
+				// tables of its own (jwtd_*), but never created or altered
+				// one of Django's.
+				if after := db.kind.schema(t, p.db); after != p.djangoSchema {
+					t.Fatalf("Django's schema changed while jwtd ran:\n--- before\n%s--- after\n%s", p.djangoSchema, after)
+				}
 			})
 		})
 	}
