@@ -121,9 +121,11 @@ func (d Database) settings() (map[string]any, error) {
 // settings (the SIMPLE_JWT dict), which must match jwtd's [tokens] for
 // tokens to cross.
 type Options struct {
+	// DB is the database Django uses.
 	DB Database
-	// SigningKey and Algorithm: SIMPLE_JWT's SIGNING_KEY and ALGORITHM
-	// (default HS256). VerifyingKey for asymmetric algorithms.
+	// SigningKey (required) and Algorithm: SIMPLE_JWT's SIGNING_KEY and
+	// ALGORITHM (default HS256). VerifyingKey, the public key in PEM, for
+	// asymmetric algorithms.
 	SigningKey, Algorithm, VerifyingKey string
 	// AccessLifetime and RefreshLifetime default to Simple JWT's 5m and 1d.
 	AccessLifetime, RefreshLifetime time.Duration
@@ -142,6 +144,9 @@ func (o Options) config() ([]byte, error) {
 	db, err := o.DB.settings()
 	if err != nil {
 		return nil, err
+	}
+	if o.SigningKey == "" {
+		return nil, fmt.Errorf("djangotest: Options.SigningKey is required (jwtd must share it)")
 	}
 	jwt := map[string]any{
 		"signing_key":              o.SigningKey,

@@ -73,7 +73,7 @@ func TestDDLFixtures(t *testing.T) {
 		t.Run(string(k.engine), func(t *testing.T) {
 			fresh := k.server(t)
 			gen := fresh(t, "generated")
-			p := djangotest.NewProject(t, djangotest.Options{DB: gen.django})
+			p := djangotest.NewProject(t, djangotest.Options{DB: gen.django, SigningKey: "ddl-test-key"})
 			out := t.TempDir()
 			if _, err := p.Manage("jwtd_ddl", out); err != nil {
 				t.Fatal(err)
@@ -102,7 +102,7 @@ func TestDDLFixtures(t *testing.T) {
 			fromFixtures := fresh(t, "fixtures")
 			applyDDL(t, k.engine, fromFixtures.db)
 			migrated := fresh(t, "migrated")
-			p = djangotest.NewProject(t, djangotest.Options{DB: migrated.django})
+			p = djangotest.NewProject(t, djangotest.Options{DB: migrated.django, SigningKey: "ddl-test-key"})
 			if _, err := p.Manage("migrate", "--no-input"); err != nil {
 				t.Fatal(err)
 			}

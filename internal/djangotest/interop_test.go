@@ -2,9 +2,16 @@ package djangotest_test
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"os/exec"
@@ -117,15 +124,43 @@ func (p *pair) jwtdCLI(stdin string, args ...string) error {
 	return nil
 }
 
+// keys are the algorithm and keys Django and jwtd share; the zero value is
+// HS256 with interopKey.
+type keys struct {
+	algorithm, signing, verifying string
+}
+
+// verifyingTOML is jwtd's verifying_key line, empty for HMAC.
+func (k keys) verifyingTOML(t *testing.T) string {
+	if k.verifying == "" {
+		return ""
+	}
+	return `verifying_key = "file:` + keyFile(t, "verifying.pem", k.verifying) + `"`
+}
+
+// keyFile writes a key for jwtd's file: reference and returns its path.
+func keyFile(t *testing.T, name, key string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(key), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // startPair migrates a fresh database with Django, starts Django on it and
 // jwtd beside it with the same key, algorithm and rotation settings and
 // Django's tables as its stores.
-func startPair(t *testing.T, db interopDB) *pair {
+func startPair(t *testing.T, db interopDB, k keys) *pair {
+	if k.algorithm == "" {
+		k = keys{algorithm: "HS256", signing: interopKey}
+	}
 	d := db.kind.server(t)(t, "interop")
 	django := djangotest.Start(t, djangotest.Options{
 		DB:                     d.django,
-		SigningKey:             interopKey,
-		Algorithm:              "HS256",
+		SigningKey:             k.signing,
+		VerifyingKey:           k.verifying,
+		Algorithm:              k.algorithm,
 		AccessLifetime:         5 * time.Minute,
 		RefreshLifetime:        24 * time.Hour,
 		RotateRefreshTokens:    true,
@@ -135,8 +170,9 @@ func startPair(t *testing.T, db interopDB) *pair {
 	djangoSchema := db.kind.schema(t, d.db)
 	config := filepath.Join(t.TempDir(), "jwtd.toml")
 	toml := `[tokens]
-signing_key = "` + interopKey + `"
-algorithm = "HS256"
+algorithm = "` + k.algorithm + `"
+signing_key = "file:` + keyFile(t, "signing.key", k.signing) + `"
+` + k.verifyingTOML(t) + `
 access_token_lifetime = "5m"
 refresh_token_lifetime = "24h"
 rotate_refresh_tokens = true
@@ -208,7 +244,7 @@ const (
 func TestDjangoInterop(t *testing.T) {
 	for _, db := range databases {
 		t.Run(db.name, func(t *testing.T) {
-			p := startPair(t, db)
+			p := startPair(t, db, keys{})
 			dj, jw := p.django.URL, p.jwtd.URL
 
 			// erin is Django's: create_user with Django's default hasher.
@@ -528,6 +564,83 @@ func TestDjangoInterop(t *testing.T) {
 					t.Fatalf("Django's schema changed while jwtd ran:\n--- before\n%s--- after\n%s", p.djangoSchema, after)
 				}
 			})
+		})
+	}
+}
+
+// pemKeys returns key's private key (PKCS #8) and public key (PKIX) in PEM.
+func pemKeys(t *testing.T, key crypto.Signer) (private, public string) {
+	t.Helper()
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := x509.MarshalPKIXPublicKey(key.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}))
+}
+
+// TestDjangoInteropAsymmetric: with an RSA or ECDSA key pair shared (the
+// private key as SIGNING_KEY and signing_key, the public one as
+// VERIFYING_KEY and verifying_key), pairs obtained on either side are
+// verified, authenticated and refreshed on the other.
+func TestDjangoInteropAsymmetric(t *testing.T) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		algorithm string
+		key       crypto.Signer
+	}{{"RS256", rsaKey}, {"ES256", ecKey}} {
+		t.Run(c.algorithm, func(t *testing.T) {
+			private, public := pemKeys(t, c.key)
+			p := startPair(t, databases[0], keys{algorithm: c.algorithm, signing: private, verifying: public})
+			dj, jw := p.django.URL, p.jwtd.URL
+			if r := djangotest.Post(t, dj+"/django/users/", map[string]string{"username": "erin", "password": "erin-pass"}); r.Status != 200 {
+				t.Fatalf("Django create_user: %v", r)
+			}
+			for _, side := range []struct{ from, to, meAtTo string }{
+				{dj, jw, "/api/authenticate/"}, {jw, dj, "/api/me/"},
+			} {
+				pair := djangotest.Post(t, side.from+obtain, map[string]string{"username": "erin", "password": "erin-pass"})
+				if pair.Status != 200 {
+					t.Fatalf("obtain at %s: %v", side.from, pair)
+				}
+				header, _, _ := strings.Cut(pair.Str("access"), ".")
+				if h, _ := base64.RawURLEncoding.DecodeString(header); !strings.Contains(string(h), `"`+c.algorithm+`"`) {
+					t.Fatalf("token header %s, want alg %s", h, c.algorithm)
+				}
+				if r := djangotest.Post(t, side.to+verify, map[string]string{"token": pair.Str("access")}); r.Status != 200 {
+					t.Fatalf("verify at %s a token from %s: %v", side.to, side.from, r)
+				}
+				if r := djangotest.Call(t, "GET", side.to+side.meAtTo, pair.Str("access"), nil); r.Status != 200 || r.Str("username") != "erin" {
+					t.Fatalf("authenticate at %s a token from %s: %v", side.to, side.from, r)
+				}
+				next := djangotest.Post(t, side.to+refresh, map[string]string{"refresh": pair.Str("refresh")})
+				if next.Status != 200 {
+					t.Fatalf("refresh at %s a token from %s: %v", side.to, side.from, next)
+				}
+				if r := djangotest.Post(t, side.from+verify, map[string]string{"token": next.Str("access")}); r.Status != 200 {
+					t.Fatalf("verify back at %s: %v", side.from, r)
+				}
+				// A token signed with another key of the algorithm is
+				// refused on both sides.
+				forged := pair.Str("access")
+				forged = forged[:strings.LastIndex(forged, ".")+1] + strings.Repeat("A", len(forged)-strings.LastIndex(forged, ".")-1)
+				for _, u := range []string{dj, jw} {
+					if r := djangotest.Post(t, u+verify, map[string]string{"token": forged}); r.Status != 401 {
+						t.Fatalf("verify at %s a token with a bad signature: %v", u, r)
+					}
+				}
+			}
 		})
 	}
 }
