@@ -60,7 +60,7 @@ const Python = "/usr/bin/python3"
 // RequireEnv, when set, turns a missing Django into a test failure.
 const RequireEnv = "JWTD_REQUIRE_DJANGO"
 
-//go:embed testdata/project testdata/ddl
+//go:embed all:testdata/project testdata/ddl
 var files embed.FS
 
 // Engine names a database kind as the DDL fixtures and Database do.
@@ -132,6 +132,12 @@ type Options struct {
 	// RotateRefreshTokens, BlacklistAfterRotation and UpdateLastLogin are
 	// Simple JWT's settings of those names.
 	RotateRefreshTokens, BlacklistAfterRotation, UpdateLastLogin bool
+	// CustomUser installs the project's custom user model instead of
+	// auth.User: accounts.User (table accounts_user), the "full example"
+	// of Django's documentation: email as USERNAME_FIELD and no username
+	// column, a UUID primary key, is_active, is_staff, is_superuser,
+	// date_joined. The test views' "username" is then the email.
+	CustomUser bool
 	// TablesExist says Django's tables were created without Django (from
 	// DDL, or by jwtd): the harness runs `migrate --fake`, which records
 	// the migrations as applied and creates nothing. Otherwise it runs
@@ -167,7 +173,7 @@ func (o Options) config() ([]byte, error) {
 	if o.RefreshLifetime != 0 {
 		jwt["refresh_token_lifetime"] = o.RefreshLifetime.Seconds()
 	}
-	return json.Marshal(map[string]any{"database": db, "simple_jwt": jwt})
+	return json.Marshal(map[string]any{"database": db, "simple_jwt": jwt, "custom_user": o.CustomUser})
 }
 
 // Require skips the test, loudly, when /usr/bin/python3 cannot import

@@ -66,13 +66,27 @@ const interopKey = "interop-signing-key-shared-by-django-and-jwtd-0123456789"
 type interopDB struct {
 	name   string
 	kind   kind
-	stores func(d *database) string
+	stores func(d *database, customUser bool) string
 }
 
 // djangoStores is the two store sections with use, the connection line
 // and django = true. pbkdf2_iterations is Django 3.2's default, the
-// iteration count the Django beside it writes.
-func djangoStores(use, conn string) string {
+// iteration count the Django beside it writes. With customUser the
+// sections map the project's custom user model (accounts_user: UUID
+// primary key, email as the login name and no username column; the
+// obtain request's field stays "username").
+func djangoStores(use, conn string, customUser bool) string {
+	users, blacklist := "", ""
+	if customUser {
+		users = `table = "accounts_user"
+id_type = "uuid"
+username_column = "email"
+attribute_columns = ["is_staff", "is_superuser", "date_joined"]
+`
+		blacklist = `user_table = "accounts_user"
+user_id_type = "uuid"
+`
+	}
 	return `
 [plugins.user_store]
 use = "` + use + `"
@@ -80,23 +94,25 @@ use = "` + use + `"
 ` + conn + `
 django = true
 pbkdf2_iterations = 260000
-
+` + users + `
 [plugins.blacklist_store]
 use = "` + use + `"
 [plugins.blacklist_store.config]
 ` + conn + `
 django = true
-`
+` + blacklist
 }
 
 // databases are the databases the interop test runs on, with jwtd's
 // built-in stores (in process), and PostgreSQL once more with the plugin
 // binary (out of process).
 var databases = []interopDB{
-	{"sqlite", kinds[0], func(d *database) string { return djangoStores("sqlite", `path = "`+d.dsn+`"`) }},
-	{"postgres", kinds[1], func(d *database) string { return djangoStores("postgres", `dsn = "`+d.dsn+`"`) }},
-	{"postgres plugin", kinds[1], func(d *database) string { return djangoStores(plugins["postgres"], `dsn = "`+d.dsn+`"`) }},
-	{"mysql", kinds[2], func(d *database) string { return djangoStores("mysql", `dsn = "`+d.dsn+`"`) }},
+	{"sqlite", kinds[0], func(d *database, cu bool) string { return djangoStores("sqlite", `path = "`+d.dsn+`"`, cu) }},
+	{"postgres", kinds[1], func(d *database, cu bool) string { return djangoStores("postgres", `dsn = "`+d.dsn+`"`, cu) }},
+	{"postgres plugin", kinds[1], func(d *database, cu bool) string {
+		return djangoStores(plugins["postgres"], `dsn = "`+d.dsn+`"`, cu)
+	}},
+	{"mysql", kinds[2], func(d *database, cu bool) string { return djangoStores("mysql", `dsn = "`+d.dsn+`"`, cu) }},
 }
 
 // pair is Django's and jwtd's side of one database.
@@ -152,6 +168,12 @@ func keyFile(t *testing.T, name, key string) string {
 // jwtd beside it with the same key, algorithm and rotation settings and
 // Django's tables as its stores.
 func startPair(t *testing.T, db interopDB, k keys) *pair {
+	return startPairWith(t, db, k, false)
+}
+
+// startPairWith is startPair, with Django's custom user model
+// (djangotest.Options.CustomUser) when customUser is set.
+func startPairWith(t *testing.T, db interopDB, k keys, customUser bool) *pair {
 	if k.algorithm == "" {
 		k = keys{algorithm: "HS256", signing: interopKey}
 	}
@@ -166,6 +188,7 @@ func startPair(t *testing.T, db interopDB, k keys) *pair {
 		RotateRefreshTokens:    true,
 		BlacklistAfterRotation: true,
 		UpdateLastLogin:        true,
+		CustomUser:             customUser,
 	})
 	djangoSchema := db.kind.schema(t, d.db)
 	config := filepath.Join(t.TempDir(), "jwtd.toml")
@@ -178,7 +201,7 @@ refresh_token_lifetime = "24h"
 rotate_refresh_tokens = true
 blacklist_after_rotation = true
 update_last_login = true
-` + db.stores(d)
+` + db.stores(d, customUser)
 	if err := os.WriteFile(config, []byte(toml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -641,6 +664,100 @@ func TestDjangoInteropAsymmetric(t *testing.T) {
 					}
 				}
 			}
+		})
+	}
+}
+
+// TestDjangoInteropCustomUser: a project with a custom user model (email as
+// USERNAME_FIELD, no username column, UUID primary key) shares it with jwtd
+// on each database: a user added on either side logs in on the other (at
+// jwtd also with Simple JWT's body, {"email", "password"}), tokens (whose
+// user_id is the UUID) authenticate and refresh on both sides, and a
+// rotation on either side holds on the other.
+func TestDjangoInteropCustomUser(t *testing.T) {
+	// SQLite is left out: its store serves integer keys only.
+	for _, db := range []interopDB{databases[1], databases[3]} {
+		t.Run(db.name, func(t *testing.T) {
+			p := startPairWith(t, db, keys{}, true)
+			dj, jw := p.django.URL, p.jwtd.URL
+			login := func(email, password string) map[string]string {
+				return map[string]string{"email": email, "password": password}
+			}
+
+			ann := djangotest.Post(t, dj+"/django/users/", map[string]string{"username": "ann@example.com", "password": "ann-pass"})
+			if ann.Status != 200 {
+				t.Fatalf("Django create_user: %v", ann)
+			}
+			annID := fmt.Sprint(ann.Body["id"])
+			t.Run("user added by jwtd logs in at Django", func(t *testing.T) {
+				if err := p.jwtdCLI("bob-pass\n", "user", "add", "bob@example.com"); err != nil {
+					t.Fatal(err)
+				}
+				if r := djangotest.Post(t, dj+"/django/login/", map[string]string{"username": "bob@example.com", "password": "bob-pass"}); r.Status != 200 {
+					t.Fatalf("Django's authenticate() for a user jwtd added: %v", r)
+				}
+				if r := djangotest.Post(t, dj+obtain, login("bob@example.com", "bob-pass")); r.Status != 200 {
+					t.Fatalf("Simple JWT obtain for a user jwtd added: %v", r)
+				}
+			})
+
+			t.Run("Simple JWT's login body at jwtd", func(t *testing.T) {
+				// Simple JWT's obtain takes USERNAME_FIELD: {"email",
+				// "password"}. A second jwtd on the same tables with
+				// login_field = "email" must take the same body.
+				data, err := os.ReadFile(p.config)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cfg := filepath.Join(t.TempDir(), "jwtd.toml")
+				toml := strings.Replace(string(data), `username_column = "email"`, "username_column = \"email\"\nlogin_field = \"email\"", 1)
+				if err := os.WriteFile(cfg, []byte(toml), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				addr := jwtdtest.FreeAddr(t)
+				second := jwtdtest.Start(t, exec.Command(jwtdBin, "serve", "--config", cfg, "--listen", addr), "http://"+addr, jwtdtest.Options{StopTimeout: 10 * time.Second})
+				if r := djangotest.Post(t, second.URL+obtain, login("ann@example.com", "ann-pass")); r.Status != 200 {
+					t.Fatalf("obtain at jwtd with {email, password}: %v", r)
+				}
+			})
+
+			t.Run("tokens and rotations cross with UUID user ids", func(t *testing.T) {
+				fromDjango := djangotest.Post(t, dj+obtain, login("ann@example.com", "ann-pass"))
+				fromJwtd := djangotest.Post(t, jw+obtain, map[string]string{"username": "ann@example.com", "password": "ann-pass"})
+				if fromDjango.Status != 200 || fromJwtd.Status != 200 {
+					t.Fatalf("obtain: Django %v, jwtd %v", fromDjango, fromJwtd)
+				}
+				for _, c := range []struct {
+					what, path, access string
+					url                string
+				}{
+					{"Django's token at jwtd", "/api/authenticate/", fromDjango.Str("access"), jw},
+					{"jwtd's token at Django", "/api/me/", fromJwtd.Str("access"), dj},
+				} {
+					r := djangotest.Call(t, "GET", c.url+c.path, c.access, nil)
+					if r.Status != 200 || strings.ReplaceAll(fmt.Sprint(r.Body["id"]), "-", "") != strings.ReplaceAll(annID, "-", "") {
+						t.Fatalf("%s: %v, want ann (%s)", c.what, r, annID)
+					}
+				}
+				// Each side refreshes (rotates) the other's token, blacklisting
+				// it in the token_blacklist tables, whose user is the UUID: the
+				// other side then refuses it.
+				for _, c := range []struct{ issuer, rotator, refreshToken string }{
+					{dj, jw, fromDjango.Str("refresh")},
+					{jw, dj, fromJwtd.Str("refresh")},
+				} {
+					r := djangotest.Post(t, c.rotator+refresh, map[string]string{"refresh": c.refreshToken})
+					if r.Status != 200 || r.Str("refresh") == "" {
+						t.Fatalf("refresh at %s a token from %s: %v", c.rotator, c.issuer, r)
+					}
+					if r := djangotest.Post(t, c.issuer+refresh, map[string]string{"refresh": c.refreshToken}); r.Status != 401 || r.Str("detail") != "Token is blacklisted" {
+						t.Fatalf("refresh at %s a token %s rotated: %v, want 401 Token is blacklisted", c.issuer, c.rotator, r)
+					}
+					if r := djangotest.Post(t, c.issuer+refresh, map[string]string{"refresh": r.Str("refresh")}); r.Status != 200 {
+						t.Fatalf("refresh at %s the token %s rotated to: %v", c.issuer, c.rotator, r)
+					}
+				}
+			})
 		})
 	}
 }

@@ -61,7 +61,7 @@ def set_password(request):
     Django's default hasher. Answers the stored hash."""
     b = _body(request)
     try:
-        user = get_user_model().objects.get(username=b["username"])
+        user = get_user_model().objects.get_by_natural_key(b["username"])
         user.set_password(b["password"])
         user.save()
     except Exception as exc:  # noqa: BLE001 - reported to the test
@@ -86,7 +86,7 @@ def set_active(request):
     """A user (de)activated by Django: is_active set and saved."""
     b = _body(request)
     try:
-        user = get_user_model().objects.get(username=b["username"])
+        user = get_user_model().objects.get_by_natural_key(b["username"])
         user.is_active = bool(b["is_active"])
         user.save()
     except Exception as exc:  # noqa: BLE001 - reported to the test
