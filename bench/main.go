@@ -206,7 +206,7 @@ func run(ctx context.Context, o options) error {
 	notes = append(append(storeComparison(rows), postgresComparison(rows)...), notes...)
 	if slices.ContainsFunc(o.modes, isPostgresMode) && pgSrv != nil {
 		notes = append(notes, "PostgreSQL rows: both stores on a local PostgreSQL 15 (fsync and synchronous_commit on). "+
-			"Their CPU/req and peak RSS include the postmaster's and its backends'; they run only authenticate and refresh-rotating")
+			"Their CPU/req and peak RSS include the postmaster's and its backends' (RSS summed per process, so shared buffers count once per backend); they run only authenticate and refresh-rotating")
 	}
 	if slices.ContainsFunc(o.modes, isRedisMode) && redisSrv != nil {
 		notes = append(notes, "Redis rows: the user store stays SQLite; only the blacklist store is Redis (a local redis-server, no persistence). "+

@@ -24,7 +24,11 @@ type rawTokens struct {
 	Audience     any     `toml:"audience"` // a string or a list of strings
 	Issuer       *string `toml:"issuer"`
 	JWKURL       *string `toml:"jwk_url"`
-	Leeway       any     `toml:"leeway"` // a duration string or integer seconds
+	// jwtd's own JWK_URL settings (core.Settings.UnsafeJWKURLAllowHTTP,
+	// core.Settings.JWKMaxStale).
+	UnsafeJWKURLAllowHTTP *bool   `toml:"unsafe_jwk_url_allow_http"`
+	JWKMaxStale           *string `toml:"jwk_max_stale"`
+	Leeway                any     `toml:"leeway"` // a duration string or integer seconds
 
 	AuthHeaderTypes  any      `toml:"auth_header_types"` // a string or a list
 	AuthHeaderName   *string  `toml:"auth_header_name"`
@@ -65,6 +69,7 @@ func (r rawTokens) build(baseDir string) (core.Settings, error) {
 		durationField{"tokens.refresh_token_lifetime", r.RefreshTokenLifetime, &s.RefreshTokenLifetime},
 		durationField{"tokens.sliding_token_lifetime", r.SlidingTokenLifetime, &s.SlidingTokenLifetime},
 		durationField{"tokens.sliding_token_refresh_lifetime", r.SlidingTokenRefreshLifetime, &s.SlidingTokenRefreshLifetime},
+		durationField{"tokens.jwk_max_stale", r.JWKMaxStale, &s.JWKMaxStale},
 	); err != nil {
 		return s, err
 	}
@@ -73,6 +78,7 @@ func (r rawTokens) build(baseDir string) (core.Settings, error) {
 	setBool(&s.UpdateLastLogin, r.UpdateLastLogin)
 	setBool(&s.CheckRevokeToken, r.CheckRevokeToken)
 	setBool(&s.CheckUserIsActive, r.CheckUserIsActive)
+	setBool(&s.UnsafeJWKURLAllowHTTP, r.UnsafeJWKURLAllowHTTP)
 
 	strs := []struct {
 		key      string

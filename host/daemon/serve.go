@@ -32,7 +32,7 @@ type ServeOptions struct {
 	// Registry is the built-in registry (default builtin.Default()).
 	Registry *builtin.Registry
 	// Middleware wraps the API handler inside the request log and the
-	// metrics (throttling, tests); optional.
+	// metrics (tests); optional.
 	Middleware func(http.Handler) http.Handler
 	// Ready, when set, receives the bound address once jwtd accepts
 	// connections (tests listening on port 0).
@@ -167,6 +167,8 @@ func (opts ServeOptions) build(ctx context.Context, cfg *config.Config, logger *
 		Login:          login,
 		LoginTimeout:   cfg.Server.WriteTimeout,
 		Middleware:     opts.Middleware,
+		ForwardAuth:    cfg.ForwardAuth,
+		Cookies:        cfg.Cookies,
 	})
 	// Metrics wrap the whole API, so requests the API answers before its
 	// handlers (431 header cap, recovered panics) are counted too.

@@ -1,6 +1,8 @@
 // Package httpapi is jwtd's HTTP API (SPEC §2): Simple JWT's token
-// endpoints with its exact bodies, the authenticate endpoints, and the
-// operational endpoints. It knows HTTP only; every token rule is the core's.
+// endpoints with its exact bodies, the authenticate endpoints, forward-auth
+// for reverse proxies (forwardauth.go), the opt-in cookie transport for
+// browser apps (cookies.go), and the operational endpoints. It knows HTTP
+// only; every token rule is the core's.
 // One function, writeError, turns any error into a status and body.
 package httpapi
 
@@ -77,8 +79,13 @@ type Options struct {
 	// so that the concurrency slot stays held while the store hashes.
 	LoginTimeout time.Duration
 	// Middleware, when set, wraps the API's handler inside request logging
-	// and panic recovery (throttling, metrics).
+	// and panic recovery (tests; logins are throttled through Login).
 	Middleware func(http.Handler) http.Handler
+	// ForwardAuth configures /api/forward-auth/; zero fields take
+	// DefaultForwardAuth's values.
+	ForwardAuth ForwardAuth
+	// Cookies configures the opt-in cookie transport for browser apps.
+	Cookies Cookies
 }
 
 // API is the HTTP handler.
@@ -92,7 +99,12 @@ type API struct {
 	// realm is the WWW-Authenticate value every 401 carries.
 	realm      string
 	headerName string
+	// headerType is the first auth header type ("Bearer"), for tokens
+	// read from a cookie.
+	headerType string
 	handler    http.Handler
+	forward    ForwardAuth
+	cookies    Cookies
 
 	fieldsMu    sync.Mutex
 	loginFields []string
@@ -126,10 +138,13 @@ func New(c Core, opts Options) *API {
 		typ = st.AuthHeaderTypes[0]
 	}
 	a.realm = typ + ` realm="api"`
+	a.headerType = typ
 	a.headerName = st.AuthHeaderName
 	if a.headerName == "" {
 		a.headerName = "Authorization"
 	}
+	a.cookies = opts.Cookies.withDefaults(opts.Prefix)
+	a.forward = opts.ForwardAuth.withDefaults(a.cookies)
 	a.routes, a.opsRoutes = a.buildRoutes(false), a.buildRoutes(true)
 	var h http.Handler = a.dispatch(a.routes)
 	if opts.Middleware != nil {

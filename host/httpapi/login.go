@@ -80,7 +80,7 @@ func (a *API) serveLogin(w http.ResponseWriter, r *http.Request, act *loginActio
 		a.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, issuedBody(is, act.answer...))
+	a.issued(w, r, is, viaLogin, act.answer...)
 }
 
 func (a *API) login(w http.ResponseWriter, r *http.Request, act *loginAction) (core.Issued, error) {

@@ -24,6 +24,10 @@ type endpoint struct {
 	// methods are the methods served: POST or GET (a GET endpoint also
 	// answers HEAD); OPTIONS is always answered.
 	methods []string
+	// anyMethod serves every method with serve, OPTIONS included, and
+	// sends no Allow header: forward-auth, which proxies call with the
+	// original request's method.
+	anyMethod bool
 	// serve handles the request. Login rows leave it nil and set login.
 	serve func(a *API, w http.ResponseWriter, r *http.Request)
 	// login makes the row a login endpoint: its credentials are parsed with
@@ -67,6 +71,7 @@ var endpointTable = []endpoint{
 	{name: "metrics", path: "/metrics", methods: getOnly, ops: true, private: true, serve: (*API).metrics,
 		enabled: func(a *API) bool { return a.opts.Metrics != nil }},
 	{name: "jwks", path: "/.well-known/jwks.json", methods: getOnly, serve: (*API).jwks},
+	{name: "forward_auth", path: "/api/forward-auth", anyMethod: true, serve: (*API).forwardAuth},
 }
 
 // otherEndpoint labels requests to no endpoint, so that scanners probing
@@ -79,6 +84,8 @@ type route struct {
 	name    string
 	allow   string
 	methods map[string]http.HandlerFunc
+	// any, when set, serves every method (endpoint.anyMethod).
+	any http.HandlerFunc
 }
 
 // buildRoutes resolves the table under the prefix, for the API itself or
@@ -116,6 +123,10 @@ func (a *API) newRoute(e endpoint, opsListener bool) *route {
 		}
 	}
 	rt := &route{name: e.name, methods: map[string]http.HandlerFunc{}}
+	if e.anyMethod {
+		rt.any = serve
+		return rt
+	}
 	var allow []string
 	for _, m := range e.methods {
 		rt.methods[m] = serve
@@ -146,6 +157,10 @@ func (a *API) dispatch(routes map[string]*route) http.HandlerFunc {
 		rt, ok := routes[httpx.RoutePath(r.URL.Path)]
 		if !ok {
 			a.writeError(w, r, errNotFound)
+			return
+		}
+		if rt.any != nil {
+			rt.any(w, r)
 			return
 		}
 		w.Header().Set("Allow", rt.allow)

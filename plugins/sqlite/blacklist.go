@@ -303,8 +303,10 @@ func (s *BlacklistStore) IsBlacklisted(ctx context.Context, jti string) (bool, e
 	}
 }
 
-// FlushExpired deletes outstanding and blacklisted rows whose token expired
+// FlushExpired deletes outstanding and blacklisted rows whose ExpiresAt is
 // before now, in one transaction, and returns how many rows it deleted.
+// ExpiresAt is the core's (exp plus leeway, later for sliding tokens), so a
+// row never goes while its token can still be accepted.
 func (s *BlacklistStore) FlushExpired(ctx context.Context, now time.Time) (int, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
