@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/jwtd/jwtd/internal/djangotest"
-	"github.com/jwtd/jwtd/passwords"
 	"github.com/jwtd/jwtd/plugins/sqlite"
 	"github.com/jwtd/jwtd/sdk"
+	"github.com/jwtd/jwtd/sdk/passwords"
 )
 
 // djangoDatetime is how Django's SQLite backend writes an aware datetime
