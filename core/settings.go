@@ -36,9 +36,9 @@ type Settings struct {
 	// is the one signing key Algorithm, SigningKey and VerifyingKey give;
 	// set, SigningKey and VerifyingKey must be empty and Algorithm is the
 	// default of keys that name none.
-	Keys []Key
-	Audience     []string // AUDIENCE; empty means not issued and not checked
-	Issuer       string   // ISSUER; empty means not issued and not checked
+	Keys     []Key
+	Audience []string // AUDIENCE; empty means not issued and not checked
+	Issuer   string   // ISSUER; empty means not issued and not checked
 	// JWKURL (JWK_URL): when set, tokens are verified with the key of the
 	// JWK Set at this URL whose "kid" the token names; the core reaches it
 	// through the fetcher given with WithJWKSFetcher. Asymmetric algorithms
