@@ -21,10 +21,12 @@ type rawTokens struct {
 	Algorithm    *string `toml:"algorithm"`
 	SigningKey   *string `toml:"signing_key"`
 	VerifyingKey *string `toml:"verifying_key"`
-	Audience     any     `toml:"audience"` // a string or a list of strings
-	Issuer       *string `toml:"issuer"`
-	JWKURL       *string `toml:"jwk_url"`
-	Leeway       any     `toml:"leeway"` // a duration string or integer seconds
+	// Keys is the key ring ([[tokens.keys]]); see core.Key.
+	Keys     []rawKey `toml:"keys"`
+	Audience any      `toml:"audience"` // a string or a list of strings
+	Issuer   *string  `toml:"issuer"`
+	JWKURL   *string  `toml:"jwk_url"`
+	Leeway   any      `toml:"leeway"` // a duration string or integer seconds
 
 	AuthHeaderTypes  any      `toml:"auth_header_types"` // a string or a list
 	AuthHeaderName   *string  `toml:"auth_header_name"`
@@ -156,6 +158,11 @@ func (r rawTokens) build(baseDir string) (core.Settings, error) {
 			return s, invalid("tokens.verifying_key", "%v", err)
 		}
 		s.VerifyingKey = string(key)
+	}
+	if len(r.Keys) > 0 {
+		if s.Keys, err = buildKeys(r.Keys, baseDir); err != nil {
+			return s, err
+		}
 	}
 	return s, nil
 }
