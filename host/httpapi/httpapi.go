@@ -26,7 +26,7 @@ type Core interface {
 	Blacklist(ctx context.Context, token string) error
 	Authenticate(ctx context.Context, header string) (sdk.User, *core.Token, error)
 	AuthenticateStateless(ctx context.Context, header string) (map[string]any, *core.Token, error)
-	JWKS() []byte
+	PublishedKeys() core.PublishedKeys
 	Settings() core.Settings
 }
 
@@ -183,17 +183,18 @@ func (a *API) buildRoutes() map[string]route {
 		}}
 	}
 	routes := map[string]route{
-		p:                             post(a.obtain),
-		p + "/refresh":                post(a.refresh),
-		p + "/verify":                 post(a.verify),
-		p + "/blacklist":              post(a.blacklist),
-		p + "/sliding":                post(a.obtainSliding),
-		p + "/sliding/refresh":        post(a.refreshSliding),
-		"/api/authenticate":           get(a.authenticate),
-		"/api/authenticate/stateless": get(a.authenticateStateless),
-		"/healthz":                    get(a.healthz),
-		"/readyz":                     get(a.readyz),
-		"/.well-known/jwks.json":      get(a.jwks),
+		p:                                   post(a.obtain),
+		p + "/refresh":                      post(a.refresh),
+		p + "/verify":                       post(a.verify),
+		p + "/blacklist":                    post(a.blacklist),
+		p + "/sliding":                      post(a.obtainSliding),
+		p + "/sliding/refresh":              post(a.refreshSliding),
+		"/api/authenticate":                 get(a.authenticate),
+		"/api/authenticate/stateless":       get(a.authenticateStateless),
+		"/healthz":                          get(a.healthz),
+		"/readyz":                           get(a.readyz),
+		"/.well-known/jwks.json":            get(a.jwks),
+		"/.well-known/openid-configuration": get(a.openIDConfiguration),
 	}
 	if a.opts.Metrics != nil {
 		m := a.opts.Metrics
