@@ -1,0 +1,399 @@
+package resource_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jwtd/jwtd/core"
+	"github.com/jwtd/jwtd/internal/attacks"
+	"github.com/jwtd/jwtd/resource"
+)
+
+// coreAnswer is the body jwtd's stateless authenticate gives for err, as
+// Simple JWT words it: what the middleware must answer too.
+func coreAnswer(err error) map[string]any {
+	var ce *core.Error
+	if !errors.As(err, &ce) {
+		return nil
+	}
+	m := map[string]any{"detail": ce.Detail}
+	if ce.Kind == core.KindTokenNotValid {
+		m["code"] = "token_not_valid"
+	}
+	if ce.Code != "" {
+		m["code"] = ce.Code
+	}
+	if len(ce.Messages) > 0 {
+		var msgs []any
+		for _, tm := range ce.Messages {
+			msgs = append(msgs, map[string]any{"token_class": tm.TokenClass, "token_type": tm.TokenType, "message": tm.Message})
+		}
+		m["messages"] = msgs
+	}
+	return m
+}
+
+func bodyOf(t *testing.T, w *httptest.ResponseRecorder) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &m); err != nil {
+		t.Fatalf("body %q: %v", w.Body.String(), err)
+	}
+	return m
+}
+
+// TestAttackCorpus runs every internal/attacks token case through the
+// middleware for HMAC, RSA, EC and EdDSA keys, configured with the key a
+// resource server holds (the secret, or the public key only): each case the
+// stateless authenticate endpoint must refuse is a 401 with
+// WWW-Authenticate and never reaches the handler; no case is a 5xx; every
+// case gets exactly the answer the core's AuthenticateStateless gives
+// (same acceptance, same body); the control token passes with its user in
+// the context; and no case makes the middleware fetch the URLs its headers
+// name.
+func TestAttackCorpus(t *testing.T) {
+	var canaryHits atomic.Int64
+	canary := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { canaryHits.Add(1) }))
+	t.Cleanup(canary.Close)
+	ctx := context.Background()
+	for _, s := range setups {
+		t.Run(s.alg, func(t *testing.T) {
+			is := newIssuer(t, s.issuerSettings(t))
+			v, err := resource.New(resource.WithKey(s.alg, s.verifyingKey(t)), resource.WithClock(fixedClock))
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, saw := protect(v)
+			o := attacks.Options{Alg: s.alg, SigningKey: s.signingKey(t), UserID: is.alice.ID, Now: fixedClock(), CanaryURL: canary.URL + "/jwks.json"}
+			if s.key != "hmac" {
+				o.PublicKeyPEM = s.verifyingKey(t)
+			}
+			valid, err := attacks.Valid(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w := get(h, "Bearer "+valid); w.Code != http.StatusNoContent || saw.user.ID != is.alice.ID || saw.user.TokenType != "access" {
+				t.Fatalf("control token: %d %s, user %+v", w.Code, w.Body, saw.user)
+			}
+			cases, err := attacks.Tokens(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range cases {
+				saw.user = nil
+				w := get(h, "Bearer "+c.Token)
+				if w.Code >= 500 {
+					t.Errorf("%q: %d %s", c.Name, w.Code, w.Body)
+					continue
+				}
+				_, _, cerr := is.svc.AuthenticateStateless(ctx, "Bearer "+c.Token)
+				if cerr == nil {
+					if w.Code != http.StatusNoContent {
+						t.Errorf("%q: the core accepts it, the middleware answers %d %s", c.Name, w.Code, w.Body)
+					}
+					if c.MustReject(attacks.Stateless) {
+						t.Errorf("%q: accepted by the core too; the corpus says it must be refused", c.Name)
+					}
+					continue
+				}
+				if w.Code != http.StatusUnauthorized || saw.user != nil {
+					t.Errorf("%q (%s): %d, handler reached: %v; want 401", c.Name, c.Layer, w.Code, saw.user != nil)
+					continue
+				}
+				if got := w.Header().Get("WWW-Authenticate"); got != `Bearer realm="api"` {
+					t.Errorf("%q: WWW-Authenticate %q", c.Name, got)
+				}
+				got, want := bodyOf(t, w), coreAnswer(cerr)
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("%q: body %v, the core's %v", c.Name, got, want)
+				}
+			}
+		})
+	}
+	if n := canaryHits.Load(); n != 0 {
+		t.Errorf("%d requests reached URLs named by jku/x5u headers", n)
+	}
+}
+
+// TestAttackCorpusJWKS: with keys from jwtd's JWK Set URL, every case the
+// corpus says must be refused is a 401, and jwtd's own token (which names
+// its kid) passes.
+func TestAttackCorpusJWKS(t *testing.T) {
+	for _, s := range setups[1:] {
+		t.Run(s.alg, func(t *testing.T) {
+			is := newIssuer(t, s.issuerSettings(t))
+			var fetches atomic.Int64
+			jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				fetches.Add(1)
+				w.Write(is.svc.JWKS())
+			}))
+			t.Cleanup(jwks.Close)
+			v, err := resource.New(resource.WithJWKS(jwks.URL, s.alg), resource.WithClock(fixedClock))
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, saw := protect(v)
+			if w := get(h, "Bearer "+is.access(t)); w.Code != http.StatusNoContent || saw.user.ID != is.alice.ID {
+				t.Fatalf("jwtd's token: %d %s", w.Code, w.Body)
+			}
+			o := attacks.Options{Alg: s.alg, SigningKey: s.signingKey(t), PublicKeyPEM: s.verifyingKey(t), UserID: is.alice.ID, Now: fixedClock()}
+			cases, err := attacks.Tokens(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range cases {
+				if !c.MustReject(attacks.Stateless) {
+					continue
+				}
+				if w := get(h, "Bearer "+c.Token); w.Code != http.StatusUnauthorized {
+					t.Errorf("%q: %d %s, want 401", c.Name, w.Code, w.Body)
+				}
+			}
+			if n := fetches.Load(); n < 1 || n > 2 {
+				t.Errorf("%d JWKS fetches for one key set and a corpus of kid-less tokens", n)
+			}
+		})
+	}
+}
+
+type vectorFile struct {
+	Now   int64 `json:"now"`
+	Cases []struct {
+		Name      string         `json:"name"`
+		Algorithm string         `json:"algorithm"`
+		Key       string         `json:"key"`
+		Token     string         `json:"token"`
+		Expect    string         `json:"expect"`
+		Error     *string        `json:"error"`
+		Claims    map[string]any `json:"claims"`
+		Config    struct {
+			Audience string `json:"audience"`
+			Issuer   string `json:"issuer"`
+			Leeway   string `json:"leeway"`
+			Now      int64  `json:"now"`
+		} `json:"config"`
+	} `json:"cases"`
+}
+
+// TestSimpleJWTVectors runs the shared Simple JWT 5.2.2 / PyJWT vectors
+// (core/testdata/vectors) through the middleware, configured with the
+// public key only: valid tokens pass with the user id of their user_id
+// claim (string or integer), invalid ones are 401 with Simple JWT's
+// message for each accepted token type.
+func TestSimpleJWTVectors(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "core", "testdata", "vectors", "tokens.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vf vectorFile
+	if err := json.Unmarshal(b, &vf); err != nil {
+		t.Fatal(err)
+	}
+	if len(vf.Cases) < 70 {
+		t.Fatalf("only %d vector cases", len(vf.Cases))
+	}
+	for _, c := range vf.Cases {
+		t.Run(c.Name, func(t *testing.T) {
+			key := readKey(t, "hmac.txt")
+			if c.Key != "hmac" {
+				key = readKey(t, c.Key+".pub.pem")
+			}
+			now := vf.Now
+			if c.Config.Now != 0 {
+				now = c.Config.Now
+			}
+			opts := []resource.Option{
+				resource.WithKey(c.Algorithm, key),
+				resource.WithTokenTypes("access", "sliding", "refresh"),
+				resource.WithIssuer(c.Config.Issuer),
+				resource.WithClock(func() time.Time { return time.Unix(now, 0) }),
+			}
+			if c.Config.Audience != "" {
+				opts = append(opts, resource.WithAudience(c.Config.Audience))
+			}
+			if c.Config.Leeway != "" {
+				d, err := time.ParseDuration(c.Config.Leeway)
+				if err != nil {
+					t.Fatal(err)
+				}
+				opts = append(opts, resource.WithLeeway(d))
+			}
+			v, err := resource.New(opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, saw := protect(v)
+			w := get(h, "Bearer "+c.Token)
+			if c.Expect == "valid" {
+				if w.Code != http.StatusNoContent {
+					t.Fatalf("%d %s", w.Code, w.Body)
+				}
+				want := fmt.Sprint(c.Claims["user_id"])
+				if f, ok := c.Claims["user_id"].(float64); ok {
+					want = strconv.FormatInt(int64(f), 10)
+				}
+				if saw.user.ID != want || saw.user.TokenType != c.Claims["token_type"] || saw.user.Claims["jti"] != c.Claims["jti"] {
+					t.Fatalf("user %+v, claims %v", saw.user, c.Claims)
+				}
+				return
+			}
+			if w.Code != http.StatusUnauthorized || saw.user != nil {
+				t.Fatalf("%d %s, want 401", w.Code, w.Body)
+			}
+			body := bodyOf(t, w)
+			msgs, _ := body["messages"].([]any)
+			if body["code"] != "token_not_valid" || len(msgs) != 3 {
+				t.Fatalf("body %v", body)
+			}
+			for _, m := range msgs {
+				if m.(map[string]any)["message"] != *c.Error {
+					t.Fatalf("message %v, want %q", m, *c.Error)
+				}
+			}
+		})
+	}
+}
+
+// TestBodiesAreJWTDs: the middleware's refusals are byte for byte the
+// bodies jwtd's authenticate endpoint answers (its golden files).
+func TestBodiesAreJWTDs(t *testing.T) {
+	s := setups[0]
+	is := newIssuer(t, s.issuerSettings(t))
+	v, err := resource.New(resource.WithKey(s.alg, s.verifyingKey(t)), resource.WithClock(fixedClock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refresh, err := is.svc.IssueFor(context.Background(), is.alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := protect(v)
+	cases := []struct{ golden, header string }{
+		{"auth_no_header", ""},
+		{"auth_other_scheme", "Basic YWxpY2U6cHc="},
+		{"auth_bearer_alone", "Bearer"},
+		{"auth_three_parts", "Bearer a b"},
+		{"auth_invalid_token", "Bearer abc.def.ghi"},
+		{"auth_refresh_token", "Bearer " + refresh.Refresh},
+	}
+	for _, c := range cases {
+		t.Run(c.golden, func(t *testing.T) {
+			want, err := os.ReadFile(filepath.Join("..", "host", "httpapi", "testdata", "golden", "default", c.golden+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := get(h, c.header)
+			if w.Code != http.StatusUnauthorized || w.Body.String() != strings.TrimSpace(string(want)) {
+				t.Fatalf("%d %s\nwant 401 %s", w.Code, w.Body, want)
+			}
+			if w.Header().Get("WWW-Authenticate") != `Bearer realm="api"` || w.Header().Get("Content-Type") != "application/json" {
+				t.Fatalf("headers %v", w.Header())
+			}
+		})
+	}
+}
+
+// TestOnlineCheck: with the online check, a token jwtd refuses (here: its
+// user was deactivated, which a local check cannot see) is refused with
+// jwtd's own answer; answers are cached for the TTL; jwtd down is 503
+// (fail closed); forged tokens never reach jwtd.
+func TestOnlineCheck(t *testing.T) {
+	s := setups[0]
+	is := newIssuer(t, s.issuerSettings(t))
+	var calls atomic.Int64
+	var down atomic.Bool
+	jwtd := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		if down.Load() {
+			http.Error(w, "bad gateway", http.StatusBadGateway)
+			return
+		}
+		if _, _, err := is.svc.Authenticate(r.Context(), r.Header.Get("Authorization")); err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			json.NewEncoder(w).Encode(coreAnswer(err))
+			return
+		}
+		w.Write([]byte(`{}`))
+	}))
+	t.Cleanup(jwtd.Close)
+	now := fixedClock()
+	clock := func() time.Time { return now }
+	v, err := resource.New(resource.WithKey(s.alg, s.verifyingKey(t)), resource.WithClock(clock),
+		resource.WithOnlineCheck(jwtd.URL+"/api/authenticate/", 2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := protect(v)
+	tok := "Bearer " + is.access(t)
+	for range 3 {
+		if w := get(h, tok); w.Code != http.StatusNoContent {
+			t.Fatalf("%d %s", w.Code, w.Body)
+		}
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("%d calls to jwtd for one token within the TTL, want 1", n)
+	}
+	if w := get(h, "Bearer abc.def.ghi"); w.Code != http.StatusUnauthorized || calls.Load() != 1 {
+		t.Fatalf("forged token: %d, %d calls", w.Code, calls.Load())
+	}
+	if err := is.users.SetActive(context.Background(), is.alice.Username, false); err != nil {
+		t.Fatal(err)
+	}
+	if w := get(h, tok); w.Code != http.StatusNoContent {
+		t.Fatalf("within the TTL the cached answer stands: %d", w.Code)
+	}
+	now = now.Add(2 * time.Second)
+	w := get(h, tok)
+	if w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), `"user_inactive"`) || w.Header().Get("WWW-Authenticate") == "" {
+		t.Fatalf("deactivated user: %d %s", w.Code, w.Body)
+	}
+	now = now.Add(2 * time.Second)
+	down.Store(true)
+	if w := get(h, tok); w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), "plugin_unavailable") {
+		t.Fatalf("jwtd down: %d %s, want 503", w.Code, w.Body)
+	}
+	jwtd.Close()
+	now = now.Add(2 * time.Second)
+	if w := get(h, tok); w.Code != http.StatusServiceUnavailable {
+		t.Fatalf("jwtd unreachable: %d %s, want 503", w.Code, w.Body)
+	}
+}
+
+// TestNewRefuses: settings that cannot work are refused, naming them.
+func TestNewRefuses(t *testing.T) {
+	cases := []struct {
+		name    string
+		opts    []resource.Option
+		setting string
+	}{
+		{"no key", nil, "signing_key"},
+		{"short HMAC secret", []resource.Option{resource.WithKey("HS256", []byte("short"))}, "signing_key"},
+		{"private key expected public", []resource.Option{resource.WithKey("RS256", []byte("not pem"))}, "verifying_key"},
+		{"JWKS with HMAC", []resource.Option{resource.WithJWKS("https://x/jwks.json", "HS256")}, "signing_key"},
+		{"JWKS not a URL", []resource.Option{resource.WithJWKS("ftp://x", "RS256")}, "jwk_url"},
+		{"unknown token type", []resource.Option{resource.WithKey("HS256", readKey(t, "hmac.txt")), resource.WithTokenTypes("bogus")}, "auth_token_classes"},
+		{"online check not a URL", []resource.Option{resource.WithKey("HS256", readKey(t, "hmac.txt")), resource.WithOnlineCheck("jwtd:8000", 0)}, "online_check"},
+		{"online TTL too long", []resource.Option{resource.WithKey("HS256", readKey(t, "hmac.txt")), resource.WithOnlineCheck("http://jwtd", time.Hour)}, "online_check"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := resource.New(c.opts...)
+			var se *core.SettingError
+			if !errors.As(err, &se) || se.Setting != c.setting {
+				t.Fatalf("New = %v, want a refusal of %s", err, c.setting)
+			}
+		})
+	}
+}
