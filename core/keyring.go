@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -243,9 +244,14 @@ func parseKey(k Key, name func(string) string, noPrivate, jwkURL bool) (*ringKey
 // retired key signed can pass that way).
 func (ks *keySet) verifyKey(h header, now func() time.Time) (*algorithm, any, error) {
 	if h.kid != nil {
-		kid, _ := jsonString(h.kid)
-		if rk, ok := ks.byKID[kid]; ok {
-			if !rk.inUse(now()) {
+		var rk *ringKey
+		if inner := h.kid[1 : len(h.kid)-1]; bytes.IndexByte(inner, '\\') < 0 {
+			rk = ks.byKID[string(inner)] // no copy: the hot path, every jwtd token has a kid
+		} else if kid, ok := jsonString(h.kid); ok {
+			rk = ks.byKID[kid]
+		}
+		if rk != nil {
+			if rk.retired || (!rk.retireAfter.IsZero() && !now().Before(rk.retireAfter)) {
 				return nil, nil, errKeyRetired
 			}
 			return rk.alg, rk.verify, nil
