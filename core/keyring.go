@@ -45,8 +45,9 @@ type Key struct {
 	Algorithm string
 	// State is KeySigning, KeyVerify or KeyRetired; it must be set.
 	State KeyState
-	// SigningKey is the HMAC secret (needed in every state but retired), or
-	// the private PEM of an asymmetric key (needed for the signing key only).
+	// SigningKey is the HMAC secret, or the private PEM of an asymmetric key
+	// (needed for the signing key only). A retired key with an ID needs no
+	// material at all.
 	SigningKey string
 	// VerifyingKey is the public PEM of an asymmetric key (always needed,
 	// as for Settings.VerifyingKey); ignored for HMAC.
@@ -170,6 +171,11 @@ func parseKey(k Key, name func(string) string, noPrivate, jwkURL bool) (*ringKey
 		return nil, refuse(name("retire_after"), "the signing key cannot retire: rotate it to %q first", KeyVerify)
 	}
 	rk := &ringKey{kid: k.ID, alg: alg, retired: k.State == KeyRetired, retireAfter: k.RetireAfter}
+	if rk.retired && rk.kid != "" && k.SigningKey == "" && k.VerifyingKey == "" {
+		// A retired key verifies nothing: its kid alone is enough to refuse
+		// its tokens, and its material can be destroyed.
+		return rk, nil
+	}
 	if alg.symmetric {
 		if k.SigningKey == "" {
 			return nil, refuse(name("signing_key"), "must be set")

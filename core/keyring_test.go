@@ -141,6 +141,7 @@ func TestKeyRingPinsAlgorithmByKid(t *testing.T) {
 		ringKey(t, "hs", "HS256", "hmac", core.KeySigning),
 		ringKey(t, "rsa", "RS256", "rsa2048", core.KeyVerify),
 		ringKey(t, "ec", "ES256", "ecp256", core.KeyVerify),
+		{ID: "gone", Algorithm: "HS256", State: core.KeyRetired}, // material destroyed
 	}
 	e := newEnv(t, s, envOpt{})
 	claims := jwt.MapClaims{"token_type": "access", "exp": testNow + 300, "jti": "j", "user_id": "1"}
@@ -164,6 +165,7 @@ func TestKeyRingPinsAlgorithmByKid(t *testing.T) {
 		{"ec key, RS256 signature", sign(jwt.SigningMethodRS256, "ec", rsaPriv), false},
 		{"unknown kid, HS256 with the signing key", sign(jwt.SigningMethodHS256, "nope", []byte(readKey(t, "hmac.txt"))), true},
 		{"unknown kid, RS256", sign(jwt.SigningMethodRS256, "nope", rsaPriv), false},
+		{"retired kid, even signed with the signing key", sign(jwt.SigningMethodHS256, "gone", []byte(readKey(t, "hmac.txt"))), false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
