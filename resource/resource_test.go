@@ -2,7 +2,12 @@ package resource_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,6 +19,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/jwtd/jwtd/core"
 	"github.com/jwtd/jwtd/internal/attacks"
@@ -396,4 +403,94 @@ func TestNewRefuses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestJWKSRotationAndStaleKeys: after jwtd rotates its key, the first
+// token naming the new kid makes the middleware refetch the JWK Set; a key
+// of another algorithm is never used, fetched or not; when the JWKS URL
+// fails, the keys already fetched keep verifying past their TTL
+// (stale-if-error).
+func TestJWKSRotationAndStaleKeys(t *testing.T) {
+	s := setups[2] // ES256
+	first := s.issuerSettings(t)
+	old := newIssuer(t, first)
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(ec)
+	pub, _ := x509.MarshalPKIXPublicKey(&ec.PublicKey)
+	rs := core.DefaultSettings()
+	rs.Keys = []core.Key{
+		{ID: "next", Algorithm: "ES256", State: core.KeySigning,
+			SigningKey:   string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+			VerifyingKey: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}))},
+		{Algorithm: "ES256", State: core.KeyVerify, VerifyingKey: first.VerifyingKey},
+		{ID: "ed", Algorithm: "EdDSA", State: core.KeyVerify, VerifyingKey: string(readKey(t, "ed25519.pub.pem"))},
+	}
+	rotated := newIssuer(t, rs)
+
+	var serving atomic.Pointer[issuer]
+	serving.Store(old)
+	var fetches atomic.Int64
+	var failing atomic.Bool
+	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
+		if failing.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write(serving.Load().svc.JWKS())
+	}))
+	t.Cleanup(jwks.Close)
+	now := fixedClock()
+	v, err := resource.New(resource.WithJWKS(jwks.URL, "ES256"), resource.WithJWKSCache(time.Minute, time.Second),
+		resource.WithClock(func() time.Time { return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := protect(v)
+	oldTok := old.access(t)
+	if w := get(h, "Bearer "+oldTok); w.Code != http.StatusNoContent {
+		t.Fatalf("old key: %d %s", w.Code, w.Body)
+	}
+	serving.Store(rotated)
+	newTok := rotated.access(t)
+	if w := get(h, "Bearer "+newTok); w.Code != http.StatusUnauthorized || fetches.Load() != 1 {
+		t.Fatalf("new kid within the refetch period: %d, %d fetches; want 401 and no fetch", w.Code, fetches.Load())
+	}
+	now = now.Add(2 * time.Second)
+	if w := get(h, "Bearer "+newTok); w.Code != http.StatusNoContent || fetches.Load() != 2 {
+		t.Fatalf("new kid after the refetch period: %d %s, %d fetches", w.Code, w.Body, fetches.Load())
+	}
+	if w := get(h, "Bearer "+oldTok); w.Code != http.StatusNoContent {
+		t.Fatalf("old key, verify-only in the rotated ring: %d %s", w.Code, w.Body)
+	}
+	// An EdDSA token naming the published EdDSA key: pinned to ES256, no.
+	edTok := signEd(t, "ed", rotated.alice.ID)
+	if w := get(h, "Bearer "+edTok); w.Code != http.StatusUnauthorized {
+		t.Fatalf("EdDSA token through an ES256 middleware: %d", w.Code)
+	}
+	failing.Store(true)
+	now = now.Add(2 * time.Minute)
+	for _, tok := range []string{oldTok, newTok} {
+		if w := get(h, "Bearer "+tok); w.Code != http.StatusNoContent {
+			t.Fatalf("stale key while the JWKS URL fails: %d %s", w.Code, w.Body)
+		}
+	}
+	if n := fetches.Load(); n != 3 {
+		t.Fatalf("%d fetches; the expired set should have been refetched once", n)
+	}
+}
+
+// signEd signs an access token with the vectors' Ed25519 key under kid.
+func signEd(t *testing.T, kid, uid string) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, jwt.MapClaims{"token_type": "access", "exp": testNow + 300, "jti": "j", "user_id": uid})
+	tok.Header["kid"] = kid
+	out, err := tok.SignedString(setups[3].signingKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
