@@ -114,6 +114,9 @@ func TestKeyRotate(t *testing.T) {
 	if kidOf(t, third["access"]) != "k3" {
 		t.Fatalf("third kid %q", kidOf(t, third["access"]))
 	}
+	if code, out, errs := run(t, "", "check-config", "--config", cfg); code != 0 || !strings.Contains(out, "tokens: ES256,") {
+		t.Fatalf("check-config names the signing key's algorithm: %d %q %s", code, out, errs)
+	}
 	got := authenticates(t, cfg, first["access"], second["access"], third["access"])
 	if !got[0] || !got[1] || !got[2] {
 		t.Fatalf("after two rotations, tokens of each key authenticate: %v", got)
