@@ -310,7 +310,7 @@ func rewriteRing(text []byte, ring []RingEntry) ([]byte, error) {
 			if v := strings.TrimSpace(m[2]); strings.HasPrefix(v, `"""`) || strings.HasPrefix(v, "'''") {
 				return nil, invalid("tokens."+m[1], "is a multi-line string; move the key to a file (file:PATH) or rotate by hand")
 			}
-			out = append(out, "# "+m[1]+": in the [[tokens.keys]] ring below (jwtd key rotate)")
+			out = append(out, "# "+m[1]+": moved into the key ring at the end of this file (jwtd key rotate)")
 			continue
 		}
 		out = append(out, line)
