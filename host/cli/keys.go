@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/jwtd/jwtd/core"
@@ -130,7 +131,7 @@ func signingAlgorithm(s core.Settings) string {
 }
 
 // replaceFile writes data over path atomically (a reload never sees half a
-// file), keeping its mode.
+// file), keeping its mode, owner and group.
 func replaceFile(path string, data []byte) error {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -148,6 +149,13 @@ func replaceFile(path string, data []byte) error {
 	if err := tmp.Chmod(st.Mode().Perm()); err != nil {
 		tmp.Close()
 		return err
+	}
+	if owner, ok := st.Sys().(*syscall.Stat_t); ok && (int(owner.Uid) != os.Getuid() || int(owner.Gid) != os.Getgid()) {
+		// root:jwtd 0640 must stay readable by jwtd after the rename.
+		if err := tmp.Chown(int(owner.Uid), int(owner.Gid)); err != nil {
+			tmp.Close()
+			return fmt.Errorf("keeping the owner of %s: %w", path, err)
+		}
 	}
 	if err := tmp.Close(); err != nil {
 		return err
