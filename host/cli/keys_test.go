@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/BurntSushi/toml"
@@ -173,5 +174,34 @@ func TestKeyGenerate(t *testing.T) {
 	}
 	if code, _, errs := run(t, "", "key", "generate", "--kid", "r1", "--config", cfg); code == 0 || !strings.Contains(errs, "not overwriting") {
 		t.Fatalf("second generate with the same kid: %d %s", code, errs)
+	}
+}
+
+// TestKeyRotateKeepsOwner: the rewritten config keeps its owner, group and
+// mode (root:jwtd 0640 under systemd stays readable by jwtd).
+func TestKeyRotateKeepsOwner(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to give the config another owner")
+	}
+	cfg := writeConfig(t, configText)
+	if code, _, errs := run(t, "", "check-config", "--config", cfg); code != 0 { // makes jwtd.key
+		t.Fatal(errs)
+	}
+	if err := os.Chown(cfg, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(cfg, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := run(t, "", "key", "rotate", "--kid", "k", "--write", "--config", cfg); code != 0 {
+		t.Fatal(errs)
+	}
+	st, err := os.Stat(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := st.Sys().(*syscall.Stat_t)
+	if owner.Uid != 65534 || owner.Gid != 65534 || st.Mode().Perm() != 0o640 {
+		t.Fatalf("config is now %d:%d %v", owner.Uid, owner.Gid, st.Mode())
 	}
 }
