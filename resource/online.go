@@ -33,8 +33,18 @@ type onlineCheck struct {
 	client *http.Client
 	now    func() time.Time
 
-	mu      sync.Mutex
-	answers map[[32]byte]onlineAnswer
+	mu       sync.Mutex
+	answers  map[[32]byte]onlineAnswer
+	inflight map[[32]byte]*onlineCall
+}
+
+// onlineCall is a question to jwtd in flight; requests for the same token
+// wait for it instead of asking again, so a popular token whose answer
+// just expired costs jwtd one request, not one per client.
+type onlineCall struct {
+	done chan struct{}
+	rej  *Rejection
+	err  error
 }
 
 type onlineAnswer struct {
@@ -56,7 +66,8 @@ func newOnlineCheck(rawURL string, ttl time.Duration, client *http.Client, heade
 	if now == nil {
 		now = time.Now
 	}
-	return &onlineCheck{url: rawURL, header: header, ttl: ttl, client: client, now: now, answers: map[[32]byte]onlineAnswer{}}, nil
+	return &onlineCheck{url: rawURL, header: header, ttl: ttl, client: client, now: now,
+		answers: map[[32]byte]onlineAnswer{}, inflight: map[[32]byte]*onlineCall{}}, nil
 }
 
 // check returns nil when jwtd accepts the header's token, its *Rejection
@@ -65,22 +76,55 @@ func (c *onlineCheck) check(ctx context.Context, header string) error {
 	key := sha256.Sum256([]byte(header)) // no raw tokens kept in memory
 	now := c.now()
 	c.mu.Lock()
-	a, ok := c.answers[key]
-	c.mu.Unlock()
-	if ok && now.Before(a.until) {
+	if a, ok := c.answers[key]; ok && now.Before(a.until) {
+		c.mu.Unlock()
 		if a.err != nil {
 			return a.err
 		}
 		return nil
 	}
-	rej, err := c.ask(ctx, header)
-	if err != nil {
-		return core.ErrUnavailable.With(err)
+	call, asking := c.inflight[key]
+	if !asking {
+		call = &onlineCall{done: make(chan struct{})}
+		c.inflight[key] = call
 	}
-	c.mu.Lock()
+	c.mu.Unlock()
+	if asking {
+		select {
+		case <-call.done:
+		case <-ctx.Done():
+			return core.ErrUnavailable.With(ctx.Err())
+		}
+	} else {
+		// The answer is shared, so one client going away must not fail the
+		// others: the question outlives its request, bounded by the timeout.
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DefaultTimeout)
+		call.rej, call.err = c.ask(actx, header)
+		cancel()
+		c.mu.Lock()
+		delete(c.inflight, key)
+		if call.err == nil {
+			c.remember(key, onlineAnswer{until: now.Add(c.ttl), err: call.rej})
+		}
+		c.mu.Unlock()
+		close(call.done)
+	}
+	if call.err != nil {
+		return core.ErrUnavailable.With(call.err)
+	}
+	if call.rej != nil {
+		return call.rej
+	}
+	return nil
+}
+
+// remember caches an answer, keeping the cache bounded. The caller holds
+// c.mu.
+func (c *onlineCheck) remember(key [32]byte, a onlineAnswer) {
 	if len(c.answers) >= onlineCacheSize {
-		for k, a := range c.answers {
-			if !now.Before(a.until) {
+		now := c.now()
+		for k, old := range c.answers {
+			if !now.Before(old.until) {
 				delete(c.answers, k)
 			}
 		}
@@ -88,12 +132,7 @@ func (c *onlineCheck) check(ctx context.Context, header string) error {
 			clear(c.answers)
 		}
 	}
-	c.answers[key] = onlineAnswer{until: now.Add(c.ttl), err: rej}
-	c.mu.Unlock()
-	if rej != nil {
-		return rej
-	}
-	return nil
+	c.answers[key] = a
 }
 
 // ask sends the header to jwtd: 200 is good, 401 a Rejection, anything

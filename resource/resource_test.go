@@ -494,3 +494,40 @@ func signEd(t *testing.T, kid, uid string) string {
 	}
 	return out
 }
+
+// TestOnlineCheckAsksOnce: concurrent requests with one token whose answer
+// is not cached wait for a single question to jwtd.
+func TestOnlineCheckAsksOnce(t *testing.T) {
+	s := setups[0]
+	is := newIssuer(t, s.issuerSettings(t))
+	var calls atomic.Int64
+	release := make(chan struct{})
+	jwtd := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		<-release
+		w.Write([]byte(`{}`))
+	}))
+	t.Cleanup(jwtd.Close)
+	v, err := resource.New(resource.WithKey(s.alg, s.verifyingKey(t)), resource.WithClock(fixedClock),
+		resource.WithOnlineCheck(jwtd.URL, time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := protect(v)
+	tok := "Bearer " + is.access(t)
+	const n = 20
+	codes := make(chan int, n)
+	for range n {
+		go func() { codes <- get(h, tok).Code }()
+	}
+	time.Sleep(100 * time.Millisecond) // let them all queue behind the first
+	close(release)
+	for range n {
+		if c := <-codes; c != http.StatusNoContent {
+			t.Fatalf("status %d", c)
+		}
+	}
+	if got := calls.Load(); got != 1 {
+		t.Fatalf("%d questions to jwtd for %d concurrent requests with one token, want 1", got, n)
+	}
+}
