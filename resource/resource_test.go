@@ -531,3 +531,57 @@ func TestOnlineCheckAsksOnce(t *testing.T) {
 		t.Fatalf("%d questions to jwtd for %d concurrent requests with one token, want 1", got, n)
 	}
 }
+
+// TestWithJWTDSettings: a resource server configured with jwtd's own
+// settings (here custom header name and type, claim names, sliding tokens,
+// audience and issuer) applies all of them: the token arrives in
+// X-Access-Token with the JWT scheme, the user id comes from the custom
+// claim, and the 401 realm names the first header type.
+func TestWithJWTDSettings(t *testing.T) {
+	s := setups[0].issuerSettings(t)
+	s.AuthHeaderTypes = []string{"JWT", "Token"}
+	s.AuthHeaderName = "X-Access-Token"
+	s.UserIDClaim = "uid"
+	s.TokenTypeClaim = "kind"
+	s.AuthTokenClasses = []string{core.TypeSliding}
+	s.Audience = []string{"inventory"}
+	s.Issuer = "https://auth.example.com"
+	is := newIssuer(t, s)
+	sl, err := is.svc.IssueSlidingFor(context.Background(), is.alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := resource.New(resource.WithSettings(s), resource.WithClock(fixedClock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, saw := protect(v)
+	send := func(name, value string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header.Set(name, value)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	if w := send("X-Access-Token", "Token "+sl.Token); w.Code != http.StatusNoContent || saw.user.ID != is.alice.ID || saw.user.TokenType != core.TypeSliding {
+		t.Fatalf("sliding token in X-Access-Token: %d %s %+v", w.Code, w.Body, saw.user)
+	}
+	w := send("Authorization", "JWT "+sl.Token)
+	if w.Code != http.StatusUnauthorized || w.Header().Get("WWW-Authenticate") != `JWT realm="api"` ||
+		w.Body.String() != `{"detail":"Authentication credentials were not provided."}` {
+		t.Fatalf("token in Authorization: %d %s %v", w.Code, w.Body, w.Header())
+	}
+	if w := send("X-Access-Token", "Bearer "+sl.Token); w.Code != http.StatusUnauthorized {
+		t.Fatalf("unknown scheme: %d", w.Code)
+	}
+	// The same token checked with another audience fails on aud.
+	other, err := resource.New(resource.WithSettings(s), resource.WithAudience("billing"), resource.WithClock(fixedClock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("X-Access-Token", "JWT "+sl.Token)
+	if _, err := other.Authenticate(r); !errors.Is(err, core.ErrNoValidTokenType) {
+		t.Fatalf("wrong audience: %v", err)
+	}
+}
