@@ -25,14 +25,20 @@ type rawKey struct {
 func buildKeys(raw []rawKey, baseDir string) ([]core.Key, error) {
 	keys := make([]core.Key, 0, len(raw))
 	for i, r := range raw {
-		name := fmt.Sprintf("tokens.keys[%d]", i)
 		k := core.Key{}
+		// Each refusal names the key as the core's do:
+		// tokens.keys[i].field: kid "…": reason.
+		refuse := func(field, format string, args ...any) error {
+			if k.ID != "" {
+				format = fmt.Sprintf("kid %q: ", k.ID) + format
+			}
+			return invalid(fmt.Sprintf("tokens.keys[%d].%s", i, field), format, args...)
+		}
 		if r.Kid != nil {
 			if strings.TrimSpace(*r.Kid) == "" {
-				return nil, invalid(name+".kid", "must not be empty (leave it out for a derived kid)")
+				return nil, refuse("kid", "must not be empty (leave it out for a derived kid)")
 			}
 			k.ID = *r.Kid
-			name = fmt.Sprintf("%s (kid %q)", name, k.ID)
 		}
 		if r.Algorithm != nil {
 			k.Algorithm = *r.Algorithm
@@ -50,7 +56,7 @@ func buildKeys(raw []rawKey, baseDir string) ([]core.Key, error) {
 			}
 			b, err := core.ResolveKey(*m.spec, baseDir)
 			if err != nil {
-				return nil, invalid(name+"."+m.field, "%v", err)
+				return nil, refuse(m.field, "%v", err)
 			}
 			*m.dst = string(b)
 		}
@@ -61,11 +67,11 @@ func buildKeys(raw []rawKey, baseDir string) ([]core.Key, error) {
 		case string:
 			t, err := time.Parse(time.RFC3339, v)
 			if err != nil {
-				return nil, invalid(name+".retire_after", "%q is not an RFC 3339 date-time", v)
+				return nil, refuse("retire_after", "%q is not an RFC 3339 date-time", v)
 			}
 			k.RetireAfter = t
 		default:
-			return nil, invalid(name+".retire_after", "must be a date-time, not %T", v)
+			return nil, refuse("retire_after", "must be a date-time, not %T", v)
 		}
 		keys = append(keys, k)
 	}

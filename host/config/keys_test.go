@@ -93,10 +93,10 @@ func TestKeyRingConfigRefusals(t *testing.T) {
 		{"bad date", `kid = "a"
 state = "verify"
 signing_key = "` + secret + `"
-retire_after = "next tuesday"`, `tokens.keys[0] (kid "a").retire_after`},
+retire_after = "next tuesday"`, `tokens.keys[0].retire_after: kid "a":`},
 		{"missing file", `kid = "b"
 state = "signing"
-signing_key = "file:absent.key"`, `tokens.keys[0] (kid "b").signing_key`},
+signing_key = "file:absent.key"`, `tokens.keys[0].signing_key: kid "b":`},
 		{"empty kid", `kid = ""
 state = "signing"`, "tokens.keys[0].kid"},
 		{"unknown member", `kid = "c"
