@@ -6,7 +6,7 @@ BIN      := bin
 PLUGINS  := $(wildcard plugins/*/cmd/*)
 # Each fuzz target as package:FuzzName; `make test` runs each briefly,
 # `make fuzz` longer.
-FUZZ_TARGETS := ./core:FuzzDecode ./core:FuzzJSONWalk ./passwords:FuzzCheck ./host/httpapi:FuzzRequestBody ./host/httpapi:FuzzAuthorizationHeader ./host/httpapi:FuzzAppendString
+FUZZ_TARGETS := ./core:FuzzDecode ./core:FuzzJSONWalk ./passwords:FuzzCheck ./host/httpapi:FuzzRequestBody ./host/httpapi:FuzzAuthorizationHeader ./host/httpapi:FuzzAppendString ./host/httpapi:FuzzLoginThrottleKey
 FUZZTIME     ?= 60s
 TEST_TIMEOUT ?= 15m
 

@@ -164,7 +164,7 @@ func measureJWTD(ctx context.Context, o options, mode string, base, hash Row) ([
 	var notes []string
 	// Obtain runs last: its argon2 hashes (100 MiB each) leave a heap
 	// behind that would inflate the peak RSS of the cheap scenarios.
-	plain := []string{scRefresh, scVerify, scAuth, scAuthStateless, scObtain, scObtainFailed}
+	plain := []string{scRefresh, scVerify, scAuth, scAuthStateless, scForwardAuth, scObtain, scObtainFailed}
 	if anyOf(o.scenarios, plain) {
 		srv, err := startJWTD(ctx, bin, cfg, data.Listen)
 		if err != nil {
@@ -250,7 +250,7 @@ func target(mode, name string, r, base, hash Row) string {
 	switch {
 	case name == scVerify || name == scAuthStateless:
 		goal = 0.5
-	case name == scAuth && mode == "plugins":
+	case (name == scAuth || name == scForwardAuth) && mode == "plugins":
 		goal = 0.3
 	case name == scObtain:
 		// Judged by CPU per request: on a machine shared with the load

@@ -17,13 +17,16 @@ const (
 	scVerify        = "verify"
 	scAuth          = "authenticate"
 	scAuthStateless = "authenticate-stateless"
+	// A reverse proxy's question (nginx auth_request, Traefik, Caddy):
+	// authenticate's work, answered in headers.
+	scForwardAuth = "forward-auth"
 	// Failed logins, alternating a known user with a wrong password and an
 	// unknown user: their latencies must match, or timing tells which
 	// usernames exist. Alternating within one run cancels out load drift.
 	scObtainFailed = "obtain-failed"
 )
 
-var allScenarios = []string{scObtain, scRefresh, scRefreshRot, scVerify, scAuth, scAuthStateless, scObtainFailed}
+var allScenarios = []string{scObtain, scRefresh, scRefreshRot, scVerify, scAuth, scAuthStateless, scForwardAuth, scObtainFailed}
 
 const (
 	pathObtain    = "/api/token/"
@@ -31,6 +34,7 @@ const (
 	pathVerify    = "/api/token/verify/"
 	pathAuth      = "/api/authenticate/"
 	pathStateless = "/api/authenticate/stateless/"
+	pathForward   = "/api/forward-auth/"
 )
 
 // measure warms up and then measures steps against the server process
@@ -211,6 +215,10 @@ func jwtdSteps(c *client, creds []byte, p pair, workers int, split *splitLatenci
 		}),
 		scAuthStateless: same(workers, func(ctx context.Context) error {
 			_, err := c.getBearer(ctx, pathStateless, p.Access, 200)
+			return err
+		}),
+		scForwardAuth: same(workers, func(ctx context.Context) error {
+			_, err := c.getBearer(ctx, pathForward, p.Access, 200)
 			return err
 		}),
 	}

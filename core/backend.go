@@ -39,6 +39,17 @@ var (
 	errIssuer     = errors.New("token issuer does not match")
 	errHeaderType = errors.New("header member has the wrong JSON type")
 	errJTI        = errors.New("jti claim is not a non-empty string")
+	errDateRange  = errors.New("numeric date outside years 1 to 9999")
+)
+
+// The NumericDates the core accepts: years 1 to 9999 UTC, what Python's
+// datetime (and so a Django token_blacklist table), SQL DATETIME columns,
+// Redis expiry times and Go's time.Unix all represent. A date beyond (exp =
+// 1e20) is refused as ErrTokenInvalid when the token is decoded, so that no
+// store ever has to convert, clamp or overflow on it.
+const (
+	minNumericDate = -62135596800 // 0001-01-01T00:00:00Z
+	maxNumericDate = 253402300799 // 9999-12-31T23:59:59Z
 )
 
 // numClaim is a NumericDate claim: seconds since the epoch.
@@ -305,25 +316,30 @@ func (s *Service) claimValue(key, val []byte) (any, error) {
 }
 
 // numericDate parses a JSON number, truncated to whole seconds as PyJWT's
-// int() does.
+// int() does, and refuses dates outside [minNumericDate, maxNumericDate].
 func numericDate(val []byte, n *numClaim) error {
 	c := val[0]
 	if c != '-' && (c < '0' || c > '9') {
 		return errClaimType
 	}
+	var v float64
 	if jsonInteger(val) && len(val) <= 18 {
-		v, err := strconv.ParseInt(string(val), 10, 64)
+		i, err := strconv.ParseInt(string(val), 10, 64)
 		if err != nil {
 			return errClaimType
 		}
-		n.v, n.set = float64(v), true
-		return nil
+		v = float64(i)
+	} else {
+		f, err := strconv.ParseFloat(string(val), 64)
+		if err != nil || math.IsInf(f, 0) {
+			return errClaimType
+		}
+		v = math.Trunc(f)
 	}
-	v, err := strconv.ParseFloat(string(val), 64)
-	if err != nil || math.IsInf(v, 0) {
-		return errClaimType
+	if v < minNumericDate || v > maxNumericDate {
+		return errDateRange
 	}
-	n.v, n.set = math.Trunc(v), true
+	n.v, n.set = v, true
 	return nil
 }
 

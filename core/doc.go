@@ -57,5 +57,22 @@
 //     HMAC secret), verification picks the key by kid, and a token without
 //     one (as Simple JWT issues them) is verified with the signing key;
 //   - Verifier applies AuthenticateStateless's rules with no stores and no
-//     private key, for resource servers (package resource).
+//     private key, for resource servers (package resource);
+//   - refresh and sliding refresh rebuild the claim serializer's claims from
+//     the user as they are now (a role taken away leaves the tokens at the
+//     next refresh); Simple JWT copies every claim of the old token. Without
+//     a claim serializer every claim is still copied;
+//   - CHECK_USER_IS_ACTIVE still applies when a custom authentication rule
+//     is configured (the rule then decides among active users); Simple JWT's
+//     custom rule replaces it. Set check_user_is_active = false to leave the
+//     decision to the rule alone;
+//   - exp, nbf, iat and refresh_exp beyond years 1 to 9999 are
+//     ErrTokenInvalid, so no store converts an absurd date;
+//   - blacklist entries are kept until no copy of the token can be accepted
+//     (exp + LEEWAY; for sliding tokens refresh_exp + the sliding lifetime +
+//     twice LEEWAY), decided here and handed to every store as
+//     sdk.TokenRecord.ExpiresAt;
+//   - BLACKLIST_AFTER_ROTATION without a blacklist store is refused at start;
+//   - JWK_URL must be https, redirects included, and its keys are served at
+//     most JWKMaxStale after their last successful fetch.
 package core

@@ -147,3 +147,24 @@ func ExampleWithClock() {
 	fmt.Println(svc.Verify(context.Background(), pair.Access))
 	// Output: Token is expired
 }
+
+// CheckJWKURL is the rule JWK_URL and every redirect it leads to must pass:
+// https, or http to a loopback host when explicitly allowed for tests.
+func ExampleCheckJWKURL() {
+	for _, c := range []struct {
+		url       string
+		allowHTTP bool
+	}{
+		{"https://issuer.example/.well-known/jwks.json", false},
+		{"http://issuer.example/.well-known/jwks.json", false},
+		{"http://127.0.0.1:8080/jwks.json", true},
+		{"http://issuer.example/jwks.json", true},
+	} {
+		fmt.Println(c.url, c.allowHTTP, core.CheckJWKURL(c.url, c.allowHTTP) == nil)
+	}
+	// Output:
+	// https://issuer.example/.well-known/jwks.json false true
+	// http://issuer.example/.well-known/jwks.json false false
+	// http://127.0.0.1:8080/jwks.json true true
+	// http://issuer.example/jwks.json true false
+}

@@ -10,6 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net/netip"
+	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,13 +23,28 @@ import (
 // WithJWKSFetcher.
 type JWKSFetcher func(ctx context.Context) ([]byte, error)
 
-// Defaults of the JWK Set cache; see WithJWKSCache.
+// Defaults of the JWK Set cache; see WithJWKSCache and
+// Settings.JWKMaxStale.
 const (
 	DefaultJWKSCacheTTL      = 5 * time.Minute
 	DefaultJWKSRefetchPeriod = 10 * time.Second
+	DefaultJWKSMaxStale      = time.Hour
 )
 
-var errUnknownKid = errors.New("no JWK Set key has the token's kid")
+// jwksFetchTimeout bounds one fetch of JWK_URL. The fetch runs detached from
+// the request that triggered it, so this is what ends a hanging URL.
+const jwksFetchTimeout = 10 * time.Second
+
+// jwksRetryBackoff is the least time between a failed fetch and the next
+// one (or the refetch period, when shorter). A failure does not count as a
+// fetch for the refetch period: the keys must be refreshed as soon as the
+// URL answers again, not one period later.
+const jwksRetryBackoff = time.Second
+
+var (
+	errUnknownKid = errors.New("no JWK Set key has the token's kid")
+	errJWKSStale  = errors.New("JWK Set keys are older than the stale limit and JWK_URL cannot be fetched")
+)
 
 // jwksSnapshot is one successfully fetched key set.
 type jwksSnapshot struct {
@@ -35,87 +53,169 @@ type jwksSnapshot struct {
 }
 
 // jwksCache keeps the keys of JWK_URL. Verification reads an atomic
-// snapshot without locks; a fetch happens when the snapshot is older than
-// the TTL or lacks the token's kid, at most once per minInterval, and by one
-// goroutine at a time. A failed fetch keeps the old snapshot (stale keys are
-// served while the URL is down).
+// snapshot without locks. A fetch happens when the snapshot is older than
+// the TTL or lacks the token's kid: at most one at a time, at most once per
+// minInterval after a success and once per jwksRetryBackoff after a
+// failure. It runs on a context detached from the request that triggered
+// it, with its own timeout, so a client hanging up can neither fail the
+// fetch nor make it count; the triggering request waits for it only as long
+// as its own context lives. A failed fetch keeps the old snapshot: its keys
+// are served while the URL is down, but never beyond maxStale after they
+// were fetched, so a key removed from the set (compromised) stops being
+// trusted at the latest then.
 type jwksCache struct {
 	fetch       JWKSFetcher
 	alg         *algorithm
 	ttl         time.Duration
 	minInterval time.Duration
+	maxStale    time.Duration
 	now         func() time.Time
 
-	snap    atomic.Pointer[jwksSnapshot]
-	fetchMu sync.Mutex
-	lastTry time.Time // guarded by fetchMu
+	snap atomic.Pointer[jwksSnapshot]
+
+	mu          sync.Mutex
+	inflight    chan struct{} // closed when the fetch under way ends; nil when none
+	lastSuccess time.Time     // start of the last successful fetch
+	lastFailure time.Time     // end of the last failed fetch, zero after a success
 }
 
 func (c *jwksCache) key(ctx context.Context, kid string) (any, error) {
 	snap := c.snap.Load()
 	if snap != nil {
 		k, ok := snap.keys[kid]
-		if ok && c.now().Sub(snap.fetchedAt) < c.ttl {
+		age := c.now().Sub(snap.fetchedAt)
+		if ok && age < c.ttl {
 			return k, nil
 		}
-		if ok && !c.fetchMu.TryLock() {
-			return k, nil // another goroutine is refreshing; serve what we have
+		if ok && age < c.maxStale {
+			// Stale but servable: refresh, and serve what we have unless
+			// the refresh answers in time (when this request started it).
+			if done, started := c.startFetch(); started {
+				c.wait(ctx, done)
+			}
+			if c.snap.Load() != snap {
+				// A fresh set without this kid has removed the key.
+				return c.lookup(kid)
+			}
+			return k, nil
 		}
-		if ok {
-			c.refreshLocked(ctx)
-			c.fetchMu.Unlock()
-			return c.lookup(kid, k)
-		}
-	}
-	if snap == nil {
-		c.fetchMu.Lock() // the first fetch: every request needs it
-	} else if !c.fetchMu.TryLock() {
+		// An unknown kid, or a key past the stale limit: only a fetch helps.
 		// An unknown kid never queues behind a fetch in flight: anyone can
 		// send tokens with random kids, and each would otherwise wait out
 		// the JWK URL. The fetch under way serves the next request.
-		return nil, errUnknownKid
-	}
-	// Another goroutine may have fetched while this one waited.
-	if s2 := c.snap.Load(); s2 != snap {
-		if k, ok := s2.keys[kid]; ok {
-			c.fetchMu.Unlock()
-			return k, nil
+		done, started := c.startFetch()
+		if done == nil || (!started && !ok) {
+			return c.lookup(kid)
 		}
+		c.wait(ctx, done)
+		return c.lookup(kid)
 	}
-	c.refreshLocked(ctx)
-	c.fetchMu.Unlock()
-	return c.lookup(kid, nil)
+	// No keys yet: every request needs the first fetch, and waits for it.
+	if done, _ := c.startFetch(); done != nil {
+		c.wait(ctx, done)
+	}
+	return c.lookup(kid)
 }
 
-func (c *jwksCache) lookup(kid string, fallback any) (any, error) {
+// wait blocks until the fetch done belongs to has ended or ctx ends.
+func (c *jwksCache) wait(ctx context.Context, done <-chan struct{}) {
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+// lookup finds kid in the current snapshot, unless the snapshot is past
+// the stale limit.
+func (c *jwksCache) lookup(kid string) (any, error) {
 	if s := c.snap.Load(); s != nil {
 		if k, ok := s.keys[kid]; ok {
+			if c.now().Sub(s.fetchedAt) >= c.maxStale {
+				return nil, errJWKSStale
+			}
 			return k, nil
 		}
-	}
-	if fallback != nil {
-		return fallback, nil
 	}
 	return nil, errUnknownKid
 }
 
-// refreshLocked fetches unless the last attempt was under minInterval ago.
-// The caller holds fetchMu.
-func (c *jwksCache) refreshLocked(ctx context.Context) {
+// CheckJWKURL reports whether rawURL may be fetched for JWK_URL, for the
+// first request and for every redirect: https only, since whoever can
+// change the document over plain HTTP chooses the keys tokens are verified
+// with. allowHTTP (Settings.UnsafeJWKURLAllowHTTP, for tests against a
+// local server) also admits http:// to a loopback host (localhost,
+// 127.0.0.0/8, ::1), and nowhere else.
+func CheckJWKURL(rawURL string, allowHTTP bool) error {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute URL", rawURL)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if !allowHTTP {
+			return fmt.Errorf("%q is plain http: the JWK Set must come over https", rawURL)
+		}
+		if !loopbackHost(u.Hostname()) {
+			return fmt.Errorf("%q is plain http to a host that is not loopback: unsafe_jwk_url_allow_http admits loopback hosts only", rawURL)
+		}
+		return nil
+	}
+	return fmt.Errorf("%q is not an https URL", rawURL)
+}
+
+// loopbackHost reports whether host (no port) names this machine.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
+}
+
+// startFetch returns the channel closed when the fetch under way ends,
+// starting one when none is and the rate limits allow; started tells
+// whether this call started it. done is nil when no fetch is under way and
+// none may start yet.
+func (c *jwksCache) startFetch() (done <-chan struct{}, started bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.inflight != nil {
+		return c.inflight, false
+	}
 	now := c.now()
-	if !c.lastTry.IsZero() && now.Sub(c.lastTry) < c.minInterval {
-		return
+	if !c.lastSuccess.IsZero() && now.Sub(c.lastSuccess) < c.minInterval {
+		return nil, false
 	}
-	c.lastTry = now
+	if !c.lastFailure.IsZero() && now.Sub(c.lastFailure) < min(jwksRetryBackoff, c.minInterval) {
+		return nil, false
+	}
+	ch := make(chan struct{})
+	c.inflight = ch
+	go c.run(ch, now)
+	return ch, true
+}
+
+// run does one fetch, detached from any request, and publishes its result.
+func (c *jwksCache) run(done chan struct{}, started time.Time) {
+	ctx, cancel := context.WithTimeout(context.Background(), jwksFetchTimeout)
+	defer cancel()
 	doc, err := c.fetch(ctx)
-	if err != nil {
-		return
+	var keys map[string]any
+	if err == nil {
+		keys, err = parseJWKS(doc, c.alg)
 	}
-	keys, err := parseJWKS(doc, c.alg)
-	if err != nil {
-		return
+	c.mu.Lock()
+	if err == nil {
+		c.snap.Store(&jwksSnapshot{keys: keys, fetchedAt: started})
+		c.lastSuccess, c.lastFailure = started, time.Time{}
+	} else {
+		c.lastFailure = c.now()
 	}
-	c.snap.Store(&jwksSnapshot{keys: keys, fetchedAt: now})
+	c.inflight = nil
+	c.mu.Unlock()
+	close(done)
 }
 
 // jwk is the subset of RFC 7517/7518/8037 members the core reads.

@@ -27,12 +27,21 @@ type jwksServer struct {
 	doc   []byte
 	fail  bool
 	calls atomic.Int32
+	// slow makes every answer take 300 ms (or until the client hangs up).
+	slow atomic.Bool
 }
 
 func newJWKSServer(t *testing.T, doc []byte) *jwksServer {
 	s := &jwksServer{doc: doc}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.calls.Add(1)
+		if s.slow.Load() {
+			select {
+			case <-time.After(300 * time.Millisecond):
+			case <-r.Context().Done():
+				return
+			}
+		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.fail {
@@ -70,10 +79,11 @@ func jwksVerifier(t *testing.T, url string, clk *clock) *core.Service {
 	s := keySettings(t, "RS256", "rsa2048")
 	s.VerifyingKey = ""
 	s.JWKURL = url
+	s.UnsafeJWKURLAllowHTTP = true // httptest serves loopback http
 	e := newEnv(t, hsSettings(t), envOpt{})
 	svc, err := core.New(s, core.Plugins{Users: e.users},
 		core.WithClock(clk.Now),
-		core.WithJWKSFetcher(jwkshttp.Fetcher(url, nil)),
+		core.WithJWKSFetcher(jwkshttp.Fetcher(url, nil, jwkshttp.UnsafeAllowHTTP())),
 		core.WithJWKSCache(time.Minute, 10*time.Second))
 	if err != nil {
 		t.Fatal(err)
@@ -251,5 +261,146 @@ func TestJWKSUnknownKidDoesNotQueue(t *testing.T) {
 	close(release)
 	if err := <-hung; detail(err) != "Token is invalid" {
 		t.Fatalf("the fetching request: %v", err)
+	}
+}
+
+// jwksRotation is an issuer's key A (in the served set) and a key B that
+// replaces it: tokens of each, and the document holding only B.
+type jwksRotation struct {
+	docA, docB     []byte
+	tokenA, tokenB string
+}
+
+func newJWKSRotation(t *testing.T) jwksRotation {
+	t.Helper()
+	issuer := newEnv(t, keySettings(t, "RS256", "rsa2048"), envOpt{})
+	docA := issuer.svc.JWKS()
+	pair, err := issuer.svc.IssueFor(context.Background(), issuer.alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jwksRotation{
+		docA:   docA,
+		docB:   rotatedDoc(t, []byte(`{"keys":[]}`), other, "kid-b"),
+		tokenA: pair.Refresh, // valid for a day: the stale limit is an hour
+		tokenB: rsaToken(t, other, "kid-b", testNow+3600),
+	}
+}
+
+// TestJWKSHungUpRequestsCannotFreezeCache: the key set changes (key A
+// removed as compromised, key B added) while the JWK URL answers slowly,
+// and every request that triggers a refetch hangs up before it answers.
+// The fetch must still complete on its own and count: B becomes trusted
+// and A refused, without waiting for another refetch period. (When a
+// hung-up request cancelled the fetch and the failure consumed the period,
+// A stayed trusted and B refused for as long as this went on.)
+func TestJWKSHungUpRequestsCannotFreezeCache(t *testing.T) {
+	ctx := context.Background()
+	r := newJWKSRotation(t)
+	srv := newJWKSServer(t, r.docA)
+	clk := newClock(testNow)
+	v := jwksVerifier(t, srv.URL, clk)
+	if err := v.Verify(ctx, r.tokenA); err != nil {
+		t.Fatalf("key A before the rotation: %v", err)
+	}
+
+	srv.set(r.docB, false)
+	srv.slow.Store(true)
+	clk.Advance(2 * time.Minute) // past the TTL: the next request refetches
+	for range 3 {
+		hungUp, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+		_ = v.Verify(hungUp, r.tokenA)
+		cancel()
+	}
+	// The clock stays put: no new refetch period starts. Only the fetch the
+	// hung-up requests triggered can bring key B in.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		errB, errA := v.Verify(ctx, r.tokenB), v.Verify(ctx, r.tokenA)
+		if errB == nil && detail(errA) == "Token is invalid" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cache frozen: key B: %v; removed key A: %v (want B trusted, A refused)", errB, errA)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestJWKSFailureDoesNotConsumePeriod: a failed fetch is retried after a
+// short backoff, not a whole refetch period, so a key set that changed
+// while the URL was down is picked up as soon as it answers again.
+func TestJWKSFailureDoesNotConsumePeriod(t *testing.T) {
+	ctx := context.Background()
+	r := newJWKSRotation(t)
+	srv := newJWKSServer(t, r.docA)
+	clk := newClock(testNow)
+	v := jwksVerifier(t, srv.URL, clk) // refetch period 10 s
+	if err := v.Verify(ctx, r.tokenA); err != nil {
+		t.Fatal(err)
+	}
+	srv.set(nil, true)
+	clk.Advance(2 * time.Minute)
+	if err := v.Verify(ctx, r.tokenA); err != nil {
+		t.Fatalf("stale key while the URL is down: %v", err)
+	}
+	srv.set(r.docB, false)
+	clk.Advance(1500 * time.Millisecond) // past the backoff, within the period
+	if err := v.Verify(ctx, r.tokenB); err != nil {
+		t.Fatalf("new key right after the URL recovered: %v (a failure consumed the refetch period)", err)
+	}
+	if err := v.Verify(ctx, r.tokenA); detail(err) != "Token is invalid" {
+		t.Fatalf("removed key after the refetch: %v, want Token is invalid", err)
+	}
+}
+
+// TestJWKSStaleLimit: while the JWK URL is down, fetched keys are served
+// until JWKMaxStale after their fetch (default one hour), then refused.
+func TestJWKSStaleLimit(t *testing.T) {
+	ctx := context.Background()
+	r := newJWKSRotation(t)
+	cases := []struct {
+		name     string
+		maxStale time.Duration
+		limit    time.Duration
+	}{
+		{"default", 0, core.DefaultJWKSMaxStale},
+		{"configured", 20 * time.Minute, 20 * time.Minute},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			srv := newJWKSServer(t, r.docA)
+			clk := newClock(testNow)
+			s := keySettings(t, "RS256", "rsa2048")
+			s.VerifyingKey, s.JWKURL, s.UnsafeJWKURLAllowHTTP, s.JWKMaxStale = "", srv.URL, true, c.maxStale
+			v, err := core.New(s, core.Plugins{Users: newEnv(t, hsSettings(t), envOpt{}).users},
+				core.WithClock(clk.Now),
+				core.WithJWKSFetcher(jwkshttp.Fetcher(srv.URL, nil, jwkshttp.UnsafeAllowHTTP())),
+				core.WithJWKSCache(time.Minute, 10*time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := v.Verify(ctx, r.tokenA); err != nil {
+				t.Fatal(err)
+			}
+			srv.set(nil, true)
+			clk.Advance(c.limit - time.Minute)
+			if err := v.Verify(ctx, r.tokenA); err != nil {
+				t.Fatalf("a minute before the stale limit: %v", err)
+			}
+			clk.Advance(2 * time.Minute)
+			if err := v.Verify(ctx, r.tokenA); detail(err) != "Token is invalid" {
+				t.Fatalf("past the stale limit: %v, want Token is invalid", err)
+			}
+			srv.set(r.docA, false)
+			clk.Advance(11 * time.Second)
+			if err := v.Verify(ctx, r.tokenA); err != nil {
+				t.Fatalf("after the URL recovered: %v", err)
+			}
+		})
 	}
 }

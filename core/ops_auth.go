@@ -71,11 +71,8 @@ func (s *Service) authToken(ctx context.Context, raw string, rc *rawClaims) (str
 	for _, typ := range s.set.AuthTokenClasses {
 		err := decodeErr
 		if err == nil {
-			err = s.checkType(rc, typ)
-		}
-		if err == nil {
-			err = s.checkBlacklist(ctx, rc, typ)
-			if err != nil && !errors.Is(err, ErrTokenBlacklisted) {
+			err = s.checkAs(ctx, rc, typ)
+			if IsUnavailable(err) {
 				return "", err
 			}
 		}

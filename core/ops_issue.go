@@ -9,11 +9,19 @@ import (
 	"github.com/jwtd/jwtd/sdk"
 )
 
-// allowed is USER_AUTHENTICATION_RULE: the Rule plugin, or Simple JWT's
-// default_user_authentication_rule (active, when CHECK_USER_IS_ACTIVE).
+// allowed is USER_AUTHENTICATION_RULE: Simple JWT's
+// default_user_authentication_rule (active, when CHECK_USER_IS_ACTIVE) and
+// then the Rule plugin, when one is configured. Unlike Simple JWT, whose
+// custom rule replaces the active check, jwtd keeps refusing inactive users
+// under a custom rule unless check_user_is_active is turned off: a rule
+// written for another purpose (a role or tenant check) must not let a
+// deactivated account obtain or refresh tokens by omission.
 func (s *Service) allowed(ctx context.Context, u sdk.User) (bool, error) {
+	if s.set.CheckUserIsActive && !u.IsActive {
+		return false, nil
+	}
 	if s.p.Rule == nil {
-		return !s.set.CheckUserIsActive || u.IsActive, nil
+		return true, nil
 	}
 	ok, err := s.p.Rule.Allow(ctx, u)
 	if err != nil {
@@ -258,7 +266,8 @@ func (s *Service) revokeMatches(rc *rawClaims, u sdk.User) bool {
 
 // Refresh is TokenRefreshView: a new access token for a valid refresh
 // token, and with ROTATE_REFRESH_TOKENS a new refresh token (same claims,
-// fresh jti, exp and iat). With BLACKLIST_AFTER_ROTATION and a blacklist
+// fresh jti, exp and iat). With a claim serializer, the claims it owns are
+// rebuilt from the current user (see reclaim), unlike Simple JWT. With BLACKLIST_AFTER_ROTATION and a blacklist
 // store, the old token is consumed atomically before anything is issued: of
 // concurrent refreshes with one token exactly one succeeds, the others get
 // ErrTokenBlacklisted.
@@ -267,13 +276,19 @@ func (s *Service) Refresh(ctx context.Context, refresh string) (Issued, error) {
 	if err := s.validate(ctx, refresh, TypeRefresh, &rc); err != nil {
 		return Issued{}, err
 	}
-	if _, err := s.tokenUser(ctx, &rc, TypeRefresh); err != nil {
+	u, err := s.tokenUser(ctx, &rc, TypeRefresh)
+	if err != nil {
 		return Issued{}, err
 	}
 	now := s.now()
 	claims, err := fullClaims(rc.payload)
 	if err != nil {
 		return Issued{}, ErrTokenInvalid.With(err)
+	}
+	// Before the old token is consumed: a serializer that cannot answer
+	// must not cost the user their session.
+	if err := s.reclaim(ctx, claims, u, TypeRefresh); err != nil {
+		return Issued{}, err
 	}
 	if s.set.RotateRefreshTokens && s.set.BlacklistAfterRotation && s.p.Blacklist != nil {
 		added, err := s.p.Blacklist.Blacklist(ctx, s.record(&rc, TypeRefresh))
@@ -330,12 +345,16 @@ func (s *Service) RefreshSliding(ctx context.Context, token string) (Issued, err
 	if re.v <= s.nowSeconds()-s.c.leeway {
 		return Issued{}, RefreshExpiredError(claim)
 	}
-	if _, err := s.tokenUser(ctx, &rc, TypeSliding); err != nil {
+	u, err := s.tokenUser(ctx, &rc, TypeSliding)
+	if err != nil {
 		return Issued{}, err
 	}
 	claims, err := fullClaims(rc.payload)
 	if err != nil {
 		return Issued{}, ErrTokenInvalid.With(err)
+	}
+	if err := s.reclaim(ctx, claims, u, TypeSliding); err != nil {
+		return Issued{}, err
 	}
 	s.stamp(claims, TypeSliding, s.now())
 	var out Issued

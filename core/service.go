@@ -41,9 +41,12 @@ func WithJWKSFetcher(f JWKSFetcher) Option {
 }
 
 // WithJWKSCache sets how long fetched JWK Set keys count as fresh (default
-// DefaultJWKSCacheTTL) and the least time between two fetches (default
-// DefaultJWKSRefetchPeriod), which bounds what tokens with unknown kids can
-// make the core send to JWK_URL. Non-positive values keep the defaults.
+// DefaultJWKSCacheTTL) and the least time between a successful fetch and the
+// next one (default DefaultJWKSRefetchPeriod), which bounds what tokens with
+// unknown kids can make the core send to JWK_URL. A failed fetch is retried
+// after a second (or the period, when shorter). How long keys are served
+// while JWK_URL is down is Settings.JWKMaxStale. Non-positive values keep
+// the defaults.
 func WithJWKSCache(ttl, minRefetch time.Duration) Option {
 	return func(s *Service) {
 		if ttl > 0 {
@@ -75,11 +78,17 @@ var errNoBlacklistStore = errors.New("no blacklist store is configured")
 // New validates settings and builds a Service. A refused setting is a
 // *SettingError.
 func New(settings Settings, plugins Plugins, opts ...Option) (*Service, error) {
-	if plugins.Users == nil {
+	if plugins.Users == nil || (settings.BlacklistAfterRotation && plugins.Blacklist == nil) {
+		// Refused settings are reported first, as they always were.
 		if _, err := settings.compile(false); err != nil {
 			return nil, err
 		}
-		return nil, errors.New("core: Plugins.Users is required")
+		if plugins.Users == nil {
+			return nil, errors.New("core: Plugins.Users is required")
+		}
+		// Without a store nothing can be blacklisted: a rotated refresh
+		// token would stay usable while the operator believes it revoked.
+		return nil, refuse("blacklist_after_rotation", "needs a blacklist store (configure [plugins.blacklist_store], or turn the setting off)")
 	}
 	return newService(settings, plugins, false, opts)
 }
@@ -111,7 +120,11 @@ func newService(settings Settings, plugins Plugins, verifyOnly bool, opts []Opti
 		if s.fetcher == nil {
 			return nil, refuse("jwk_url", "is set but no JWKS fetcher was given (core.WithJWKSFetcher)")
 		}
-		s.jwks = &jwksCache{fetch: s.fetcher, alg: c.keys.method, ttl: s.jwksTTL, minInterval: s.jwksMinRefetch, now: s.now}
+		maxStale := settings.JWKMaxStale
+		if maxStale == 0 {
+			maxStale = DefaultJWKSMaxStale
+		}
+		s.jwks = &jwksCache{fetch: s.fetcher, alg: c.keys.method, ttl: s.jwksTTL, minInterval: s.jwksMinRefetch, maxStale: maxStale, now: s.now}
 	}
 	s.hdr = encodedHeader(c.keys)
 	return s, nil
@@ -182,10 +195,22 @@ func (s *Service) validate(ctx context.Context, token, typ string, rc *rawClaims
 	if err := s.decode(ctx, token, rc); err != nil {
 		return err
 	}
-	if err := s.checkType(rc, typ); err != nil {
-		return err
+	return s.checkAs(ctx, rc, typ)
+}
+
+// checkAs is constructing Simple JWT's token class typ over a decoded
+// token, in its order: BlacklistMixin.verify (refresh and sliding) checks
+// the blacklist before Token.verify checks exp, jti and the type, so a
+// blacklisted jti reads "Token is blacklisted" even as a class of another
+// type. A token without a jti (on which Simple JWT's check_blacklist
+// crashes) goes straight to the type checks, which refuse it.
+func (s *Service) checkAs(ctx context.Context, rc *rawClaims, typ string) error {
+	if rc.jti != nil {
+		if err := s.checkBlacklist(ctx, rc, typ); err != nil {
+			return err
+		}
 	}
-	return s.checkBlacklist(ctx, rc, typ)
+	return s.checkType(rc, typ)
 }
 
 // checkBlacklist is BlacklistMixin.check_blacklist for refresh and sliding
@@ -252,9 +277,9 @@ func (s *Service) blacklist(ctx context.Context, token string, sliding bool) err
 	if sliding && rc.typ != nil && jsonStringIs(rc.typ, TypeSliding) {
 		typ = TypeSliding
 	}
-	// checkType reports in Simple JWT's order: no exp, no jti, no type,
-	// wrong type.
-	if err := s.checkType(&rc, typ); err != nil {
+	// checkAs reports in Simple JWT's order: blacklisted, then no exp, no
+	// jti, no type, wrong type.
+	if err := s.checkAs(ctx, &rc, typ); err != nil {
 		return err
 	}
 	if s.p.Blacklist == nil {

@@ -2,7 +2,6 @@ package core
 
 import (
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -18,7 +17,7 @@ type Settings struct {
 	AccessTokenLifetime    time.Duration // ACCESS_TOKEN_LIFETIME, default 5m
 	RefreshTokenLifetime   time.Duration // REFRESH_TOKEN_LIFETIME, default 24h
 	RotateRefreshTokens    bool          // ROTATE_REFRESH_TOKENS
-	BlacklistAfterRotation bool          // BLACKLIST_AFTER_ROTATION
+	BlacklistAfterRotation bool          // BLACKLIST_AFTER_ROTATION; New refuses it without a blacklist store
 	UpdateLastLogin        bool          // UPDATE_LAST_LOGIN
 
 	Algorithm string // ALGORITHM, default "HS256"
@@ -44,6 +43,17 @@ type Settings struct {
 	// through the fetcher given with WithJWKSFetcher. Asymmetric algorithms
 	// only.
 	JWKURL string
+	// UnsafeJWKURLAllowHTTP admits an http:// JWK_URL, and redirects to
+	// http://, when the host is loopback (localhost, 127.0.0.0/8, ::1): for
+	// tests against a local server only. Otherwise JWK_URL and every
+	// redirect must be https (see CheckJWKURL). Not a Simple JWT setting.
+	UnsafeJWKURLAllowHTTP bool
+	// JWKMaxStale caps how long keys fetched from JWK_URL are still served
+	// while it cannot be fetched again, counted from their fetch (default
+	// DefaultJWKSMaxStale, one hour; 0 means the default). A key removed
+	// from the set is trusted at the latest this long after the last
+	// successful fetch. Not a Simple JWT setting.
+	JWKMaxStale time.Duration
 	// Leeway (LEEWAY) is the clock-skew margin applied to exp, nbf and iat.
 	Leeway time.Duration
 
@@ -66,7 +76,7 @@ type Settings struct {
 
 	CheckRevokeToken  bool   // CHECK_REVOKE_TOKEN
 	RevokeTokenClaim  string // REVOKE_TOKEN_CLAIM, default "hash_password"
-	CheckUserIsActive bool   // CHECK_USER_IS_ACTIVE, default true
+	CheckUserIsActive bool   // CHECK_USER_IS_ACTIVE, default true; also applies beside a custom rule
 
 	// CustomTokenTypes declares token types beyond access, refresh and
 	// sliding, by type claim value, with their lifetimes. They can be named
@@ -238,10 +248,12 @@ func (s Settings) compile(verifyOnly bool) (*compiled, error) {
 		if keys.method.symmetric {
 			return nil, refuse("jwk_url", "needs an asymmetric algorithm, not %s", s.Algorithm)
 		}
-		u, err := url.Parse(s.JWKURL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return nil, refuse("jwk_url", "must be an http(s) URL, got %q", s.JWKURL)
+		if err := CheckJWKURL(s.JWKURL, s.UnsafeJWKURLAllowHTTP); err != nil {
+			return nil, refuse("jwk_url", "%v", err)
 		}
+	}
+	if s.JWKMaxStale < 0 {
+		return nil, refuse("jwk_max_stale", "must not be negative, got %s", s.JWKMaxStale)
 	}
 	return &compiled{
 		keys:   keys,

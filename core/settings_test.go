@@ -111,7 +111,13 @@ func TestValidateRefusals(t *testing.T) {
 		{"public key as signing key", func(s *core.Settings) { *s = keySettings(t, "RS256", "rsa2048"); s.SigningKey = s.VerifyingKey }, "signing_key", "not a private key"},
 		{"verifying key not PEM", func(s *core.Settings) { *s = keySettings(t, "RS256", "rsa2048"); s.VerifyingKey = "xx" }, "verifying_key", "not PEM"},
 		{"jwk_url with HMAC", func(s *core.Settings) { s.JWKURL = "https://example.com/jwks.json" }, "jwk_url", "asymmetric"},
-		{"jwk_url not http", func(s *core.Settings) { *s = keySettings(t, "RS256", "rsa2048"); s.JWKURL = "ftp://x/jwks" }, "jwk_url", "http(s) URL"},
+		{"jwk_url not http", func(s *core.Settings) { *s = keySettings(t, "RS256", "rsa2048"); s.JWKURL = "ftp://x/jwks" }, "jwk_url", "not an https URL"},
+		{"jwk_url plain http", func(s *core.Settings) { *s = keySettings(t, "RS256", "rsa2048"); s.JWKURL = "http://127.0.0.1/jwks" }, "jwk_url", "plain http"},
+		{"jwk_url plain http to a remote host despite the opt-in", func(s *core.Settings) {
+			*s = keySettings(t, "RS256", "rsa2048")
+			s.JWKURL, s.UnsafeJWKURLAllowHTTP = "http://example.com/jwks", true
+		}, "jwk_url", "not loopback"},
+		{"jwk_max_stale negative", func(s *core.Settings) { s.JWKMaxStale = -time.Second }, "jwk_max_stale", "negative"},
 		{"access lifetime zero", func(s *core.Settings) { s.AccessTokenLifetime = 0 }, "access_token_lifetime", "positive"},
 		{"refresh lifetime negative", func(s *core.Settings) { s.RefreshTokenLifetime = -time.Second }, "refresh_token_lifetime", "positive"},
 		{"sliding lifetime fractional", func(s *core.Settings) { s.SlidingTokenLifetime = 1500 * time.Millisecond }, "sliding_token_lifetime", "whole seconds"},

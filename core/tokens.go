@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -124,19 +125,48 @@ func (s *Service) forUser(ctx context.Context, u sdk.User, typ string, now time.
 	if typ == TypeSliding {
 		m[s.set.SlidingTokenRefreshExpClaim] = now.Unix() + int64(s.set.SlidingTokenRefreshLifetime/time.Second)
 	}
-	if s.p.Claims != nil {
-		extra, err := s.p.Claims.TokenClaims(ctx, u, typ)
-		if err != nil {
-			return nil, pluginErr(err)
-		}
-		for k, v := range extra {
-			if s.ownedClaim(k) {
-				return nil, ErrUnavailable.With(fmt.Errorf("claim serializer tried to set %q, which the core owns", k))
-			}
-			m[k] = v
-		}
+	if err := s.serializerClaims(ctx, m, u, typ); err != nil {
+		return nil, err
 	}
 	return m, nil
+}
+
+// serializerClaims adds the claim serializer's claims for u to m.
+func (s *Service) serializerClaims(ctx context.Context, m map[string]any, u sdk.User, typ string) error {
+	if s.p.Claims == nil {
+		return nil
+	}
+	extra, err := s.p.Claims.TokenClaims(ctx, u, typ)
+	if err != nil {
+		return pluginErr(err)
+	}
+	for k, v := range extra {
+		if s.ownedClaim(k) {
+			return ErrUnavailable.With(fmt.Errorf("claim serializer tried to set %q, which the core owns", k))
+		}
+		m[k] = v
+	}
+	return nil
+}
+
+// reclaim rebuilds, at refresh, the claims of an old token that the core
+// does not own: with a claim serializer configured they are dropped, and
+// the serializer's claims for the user as they are NOW are added, so that a
+// role taken away from a user leaves their tokens at the next refresh
+// instead of being copied forward for ever. This is a deliberate difference
+// from Simple JWT, which copies every claim of the old token. Without a
+// claim serializer nothing is rebuilt and every claim is copied, as Simple
+// JWT does (claims a Django serializer added stay).
+func (s *Service) reclaim(ctx context.Context, claims map[string]any, u sdk.User, typ string) error {
+	if s.p.Claims == nil {
+		return nil
+	}
+	for k := range claims {
+		if !s.ownedClaim(k) {
+			delete(claims, k)
+		}
+	}
+	return s.serializerClaims(ctx, claims, u, typ)
 }
 
 // ownedClaim reports claims only the core may set.
@@ -234,7 +264,15 @@ func userIDOf(rc *rawClaims) (string, bool) {
 // record is what the blacklist store keeps of a token.
 func (s *Service) record(rc *rawClaims, typ string) sdk.TokenRecord {
 	uid, _ := userIDOf(rc)
-	r := sdk.TokenRecord{JTI: jtiOf(rc), UserID: uid, TokenType: typ, ExpiresAt: time.Unix(int64(rc.exp.v), 0)}
+	refreshExp, hasRefreshExp := int64(0), false
+	if rc.refreshExp != nil {
+		var re numClaim
+		if numericDate(rc.refreshExp, &re) == nil {
+			refreshExp, hasRefreshExp = int64(re.v), true
+		}
+	}
+	r := sdk.TokenRecord{JTI: jtiOf(rc), UserID: uid, TokenType: typ,
+		ExpiresAt: s.retainUntil(typ, int64(rc.exp.v), refreshExp, hasRefreshExp)}
 	if rc.iat.set {
 		r.IssuedAt = time.Unix(int64(rc.iat.v), 0)
 	}
@@ -251,9 +289,34 @@ func (s *Service) recordOf(m map[string]any, typ string) sdk.TokenRecord {
 	case json.Number:
 		r.UserID = v.String()
 	}
-	r.ExpiresAt = time.Unix(asInt(m["exp"]), 0)
+	refreshExp, hasRefreshExp := m[s.set.SlidingTokenRefreshExpClaim]
+	r.ExpiresAt = s.retainUntil(typ, asInt(m["exp"]), asInt(refreshExp), hasRefreshExp)
 	r.IssuedAt = time.Unix(asInt(m["iat"]), 0)
 	return r
+}
+
+// retainUntil is the TokenRecord.ExpiresAt the core hands every blacklist
+// store: the last instant at which some copy of the token can still be
+// accepted, so that no store drops a blacklist entry while the token it
+// revokes still works. The core decides it once, for every store:
+//
+//   - Any token is accepted until exp + LEEWAY (checkRegistered).
+//   - A sliding token is refreshed with its jti kept and a new exp, while
+//     refresh_exp + LEEWAY has not passed; the freshest copy therefore
+//     expires before refresh_exp + LEEWAY + SLIDING_TOKEN_LIFETIME and is
+//     accepted LEEWAY longer. Blacklisting any copy must outlive them all.
+//
+// The result never exceeds maxNumericDate, the latest time every store
+// represents (it is reached only by tokens expiring in year 9999).
+func (s *Service) retainUntil(typ string, exp, refreshExp int64, hasRefreshExp bool) time.Time {
+	lw := int64(math.Ceil(s.c.leeway))
+	until := exp + lw
+	if typ == TypeSliding && hasRefreshExp {
+		if last := refreshExp + 2*lw + int64(s.set.SlidingTokenLifetime/time.Second); last > until {
+			until = last
+		}
+	}
+	return time.Unix(min(until, maxNumericDate), 0)
 }
 
 func asInt(v any) int64 {

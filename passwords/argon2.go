@@ -10,14 +10,17 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// Limits on argon2 parameters, for stored hashes and for Params alike. They
-// are far above any sane setting (Django's default is m=102400 KiB, t=2,
-// p=8) and exist so that a corrupt value cannot make one check allocate
-// gigabytes or run for minutes.
+// Limits on argon2 parameters, for stored hashes and for Params alike, so
+// that a corrupt or hostile value cannot make one check allocate gigabytes
+// or run for minutes. What a check costs is memory × passes: it may be at
+// most maxArgon2Work, about ten times Django's default (m=102400 KiB, t=2,
+// p=8), which still admits RFC 9106's first recommendation (2 GiB, t=1)
+// shrunk to 1 GiB × 2.
 const (
 	maxArgon2MemoryKiB = 1 << 20 // 1 GiB
 	maxArgon2Time      = 1000
-	minArgon2SaltLen   = 8 // RFC 9106 minimum, enforced by argon2-cffi too
+	maxArgon2Work      = 1 << 21 // KiB × passes: 2 GiB·pass
+	minArgon2SaltLen   = 8       // RFC 9106 minimum, enforced by argon2-cffi too
 	minArgon2HashLen   = 4
 	maxArgon2HashLen   = 1024
 	argon2Version      = 19 // 0x13, the only version x/crypto implements
@@ -72,6 +75,8 @@ func (p Params) Validate() error {
 		return fmt.Errorf("passwords: argon2 time cost %d above %d", p.Time, maxArgon2Time)
 	case p.MemoryKiB > maxArgon2MemoryKiB:
 		return fmt.Errorf("passwords: argon2 memory %d KiB above %d KiB", p.MemoryKiB, maxArgon2MemoryKiB)
+	case uint64(p.MemoryKiB)*uint64(p.Time) > maxArgon2Work:
+		return fmt.Errorf("passwords: argon2 memory × time %d KiB × %d above %d", p.MemoryKiB, p.Time, maxArgon2Work)
 	case p.MemoryKiB < 8*uint32(p.Parallelism):
 		return fmt.Errorf("passwords: argon2 memory %d KiB below 8 × parallelism (%d)", p.MemoryKiB, p.Parallelism)
 	case p.HashLen < minArgon2HashLen || p.HashLen > maxArgon2HashLen:

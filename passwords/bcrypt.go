@@ -4,10 +4,20 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
 )
+
+// maxBcryptCost bounds the cost a stored bcrypt hash can ask for: Django's
+// default is 12, each step doubles the work, and 15 (eight times the
+// default) is as far as a check may go; cost 31 would run for hours.
+const maxBcryptCost = 15
+
+// djangoBcryptCost is Django's BCryptSHA256PasswordHasher.rounds, the cost
+// of the fallback dummy for a table of bcrypt hashes.
+const djangoBcryptCost = 12
 
 // bcryptHasher is Django's BCryptPasswordHasher ("bcrypt$" + the bcrypt
 // string) and BCryptSHA256PasswordHasher ("bcrypt_sha256$" + the bcrypt
@@ -25,6 +35,11 @@ func (h bcryptHasher) verify(password, encoded string) (bool, error) {
 	_, data, _ := strings.Cut(encoded, "$")
 	if !strings.HasPrefix(data, "$2") {
 		return false, malformed(algo, "not a bcrypt string")
+	}
+	if cost, err := bcrypt.Cost([]byte(data)); err != nil {
+		return false, malformed(algo, err.Error())
+	} else if cost > maxBcryptCost {
+		return false, malformed(algo, "cost above "+strconv.Itoa(maxBcryptCost))
 	}
 	secret := []byte(password)
 	if h.sha256 {

@@ -1,5 +1,13 @@
 package passwords
 
+import (
+	"encoding/base64"
+	"fmt"
+	"strings"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
 // Dummy burns the work of one real password check for a login whose user does
 // not exist, so that the answer "invalid credentials" takes as long for an
 // unknown username as for a wrong password, and timing does not reveal which
@@ -29,8 +37,69 @@ func NewDummy(p Params) (*Dummy, error) {
 // passes the hash of one of its users so that the burn matches the hashes it
 // actually holds. Check never reports a match, so even the real hash of a real
 // user is safe here.
+//
+// The parameters are copied only when Check would accept them: a hash whose
+// cost is beyond the limits (argon2 memory × time, PBKDF2 iterations, bcrypt
+// cost), malformed, or of an algorithm Check does not implement would make
+// every unknown-user login either burn nothing (a timing oracle) or burn an
+// absurd amount. Such a hash gives a dummy of the same algorithm at Django's
+// default cost instead (argon2id at DefaultParams for anything else). Only
+// the parameters are parsed here: no hash is computed for a usable value.
 func NewDummyLike(encoded string) *Dummy {
-	return &Dummy{encoded: encoded}
+	if costWithinLimits(encoded) {
+		return &Dummy{encoded: encoded}
+	}
+	return &Dummy{encoded: defaultDummyHash(Algorithm(encoded))}
+}
+
+// costWithinLimits reports whether encoded names an implemented algorithm
+// and parameters Check accepts, by parsing without hashing.
+func costWithinLimits(encoded string) bool {
+	if !Supported(encoded) {
+		return false
+	}
+	parts := strings.Split(encoded, "$")
+	switch algo := Algorithm(encoded); algo {
+	case "argon2":
+		if len(parts) != 6 {
+			return false
+		}
+		p, err := parseArgon2Params(parts[3])
+		return err == nil && p.Validate() == nil
+	case "pbkdf2_sha256", "pbkdf2_sha1":
+		if len(parts) != 4 || parts[3] == "" {
+			return false
+		}
+		_, err := pbkdf2Iterations(algo, parts[1])
+		return err == nil
+	case "bcrypt", "bcrypt_sha256":
+		_, data, _ := strings.Cut(encoded, "$")
+		cost, err := bcrypt.Cost([]byte(data))
+		return err == nil && cost <= maxBcryptCost
+	}
+	return true // the legacy digests have no cost parameter
+}
+
+// defaultDummyHash is a never-matching hash of algorithm algo at Django's
+// default cost. Verifying any password against it costs one full
+// computation, which derives the whole key before comparing: the digest
+// stored here is random text, so building the dummy costs nothing (bcrypt
+// excepted, whose format needs a real hash).
+func defaultDummyHash(algo string) string {
+	secret, _ := randomSalt() // crypto/rand does not fail
+	switch algo {
+	case "pbkdf2_sha256", "pbkdf2_sha1":
+		// Verify derives the full key before it compares, so the digest
+		// need not be a real one.
+		return fmt.Sprintf("%s$%d$%s$%s", algo, djangoPBKDF2Iterations, secret, base64.StdEncoding.EncodeToString([]byte(secret)))
+	case "bcrypt", "bcrypt_sha256":
+		if h, err := bcrypt.GenerateFromPassword([]byte(secret), djangoBcryptCost); err == nil {
+			return algo + "$" + string(h)
+		}
+	}
+	p := DefaultParams()
+	return fmt.Sprintf("argon2$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2Version, p.MemoryKiB, p.Time, p.Parallelism,
+		base64.RawStdEncoding.EncodeToString([]byte(secret)), base64.RawStdEncoding.EncodeToString([]byte(secret[:p.HashLen])))
 }
 
 // Check spends the time of checking password against the dummy hash and

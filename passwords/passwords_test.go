@@ -203,6 +203,10 @@ func TestCheckRefuses(t *testing.T) {
 		{"bcrypt not bcrypt", "bcrypt$$notbcrypt", passwords.ErrMalformedHash},
 		{"bcrypt truncated", "bcrypt$$2b$12$Q5bG8ScDWfuVgGDGeMd", passwords.ErrMalformedHash},
 		{"bcrypt_sha256 bad cost", "bcrypt_sha256$$2b$99$uhBXxXJ8PcV59GqwVLQ4cOveMAL45cQL.tyC0j3ML.5FLbmyp7rV2", passwords.ErrMalformedHash},
+		// Cost limits: each case is cheap to refuse and seconds to compute.
+		{"argon2 memory × time above the limit", "argon2$argon2id$v=19$m=32768,t=65,p=1$c29tZXNhbHQ$aGFzaGhhc2g", passwords.ErrMalformedHash},
+		{"pbkdf2 iterations above ten million", "pbkdf2_sha256$10000001$salt$aGFzaA==", passwords.ErrMalformedHash},
+		{"bcrypt cost above 15", "bcrypt$$2b$16$Q5bG8ScDWfuVgGDGeMd.z.XYbz.YNlkRVVJ2Z2c66yhEsusEfMRzW", passwords.ErrMalformedHash},
 		{"md5 few fields", "md5$onlysalt", passwords.ErrMalformedHash},
 		{"sha1 many fields", "sha1$a$b$c", passwords.ErrMalformedHash},
 	}

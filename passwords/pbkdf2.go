@@ -11,9 +11,14 @@ import (
 	"golang.org/x/crypto/pbkdf2"
 )
 
-// maxPBKDF2Iterations bounds the work a stored hash can ask for. Django 5.2
-// uses 1,000,000; anything far beyond is a corrupt or hostile value.
-const maxPBKDF2Iterations = 50_000_000
+// maxPBKDF2Iterations bounds the work a stored hash can ask for: ten times
+// Django 5.2's 1,000,000. Anything beyond is a corrupt or hostile value,
+// refused before any hashing (one such check would otherwise take seconds).
+const maxPBKDF2Iterations = 10_000_000
+
+// djangoPBKDF2Iterations is Django 5.2's PBKDF2PasswordHasher.iterations,
+// the cost of the fallback dummy for a table of PBKDF2 hashes.
+const djangoPBKDF2Iterations = 1_000_000
 
 // pbkdf2Hasher is Django's PBKDF2PasswordHasher and PBKDF2SHA1PasswordHasher:
 // "<algo>$<iterations>$<salt>$<base64 of PBKDF2(password, salt)>", with the
@@ -34,9 +39,9 @@ func (h pbkdf2Hasher) verify(password, encoded string) (bool, error) {
 	if len(parts) != 4 {
 		return false, malformed(h.algo, "want 4 fields")
 	}
-	iter, err := strconv.Atoi(parts[1])
-	if err != nil || iter < 1 || iter > maxPBKDF2Iterations {
-		return false, malformed(h.algo, "bad iteration count")
+	iter, err := pbkdf2Iterations(h.algo, parts[1])
+	if err != nil {
+		return false, err
 	}
 	salt, want := parts[2], parts[3]
 	if want == "" {
@@ -46,4 +51,13 @@ func (h pbkdf2Hasher) verify(password, encoded string) (bool, error) {
 	// Django compares the whole re-encoded string; comparing the base64
 	// digests is the same test.
 	return equal(base64.StdEncoding.EncodeToString(key), want), nil
+}
+
+// pbkdf2Iterations parses a stored iteration count within the bounds.
+func pbkdf2Iterations(algo, field string) (int, error) {
+	iter, err := strconv.Atoi(field)
+	if err != nil || iter < 1 || iter > maxPBKDF2Iterations {
+		return 0, malformed(algo, "bad iteration count")
+	}
+	return iter, nil
 }

@@ -58,8 +58,8 @@ func WithKey(alg string, key []byte) Option {
 }
 
 // WithJWKS verifies with the keys of jwtd's JWK Set at url
-// (https://jwtd.example.com/.well-known/jwks.json), for the asymmetric
-// algorithm alg, pinned. Keys are fetched on first use and cached; a token
+// (https://jwtd.example.com/.well-known/jwks.json; https only, see
+// UnsafeAllowHTTPJWKS), for the asymmetric algorithm alg, pinned. Keys are fetched on first use and cached; a token
 // naming an unknown kid triggers a refetch (at most once per refetch
 // period), and when the URL cannot be reached the keys already fetched keep
 // serving (stale-if-error). Tokens must carry a kid, as jwtd's do.
@@ -70,6 +70,15 @@ func WithJWKS(url, alg string) Option {
 		o.settings.JWKURL = url
 		o.settings.SigningKey, o.settings.VerifyingKey = "", ""
 	}
+}
+
+// UnsafeAllowHTTPJWKS admits an http:// JWK Set URL (and redirects to
+// http://) when its host is loopback (localhost, 127.0.0.0/8, ::1): for
+// tests and a jwtd on the same machine only. Otherwise the URL must be
+// https, since whoever can change the document in transit chooses the keys
+// tokens are verified with.
+func UnsafeAllowHTTPJWKS() Option {
+	return func(o *options) { o.settings.UnsafeJWKURLAllowHTTP = true }
 }
 
 // WithJWKSCache sets how long fetched keys count as fresh (default

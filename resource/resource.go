@@ -60,7 +60,11 @@ func New(opts ...Option) (*Verifier, error) {
 		copts = append(copts, core.WithClock(o.now))
 	}
 	if s.JWKURL != "" {
-		copts = append(copts, core.WithJWKSFetcher(jwkshttp.Fetcher(s.JWKURL, o.client)), core.WithJWKSCache(o.jwksTTL, o.jwksMin))
+		var fo []jwkshttp.Option
+		if s.UnsafeJWKURLAllowHTTP {
+			fo = append(fo, jwkshttp.UnsafeAllowHTTP())
+		}
+		copts = append(copts, core.WithJWKSFetcher(jwkshttp.Fetcher(s.JWKURL, o.client, fo...)), core.WithJWKSCache(o.jwksTTL, o.jwksMin))
 	}
 	cv, err := core.NewVerifier(s, copts...)
 	if err != nil {

@@ -146,7 +146,7 @@ func TestAttackCorpusJWKS(t *testing.T) {
 				w.Write(is.svc.JWKS())
 			}))
 			t.Cleanup(jwks.Close)
-			v, err := resource.New(resource.WithJWKS(jwks.URL, s.alg), resource.WithClock(fixedClock))
+			v, err := resource.New(resource.WithJWKS(jwks.URL, s.alg), resource.UnsafeAllowHTTPJWKS(), resource.WithClock(fixedClock))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -390,6 +390,8 @@ func TestNewRefuses(t *testing.T) {
 		{"private key expected public", []resource.Option{resource.WithKey("RS256", []byte("not pem"))}, "verifying_key"},
 		{"JWKS with HMAC", []resource.Option{resource.WithJWKS("https://x/jwks.json", "HS256")}, "signing_key"},
 		{"JWKS not a URL", []resource.Option{resource.WithJWKS("ftp://x", "RS256")}, "jwk_url"},
+		{"JWKS over http", []resource.Option{resource.WithJWKS("http://jwtd.example.com/.well-known/jwks.json", "RS256")}, "jwk_url"},
+		{"JWKS over http, allowed for loopback only", []resource.Option{resource.WithJWKS("http://jwtd.example.com/.well-known/jwks.json", "RS256"), resource.UnsafeAllowHTTPJWKS()}, "jwk_url"},
 		{"unknown token type", []resource.Option{resource.WithKey("HS256", readKey(t, "hmac.txt")), resource.WithTokenTypes("bogus")}, "auth_token_classes"},
 		{"online check not a URL", []resource.Option{resource.WithKey("HS256", readKey(t, "hmac.txt")), resource.WithOnlineCheck("jwtd:8000", 0)}, "online_check"},
 		{"online TTL too long", []resource.Option{resource.WithKey("HS256", readKey(t, "hmac.txt")), resource.WithOnlineCheck("http://jwtd", time.Hour)}, "online_check"},
@@ -444,7 +446,7 @@ func TestJWKSRotationAndStaleKeys(t *testing.T) {
 	}))
 	t.Cleanup(jwks.Close)
 	now := fixedClock()
-	v, err := resource.New(resource.WithJWKS(jwks.URL, "ES256"), resource.WithJWKSCache(time.Minute, time.Second),
+	v, err := resource.New(resource.WithJWKS(jwks.URL, "ES256"), resource.UnsafeAllowHTTPJWKS(), resource.WithJWKSCache(time.Minute, time.Second),
 		resource.WithClock(func() time.Time { return now }))
 	if err != nil {
 		t.Fatal(err)

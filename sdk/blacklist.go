@@ -16,8 +16,12 @@ type TokenRecord struct {
 	TokenType string
 	// IssuedAt is the token's iat.
 	IssuedAt time.Time
-	// ExpiresAt is the token's exp: after it the record is useless, and a store
-	// should drop it (FlushExpired, or an expiring key).
+	// ExpiresAt is when the record becomes useless, as the core decides it:
+	// the token's exp plus the core's leeway (tokens are accepted that long
+	// past exp), and for a sliding token the latest expiry any refreshed copy
+	// of it can reach (sliding refresh keeps the jti), plus leeway. A store
+	// must keep the record until ExpiresAt and may drop it after (FlushExpired,
+	// or an expiring key); it needs no leeway of its own.
 	ExpiresAt time.Time
 }
 
@@ -29,7 +33,7 @@ type BlacklistStore interface {
 	// Recording the same JTI twice is not an error.
 	AddOutstanding(ctx context.Context, t TokenRecord) error
 
-	// Blacklist blacklists t.JTI until t.ExpiresAt unless it is already
+	// Blacklist blacklists t.JTI at least until t.ExpiresAt unless it is already
 	// blacklisted, atomically: of any number of concurrent calls with one JTI,
 	// across every process sharing the store, exactly one returns true. A call
 	// that finds the JTI already blacklisted returns false and no error. The
@@ -41,8 +45,8 @@ type BlacklistStore interface {
 	// before asking.
 	IsBlacklisted(ctx context.Context, jti string) (bool, error)
 
-	// FlushExpired drops outstanding and blacklisted entries whose token
-	// expired before now (Simple JWT's flushexpiredtokens) and returns how
+	// FlushExpired drops outstanding and blacklisted entries whose
+	// ExpiresAt is before now (Simple JWT's flushexpiredtokens) and returns how
 	// many it dropped. Stores whose entries expire by themselves return 0.
 	FlushExpired(ctx context.Context, now time.Time) (int, error)
 }

@@ -8,7 +8,9 @@ import "context"
 type ClaimSerializer interface {
 	// TokenClaims returns extra claims for the tokens issued to user at obtain
 	// (tokenType "refresh" for a pair, whose access token inherits them, or
-	// "sliding"). Claims the core owns (token type, exp, iat, jti, the user id
+	// "sliding"), and again at every refresh and sliding refresh: the core
+	// rebuilds these claims from the user as they are then, so a role taken
+	// away does not outlive the next refresh. Claims the core owns (token type, exp, iat, jti, the user id
 	// claim, the revoke claim, aud, iss) cannot be overridden: the core
 	// refuses such a result.
 	TokenClaims(ctx context.Context, user User, tokenType string) (map[string]any, error)

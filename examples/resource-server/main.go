@@ -3,7 +3,7 @@
 // with jwtd's keys (its JWK Set, or a shared HMAC secret) and jwtd's rules,
 // and optionally asks jwtd whether a token was revoked.
 //
-//	go run ./examples/resource-server -jwks-url http://127.0.0.1:8000/.well-known/jwks.json -algorithm ES256
+//	go run ./examples/resource-server -jwks-url https://auth.example.com/.well-known/jwks.json -algorithm ES256
 //	curl -H "Authorization: Bearer $ACCESS" localhost:8080/api/profile
 package main
 
@@ -29,6 +29,7 @@ type config struct {
 	onlineCheck string
 	onlineTTL   time.Duration
 	minRefetch  time.Duration
+	allowHTTP   bool
 }
 
 func main() {
@@ -42,6 +43,7 @@ func main() {
 	flag.StringVar(&c.onlineCheck, "online-check", "", "jwtd's /api/authenticate/ URL: also refuse revoked tokens and inactive users")
 	flag.DurationVar(&c.onlineTTL, "online-ttl", 2*time.Second, "how long an online answer is reused")
 	flag.DurationVar(&c.minRefetch, "jwks-min-refetch", 10*time.Second, "least time between two JWK Set fetches")
+	flag.BoolVar(&c.allowHTTP, "unsafe-jwks-http", false, "allow an http:// JWK Set URL on a loopback host (jwtd on this machine)")
 	flag.Parse()
 	h, err := newHandler(c)
 	if err != nil {
@@ -64,6 +66,9 @@ func newHandler(c config) (http.Handler, error) {
 		opts = append(opts, resource.WithKey(c.algorithm, key))
 	} else {
 		opts = append(opts, resource.WithJWKS(c.jwksURL, c.algorithm))
+		if c.allowHTTP {
+			opts = append(opts, resource.UnsafeAllowHTTPJWKS())
+		}
 	}
 	if c.audience != "" {
 		opts = append(opts, resource.WithAudience(c.audience))

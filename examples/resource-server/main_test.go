@@ -94,7 +94,7 @@ func TestWithRealJWTD(t *testing.T) {
 	h, err := newHandler(config{
 		jwksURL: p.URL + "/.well-known/jwks.json", algorithm: "ES256",
 		onlineCheck: p.URL + "/api/authenticate/", onlineTTL: 200 * time.Millisecond,
-		minRefetch: 100 * time.Millisecond,
+		minRefetch: 100 * time.Millisecond, allowHTTP: true,
 	})
 	if err != nil {
 		t.Fatal(err)

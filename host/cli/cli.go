@@ -80,8 +80,35 @@ func Main(ctx context.Context, args []string, env Env) int {
 	}
 }
 
-// find picks the command named by the first one or two words.
+// find picks the command named by the first one or two words. --config,
+// the one flag every command takes, may come before the command ("jwtd
+// --config FILE user add NAME"); it is handed on to the command's own flags.
 func find(args []string) (command, []string, error) {
+	lead, args := leadingConfig(args)
+	cmd, rest, err := findCommand(args)
+	return cmd, append(lead, rest...), err
+}
+
+// leadingConfig splits --config FILE (or -config, or --config=FILE) off the
+// front of args, however often it is given.
+func leadingConfig(args []string) (lead, rest []string) {
+	for len(args) > 0 {
+		name, _, hasValue := strings.Cut(strings.TrimLeft(args[0], "-"), "=")
+		if !strings.HasPrefix(args[0], "-") || name != "config" {
+			break
+		}
+		n := 2
+		if hasValue {
+			n = 1
+		}
+		n = min(n, len(args)) // a value-less --config: the command's flags say so
+		lead, args = append(lead, args[:n]...), args[n:]
+	}
+	return lead, args
+}
+
+// findCommand picks the command named by the first one or two words.
+func findCommand(args []string) (command, []string, error) {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" && args[0] != "-help" {
 		return commands()[0], args, nil // serve is the default
 	}

@@ -193,3 +193,39 @@ func TestHelpAndUsage(t *testing.T) {
 		t.Errorf("absent config: %d %q", code, stderr)
 	}
 }
+
+// TestConfigBeforeCommand: --config (in either spelling) may come before
+// the command as well as after it; both name the same file. The old CLI
+// took a leading flag for the default command, serve, and failed with
+// "want 0 argument(s)".
+func TestConfigBeforeCommand(t *testing.T) {
+	path := writeConfig(t, configText)
+	cases := []struct {
+		name  string
+		args  []string
+		stdin string
+	}{
+		{"--config FILE user add", []string{"--config", path, "user", "add", "carol"}, "pw-carol\n"},
+		{"--config=FILE user add", []string{"--config=" + path, "user", "add", "dave"}, "pw-dave\n"},
+		{"-config FILE user passwd", []string{"-config", path, "user", "passwd", "carol"}, "pw-carol2\n"},
+		{"user add NAME --config FILE", []string{"user", "add", "erin", "--config", path}, "pw-erin\n"},
+		{"--config FILE check-config", []string{"--config", path, "check-config"}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if code, out, errOut := run(t, tc.stdin, tc.args...); code != 0 {
+				t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+			}
+		})
+	}
+	for user, pw := range map[string]string{"carol": "pw-carol2", "dave": "pw-dave", "erin": "pw-erin"} {
+		if err := obtain(t, path, user, pw); err != nil {
+			t.Errorf("%s cannot log in: %v", user, err)
+		}
+	}
+	// A leading --config without a command is still serve's, and a bad
+	// command after it is named.
+	if code, _, errOut := run(t, "", "--config", path, "nonsense"); code != 2 || !strings.Contains(errOut, `unknown command "nonsense"`) {
+		t.Errorf("--config FILE nonsense: exit %d, stderr %q", code, errOut)
+	}
+}

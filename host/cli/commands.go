@@ -197,6 +197,14 @@ func runTokenIssue(ctx context.Context, env Env, args []string) error {
 	} else {
 		is, err = st.Service.IssueFor(ctx, u)
 	}
+	if errors.Is(err, core.ErrNoActiveAccount) {
+		// The core answers as obtain does, about "credentials"; the operator
+		// named the user and needs to know what is wrong with them.
+		if !u.IsActive && st.Service.Settings().CheckUserIsActive {
+			return fmt.Errorf("user with %s %q is inactive: no token issued (activate the user, or set check_user_is_active = false)", field, *id)
+		}
+		return fmt.Errorf("the authentication rule refuses the user with %s %q: no token issued", field, *id)
+	}
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/jwtd/jwtd/core"
+	"github.com/jwtd/jwtd/host/httpapi"
 )
 
 // DefaultPath is the config file used when neither --config nor JWTD_CONFIG
@@ -40,6 +41,11 @@ type Config struct {
 	Tokens core.Settings
 	// Plugins holds the [plugins.*] sections.
 	Plugins Plugins
+	// ForwardAuth holds the [forward_auth] section (/api/forward-auth/).
+	ForwardAuth httpapi.ForwardAuth
+	// Cookies holds the [cookies] section: the opt-in cookie transport
+	// for browser apps.
+	Cookies httpapi.Cookies
 	// GeneratedKey is the path of a signing key file Load generated because
 	// it was absent (the embedded default's first start), or "".
 	GeneratedKey string
@@ -110,6 +116,12 @@ func Parse(data []byte, baseDir string, opts Options) (*Config, error) {
 	if cfg.Server, err = raw.Server.build(); err != nil {
 		return nil, err
 	}
+	if cfg.Cookies, err = raw.Cookies.build(cfg.Server.Prefix); err != nil {
+		return nil, err
+	}
+	if cfg.ForwardAuth, err = raw.ForwardAuth.build(); err != nil {
+		return nil, err
+	}
 	if cfg.Plugins, err = raw.Plugins.build(baseDir); err != nil {
 		return nil, err
 	}
@@ -137,9 +149,11 @@ func Parse(data []byte, baseDir string, opts Options) (*Config, error) {
 
 // rawFile is the file's shape as TOML sees it.
 type rawFile struct {
-	Server  rawServer  `toml:"server"`
-	Tokens  rawTokens  `toml:"tokens"`
-	Plugins rawPlugins `toml:"plugins"`
+	Server      rawServer      `toml:"server"`
+	Tokens      rawTokens      `toml:"tokens"`
+	Plugins     rawPlugins     `toml:"plugins"`
+	ForwardAuth rawForwardAuth `toml:"forward_auth"`
+	Cookies     rawCookies     `toml:"cookies"`
 }
 
 // keyEnvNotPassed refuses a plugin env allow-list naming the variable the

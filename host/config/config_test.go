@@ -77,6 +77,11 @@ func TestLoadRefusesBadInput(t *testing.T) {
 		{"zero cache_size", minimal + "cache_ttl = \"2s\"\ncache_size = 0\n", "plugins.user_store.cache_size"},
 		{"negative cache_size", minimal + "cache_size = -5\n", "plugins.user_store.cache_size"},
 		{"negative rate", minimal + "\n[server.throttle]\nlogin_rate_per_addr = -1.0\n", "server.throttle.login_rate_per_addr"},
+		{"brute-force window too short", minimal + "\n[server.brute_force]\nwindow = \"500ms\"\n", "server.brute_force.window"},
+		{"zero max_failures", minimal + "\n[server.brute_force]\nmax_failures = 0\n", "server.brute_force.max_failures"},
+		{"negative per-address limit", minimal + "\n[server.brute_force]\nmax_failures_per_address = -1\n", "server.brute_force.max_failures_per_address"},
+		{"unknown brute-force key", minimal + "\n[server.brute_force]\nban_time = \"5m\"\n", "server.brute_force.ban_time"},
+		{"public_ops not a bool", minimal + "\n[server]\npublic_ops = \"yes\"\n", "server.public_ops"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,6 +114,13 @@ login_burst = 3
 trusted_proxies = ["10.0.0.0/8", "192.168.1.1"]
 login_concurrency = 4
 login_max_wait = "1s"
+
+[server.brute_force]
+enabled = false
+window = "30m"
+max_failures = 3
+max_failures_per_account = 0
+max_failures_per_address = 100
 
 [tokens]
 access_token_lifetime = "10m"
@@ -182,6 +194,7 @@ addrs = ["127.0.0.1:6379"]
 		{"trusted proxies", fmt.Sprint(cfg.Server.Throttle.TrustedProxies), "[10.0.0.0/8 192.168.1.1/32]"},
 		{"login concurrency", cfg.Server.Throttle.LoginConcurrency, 4},
 		{"login max wait", cfg.Server.Throttle.LoginMaxWait, time.Second},
+		{"brute force", cfg.Server.BruteForce, config.BruteForce{Window: 30 * time.Minute, MaxFailures: 3, MaxFailuresPerAddress: 100}},
 		{"access", s.AccessTokenLifetime, 10 * time.Minute},
 		{"refresh", s.RefreshTokenLifetime, 48 * time.Hour},
 		{"rotate", s.RotateRefreshTokens, true},
@@ -233,6 +246,9 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	if got := cfg.Server; !reflect.DeepEqual(got, config.DefaultServer()) {
 		t.Errorf("server defaults: got %+v", got)
+	}
+	if bf := cfg.Server.BruteForce; !bf.Enabled || bf.Window != 10*time.Minute || bf.MaxFailures != 5 || cfg.Server.PublicOps {
+		t.Errorf("brute-force protection must be on, and ops off the API listener, by default: %+v", cfg.Server)
 	}
 	if cfg.Server.MaxBodyBytes != 1<<20 || cfg.Server.Prefix != "/api/token" || cfg.Server.Listen != "127.0.0.1:8000" {
 		t.Errorf("unexpected server defaults %+v", cfg.Server)

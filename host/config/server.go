@@ -3,6 +3,8 @@ package config
 import (
 	"strings"
 	"time"
+
+	"github.com/jwtd/jwtd/internal/httpx"
 )
 
 // Server is the [server] section: where and how the HTTP API listens, the
@@ -10,10 +12,15 @@ import (
 type Server struct {
 	// Listen is the TCP address (default "127.0.0.1:8000").
 	Listen string
-	// MetricsListen, when set, is a TCP address of its own for GET /metrics
-	// (for example a private interface), and the API listener stops serving
-	// /metrics. Empty (the default) serves /metrics beside the API.
+	// MetricsListen, when set, is a TCP address of its own (for example a
+	// private interface) serving GET /metrics, /readyz with each plugin's
+	// state, and /healthz. Empty (the default): no metrics listener.
 	MetricsListen string
+	// PublicOps also serves /metrics and /readyz's per-plugin detail on the
+	// API listener (default false: there, /readyz answers its status alone
+	// and /metrics is 404, since both tell an attacker which stores are
+	// down and how loaded the service is). Prefer MetricsListen.
+	PublicOps bool
 	// Prefix is the token endpoints' path prefix (default "/api/token").
 	Prefix string
 	// MaxBodyBytes caps a request body (default 1 MiB); larger bodies get 413.
@@ -40,31 +47,35 @@ type Server struct {
 	LogLevel  string
 	// Throttle is [server.throttle].
 	Throttle Throttle
+	// BruteForce is [server.brute_force].
+	BruteForce BruteForce
 }
 
 type rawServer struct {
-	Throttle          rawThrottle `toml:"throttle"`
-	Listen            *string     `toml:"listen"`
-	MetricsListen     *string     `toml:"metrics_listen"`
-	Prefix            *string     `toml:"prefix"`
-	MaxBodyBytes      *int64      `toml:"max_body_bytes"`
-	MaxHeaderBytes    *int64      `toml:"max_header_bytes"`
-	MaxJSONDepth      *int64      `toml:"max_json_depth"`
-	MaxFieldChars     *int64      `toml:"max_field_chars"`
-	ReadHeaderTimeout *string     `toml:"read_header_timeout"`
-	ReadTimeout       *string     `toml:"read_timeout"`
-	WriteTimeout      *string     `toml:"write_timeout"`
-	IdleTimeout       *string     `toml:"idle_timeout"`
-	ShutdownTimeout   *string     `toml:"shutdown_timeout"`
-	LogFormat         *string     `toml:"log_format"`
-	LogLevel          *string     `toml:"log_level"`
+	Throttle          rawThrottle   `toml:"throttle"`
+	BruteForce        rawBruteForce `toml:"brute_force"`
+	PublicOps         *bool         `toml:"public_ops"`
+	Listen            *string       `toml:"listen"`
+	MetricsListen     *string       `toml:"metrics_listen"`
+	Prefix            *string       `toml:"prefix"`
+	MaxBodyBytes      *int64        `toml:"max_body_bytes"`
+	MaxHeaderBytes    *int64        `toml:"max_header_bytes"`
+	MaxJSONDepth      *int64        `toml:"max_json_depth"`
+	MaxFieldChars     *int64        `toml:"max_field_chars"`
+	ReadHeaderTimeout *string       `toml:"read_header_timeout"`
+	ReadTimeout       *string       `toml:"read_timeout"`
+	WriteTimeout      *string       `toml:"write_timeout"`
+	IdleTimeout       *string       `toml:"idle_timeout"`
+	ShutdownTimeout   *string       `toml:"shutdown_timeout"`
+	LogFormat         *string       `toml:"log_format"`
+	LogLevel          *string       `toml:"log_level"`
 }
 
 // DefaultServer returns the [server] defaults.
 func DefaultServer() Server {
 	return Server{
 		Listen:            "127.0.0.1:8000",
-		Prefix:            "/api/token",
+		Prefix:            httpx.DefaultTokenPrefix,
 		MaxBodyBytes:      1 << 20,
 		MaxHeaderBytes:    64 << 10,
 		MaxJSONDepth:      32,
@@ -77,6 +88,7 @@ func DefaultServer() Server {
 		LogFormat:         "text",
 		LogLevel:          "info",
 		Throttle:          DefaultThrottle(),
+		BruteForce:        DefaultBruteForce(),
 	}
 }
 
@@ -85,6 +97,12 @@ func (r rawServer) build() (Server, error) {
 	var err error
 	if s.Throttle, err = r.Throttle.build(); err != nil {
 		return s, err
+	}
+	if s.BruteForce, err = r.BruteForce.build(); err != nil {
+		return s, err
+	}
+	if r.PublicOps != nil {
+		s.PublicOps = *r.PublicOps
 	}
 	if r.Listen != nil {
 		if *r.Listen == "" {
@@ -96,8 +114,8 @@ func (r rawServer) build() (Server, error) {
 		s.MetricsListen = *r.MetricsListen
 	}
 	if r.Prefix != nil {
-		p := "/" + strings.Trim(*r.Prefix, "/")
-		if p == "/" {
+		p := httpx.TokenPrefix(*r.Prefix)
+		if *r.Prefix == "" || p == "/" {
 			return s, invalid("server.prefix", "must not be empty")
 		}
 		s.Prefix = p

@@ -22,11 +22,15 @@ type rawTokens struct {
 	SigningKey   *string `toml:"signing_key"`
 	VerifyingKey *string `toml:"verifying_key"`
 	// Keys is the key ring ([[tokens.keys]]); see core.Key.
-	Keys     []rawKey `toml:"keys"`
-	Audience any      `toml:"audience"` // a string or a list of strings
-	Issuer   *string  `toml:"issuer"`
-	JWKURL   *string  `toml:"jwk_url"`
-	Leeway   any      `toml:"leeway"` // a duration string or integer seconds
+	Keys []rawKey `toml:"keys"`
+	Audience     any     `toml:"audience"` // a string or a list of strings
+	Issuer       *string `toml:"issuer"`
+	JWKURL       *string `toml:"jwk_url"`
+	// jwtd's own JWK_URL settings (core.Settings.UnsafeJWKURLAllowHTTP,
+	// core.Settings.JWKMaxStale).
+	UnsafeJWKURLAllowHTTP *bool   `toml:"unsafe_jwk_url_allow_http"`
+	JWKMaxStale           *string `toml:"jwk_max_stale"`
+	Leeway                any     `toml:"leeway"` // a duration string or integer seconds
 
 	AuthHeaderTypes  any      `toml:"auth_header_types"` // a string or a list
 	AuthHeaderName   *string  `toml:"auth_header_name"`
@@ -67,6 +71,7 @@ func (r rawTokens) build(baseDir string) (core.Settings, error) {
 		durationField{"tokens.refresh_token_lifetime", r.RefreshTokenLifetime, &s.RefreshTokenLifetime},
 		durationField{"tokens.sliding_token_lifetime", r.SlidingTokenLifetime, &s.SlidingTokenLifetime},
 		durationField{"tokens.sliding_token_refresh_lifetime", r.SlidingTokenRefreshLifetime, &s.SlidingTokenRefreshLifetime},
+		durationField{"tokens.jwk_max_stale", r.JWKMaxStale, &s.JWKMaxStale},
 	); err != nil {
 		return s, err
 	}
@@ -75,6 +80,7 @@ func (r rawTokens) build(baseDir string) (core.Settings, error) {
 	setBool(&s.UpdateLastLogin, r.UpdateLastLogin)
 	setBool(&s.CheckRevokeToken, r.CheckRevokeToken)
 	setBool(&s.CheckUserIsActive, r.CheckUserIsActive)
+	setBool(&s.UnsafeJWKURLAllowHTTP, r.UnsafeJWKURLAllowHTTP)
 
 	strs := []struct {
 		key      string

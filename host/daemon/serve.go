@@ -18,6 +18,7 @@ import (
 	"github.com/jwtd/jwtd/host/config"
 	"github.com/jwtd/jwtd/host/httpapi"
 	"github.com/jwtd/jwtd/host/metrics"
+	"github.com/jwtd/jwtd/sdk/memory"
 )
 
 // ServeOptions tune Serve.
@@ -31,13 +32,16 @@ type ServeOptions struct {
 	// Registry is the built-in registry (default builtin.Default()).
 	Registry *builtin.Registry
 	// Middleware wraps the API handler inside the request log and the
-	// metrics (throttling, tests); optional.
+	// metrics (tests); optional.
 	Middleware func(http.Handler) http.Handler
 	// Ready, when set, receives the bound address once jwtd accepts
 	// connections (tests listening on port 0).
 	Ready chan<- net.Addr
 
 	metrics *metrics.Metrics
+	// failures counts failed logins when the blacklist store cannot: one
+	// for the process, so a reload does not forget them.
+	failures *memory.LoginFailureStore
 }
 
 // generation is one config's worth of running jwtd: its plugins, core and
@@ -45,6 +49,7 @@ type ServeOptions struct {
 type generation struct {
 	stack   *Stack
 	handler http.Handler // the API inside the metrics
+	ops     http.Handler // the operational endpoints, for metrics_listen
 }
 
 // Serve runs jwtd until ctx is cancelled or SIGTERM/SIGINT arrives, then
@@ -68,6 +73,7 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	}
 	// One set of metrics for the process, kept across reloads.
 	opts.metrics = metrics.New()
+	opts.failures = memory.NewLoginFailureStore(0, nil)
 	gen, err := opts.build(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -95,14 +101,14 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	if cfg.Server.MetricsListen != "" {
-		msrv, err := serveMetrics(cfg.Server, opts.metrics, served)
+		msrv, err := serveOps(cfg.Server, func() http.Handler { return current.Load().ops }, served)
 		if err != nil {
 			srv.Close()
 			gen.stack.Close()
 			return err
 		}
 		defer msrv.Close()
-		logger.Info("metrics listening", "addr", cfg.Server.MetricsListen)
+		logger.Info("metrics, readiness detail and health listening", "addr", cfg.Server.MetricsListen)
 	}
 	logger.Info("jwtd listening", "addr", ln.Addr().String(), "config", cfg.Path, "tokens", config.Redacted(cfg.Tokens))
 	if opts.Ready != nil {
@@ -143,25 +149,10 @@ func (opts ServeOptions) build(ctx context.Context, cfg *config.Config, logger *
 	if err != nil {
 		return nil, err
 	}
-	login, err := loginThrottle(ctx, cfg, st.Service)
+	login, err := loginGuard(cfg, st.Blacklist, opts.failures, opts.metrics, logger)
 	if err != nil {
 		st.Close()
 		return nil, err
-	}
-	// Metrics wrap the whole API, so requests the API answers before its
-	// handlers (431 header cap, recovered panics) are counted too; inside
-	// it, the caller's middleware, then the login throttle.
-	mw := func(h http.Handler) http.Handler {
-		h = login(h)
-		if opts.Middleware != nil {
-			h = opts.Middleware(h)
-		}
-		return h
-	}
-	// With a listener of its own, /metrics is not on the API's.
-	var metricsHandler http.Handler
-	if cfg.Server.MetricsListen == "" {
-		metricsHandler = opts.metrics.Handler()
 	}
 	api := httpapi.New(st.Service, httpapi.Options{
 		Prefix:         cfg.Server.Prefix,
@@ -171,11 +162,18 @@ func (opts ServeOptions) build(ctx context.Context, cfg *config.Config, logger *
 		MaxFieldChars:  cfg.Server.MaxFieldChars,
 		Logger:         logger,
 		Ready:          st.Ready,
-		Metrics:        metricsHandler,
-		Middleware:     mw,
+		Metrics:        opts.metrics.Handler(),
+		PublicOps:      cfg.Server.PublicOps,
+		Login:          login,
+		LoginTimeout:   cfg.Server.WriteTimeout,
+		Middleware:     opts.Middleware,
+		ForwardAuth:    cfg.ForwardAuth,
+		Cookies:        cfg.Cookies,
 	})
-	wrap := opts.metrics.Wrap(metrics.EndpointNamer(cfg.Server.Prefix))
-	return &generation{stack: st, handler: wrap(api)}, nil
+	// Metrics wrap the whole API, so requests the API answers before its
+	// handlers (431 header cap, recovered panics) are counted too.
+	wrap := opts.metrics.Wrap(api.EndpointName)
+	return &generation{stack: st, handler: wrap(api), ops: api.OpsHandler()}, nil
 }
 
 // reload builds a generation from the config file as it is now and swaps
@@ -227,18 +225,19 @@ func shutdown(srv *http.Server, current *atomic.Pointer[generation], timeout tim
 	return err
 }
 
-// serveMetrics serves GET /metrics alone on [server].metrics_listen, so
-// the figures need not be public where the API is; a failure of that
+// serveOps serves the operational endpoints (the current generation's:
+// /metrics, /readyz with detail, /healthz) on [server].metrics_listen, so
+// that they need not be public where the API is; a failure of that
 // listener ends Serve like one of the API's.
-func serveMetrics(cfg config.Server, m *metrics.Metrics, served chan<- error) (*http.Server, error) {
+func serveOps(cfg config.Server, ops func() http.Handler, served chan<- error) (*http.Server, error) {
 	ln, err := net.Listen("tcp", cfg.MetricsListen)
 	if err != nil {
 		return nil, fmt.Errorf("server.metrics_listen: %w", err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", m.Handler())
 	srv := &http.Server{
-		Handler:           mux,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ops().ServeHTTP(w, r)
+		}),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,

@@ -53,22 +53,6 @@ func TestGracefulShutdown(t *testing.T) {
 	srv := startServe(t, memoryConfig, daemon.ServeOptions{Middleware: slow})
 	addr, base := srv.addr, srv.base
 
-	// /metrics is served, in Prometheus text, counting requests.
-	resp, err := http.Get(base + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	resp, err = http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), `jwtd_http_requests_total{code="200",endpoint="healthz"} 1`) {
-		t.Errorf("/metrics: %d\n%s", resp.StatusCode, body)
-	}
-
 	answer := make(chan string, 1)
 	go func() {
 		resp, err := http.Get(base + "/slow")
@@ -163,18 +147,18 @@ func TestLoginThrottle(t *testing.T) {
 func TestHeaderCapAnswersJSON(t *testing.T) {
 	cases := []struct {
 		name   string
-		extra  string // appended to memoryConfig
+		extra  string // more [server] keys
 		header int    // bytes of one X-Filler header
 		status int
 	}{
 		{"small header, default cap", "", 1 << 10, http.StatusOK},
 		{"64 KB header, default cap", "", 64 << 10, http.StatusRequestHeaderFieldsTooLarge},
-		{"10 KB header, 8 KiB cap", "\n[server]\nmax_header_bytes = 8192\n", 10 << 10, http.StatusRequestHeaderFieldsTooLarge},
-		{"6 KB header, 8 KiB cap", "\n[server]\nmax_header_bytes = 8192\n", 6 << 10, http.StatusOK},
+		{"10 KB header, 8 KiB cap", "max_header_bytes = 8192\n", 10 << 10, http.StatusRequestHeaderFieldsTooLarge},
+		{"6 KB header, 8 KiB cap", "max_header_bytes = 8192\n", 6 << 10, http.StatusOK},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := startServe(t, memoryConfig+tc.extra, daemon.ServeOptions{})
+			srv := startServe(t, "[server]\npublic_ops = true\n"+tc.extra+memoryConfig, daemon.ServeOptions{})
 			addr := srv.addr
 			req, _ := http.NewRequest("GET", "http://"+addr.String()+"/healthz", nil)
 			req.Header.Set("X-Filler", strings.Repeat("a", tc.header))
@@ -210,9 +194,12 @@ func TestHeaderCapAnswersJSON(t *testing.T) {
 	}
 }
 
-// TestMetricsListen: with server.metrics_listen, /metrics is served on that
-// address only, with the API's requests counted; without it, beside the API.
-func TestMetricsListen(t *testing.T) {
+// TestOpsEndpoints: /metrics and /readyz's per-plugin detail are not on the
+// API listener by default (the old default served both there); with
+// server.metrics_listen they are served on that address, /healthz too, and
+// with server.public_ops beside the API. The API's requests are counted
+// either way.
+func TestOpsEndpoints(t *testing.T) {
 	get := func(url string) (int, string) {
 		t.Helper()
 		resp, err := http.Get(url)
@@ -223,36 +210,56 @@ func TestMetricsListen(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
+	const plainReady = `{"status":"ready"}`
+	const detailReady = `{"status":"ready","plugins":{}}`
 	cases := []struct {
 		name       string
+		server     string // [server] keys; %s is a free address
 		ownAddress bool
+		apiMetrics int    // status of GET /metrics on the API listener
+		apiReadyz  string // body of GET /readyz on the API listener
 	}{
-		{"beside the API", false},
-		{"own listener", true},
+		{"default", "", false, http.StatusNotFound, plainReady},
+		{"public_ops", "public_ops = true\n", false, http.StatusOK, detailReady},
+		{"own listener", "metrics_listen = %q\n", true, http.StatusNotFound, plainReady},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			text := memoryConfig
-			maddr := ""
+			maddr := jwtdtest.FreeAddr(t)
+			server := tc.server
 			if tc.ownAddress {
-				maddr = jwtdtest.FreeAddr(t)
-				text = "[server]\nmetrics_listen = \"" + maddr + "\"\n" + memoryConfig
+				server = fmt.Sprintf(server, maddr)
 			}
-			srv := startServe(t, text, daemon.ServeOptions{})
+			srv := startServe(t, "[server]\n"+server+memoryConfig, daemon.ServeOptions{})
 			base := srv.base
 			if code, _ := get(base + "/healthz"); code != http.StatusOK {
 				t.Fatalf("healthz %d", code)
 			}
-			metricsURL := base + "/metrics"
-			if tc.ownAddress {
-				if code, _ := get(metricsURL); code != http.StatusNotFound {
-					t.Errorf("/metrics on the API listener: %d, want 404", code)
-				}
-				metricsURL = "http://" + maddr + "/metrics"
+			if code, body := get(base + "/readyz"); code != http.StatusOK || body != tc.apiReadyz {
+				t.Errorf("API /readyz: %d %s, want 200 %s", code, body, tc.apiReadyz)
 			}
-			code, body := get(metricsURL)
-			if code != http.StatusOK || !strings.Contains(body, `endpoint="healthz"`) {
-				t.Errorf("metrics %d, want 200 counting healthz:\n%.2000s", code, body)
+			code, body := get(base + "/metrics")
+			if code != tc.apiMetrics {
+				t.Errorf("API /metrics: %d, want %d", code, tc.apiMetrics)
+			}
+			if !tc.ownAddress {
+				if code == http.StatusOK && !strings.Contains(body, `endpoint="healthz"`) {
+					t.Errorf("metrics do not count healthz:\n%.2000s", body)
+				}
+				return
+			}
+			ops := "http://" + maddr
+			if code, body := get(ops + "/metrics"); code != http.StatusOK || !strings.Contains(body, `jwtd_http_requests_total{code="200",endpoint="healthz"} 1`) {
+				t.Errorf("ops /metrics: %d, want 200 counting the API's healthz:\n%.2000s", code, body)
+			}
+			if code, body := get(ops + "/readyz"); code != http.StatusOK || body != detailReady {
+				t.Errorf("ops /readyz: %d %s, want 200 %s", code, body, detailReady)
+			}
+			if code, _ := get(ops + "/healthz"); code != http.StatusOK {
+				t.Errorf("ops /healthz: %d", code)
+			}
+			if code, _ := get(ops + "/api/token/"); code != http.StatusNotFound {
+				t.Errorf("ops listener serves the API: %d", code)
 			}
 			if err := srv.stop(); err != nil {
 				t.Fatal(err)

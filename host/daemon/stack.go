@@ -124,7 +124,11 @@ func Build(ctx context.Context, cfg *config.Config, bo BuildOptions) (_ *Stack, 
 	}
 	if cfg.Tokens.JWKURL != "" {
 		// JWK_URL: verifying keys come from the issuer's JWK Set over HTTP.
-		opts = append([]core.Option{core.WithJWKSFetcher(jwkshttp.Fetcher(cfg.Tokens.JWKURL, nil))}, opts...)
+		var fo []jwkshttp.Option
+		if cfg.Tokens.UnsafeJWKURLAllowHTTP {
+			fo = append(fo, jwkshttp.UnsafeAllowHTTP())
+		}
+		opts = append([]core.Option{core.WithJWKSFetcher(jwkshttp.Fetcher(cfg.Tokens.JWKURL, nil, fo...))}, opts...)
 	}
 	if st.Service, err = core.New(cfg.Tokens, plugins, opts...); err != nil {
 		return nil, err

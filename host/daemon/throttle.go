@@ -1,34 +1,29 @@
 package daemon
 
 import (
-	"context"
-	"net/http"
-	"strings"
-	"sync/atomic"
+	"log/slog"
 
-	"github.com/jwtd/jwtd/core"
 	"github.com/jwtd/jwtd/host/config"
+	"github.com/jwtd/jwtd/host/metrics"
 	"github.com/jwtd/jwtd/host/throttle"
+	"github.com/jwtd/jwtd/sdk"
 )
 
-// loginThrottle builds the [server.throttle] middleware for logins (obtain
-// and sliding obtain, the requests that run the password hasher): the
-// concurrency gate always, the rate limits when configured.
-func loginThrottle(ctx context.Context, cfg *config.Config, svc *core.Service) (func(http.Handler) http.Handler, error) {
+// loginGuard builds what admits logins from [server.throttle] and
+// [server.brute_force]: the rate limits when configured, the brute-force
+// counters (on by default) and the concurrency gate. The counters go to
+// the blacklist store when it can share them (sdk.LoginFailureStore),
+// else to local, the process's own memory, kept across reloads.
+func loginGuard(cfg *config.Config, blacklist sdk.BlacklistStore, local sdk.LoginFailureStore, m *metrics.Metrics, logger *slog.Logger) (*throttle.Login, error) {
 	t := cfg.Server.Throttle
-	prefix := cfg.Server.Prefix
-	isLogin := func(r *http.Request) bool {
-		if r.Method != http.MethodPost {
-			return false
-		}
-		p := strings.TrimSuffix(r.URL.Path, "/")
-		return p == prefix || p == prefix+"/sliding"
+	l := &throttle.Login{
+		Addr:      throttle.AddrResolver{TrustedProxies: t.TrustedProxies, ProxyHeader: t.ProxyHeader},
+		OnRefused: m.LoginThrottled,
 	}
-	gate, err := throttle.NewGate(t.LoginConcurrency, t.LoginMaxWait)
-	if err != nil {
+	var err error
+	if l.Gate, err = throttle.NewGate(t.LoginConcurrency, t.LoginMaxWait); err != nil {
 		return nil, err
 	}
-	var limiter *throttle.Limiter
 	if t.LoginRatePerAddr > 0 || t.LoginRatePerUsername > 0 {
 		tc := throttle.Config{}
 		if t.LoginRatePerAddr > 0 {
@@ -37,47 +32,27 @@ func loginThrottle(ctx context.Context, cfg *config.Config, svc *core.Service) (
 		if t.LoginRatePerUsername > 0 {
 			tc.PerUsername = throttle.PerMinute(t.LoginRatePerUsername, t.LoginBurst)
 		}
-		if limiter, err = throttle.New(tc); err != nil {
+		if l.Limiter, err = throttle.New(tc); err != nil {
 			return nil, err
 		}
 	}
-	res := throttle.AddrResolver{TrustedProxies: t.TrustedProxies, ProxyHeader: t.ProxyHeader}
-	userField := &loginField{svc: svc}
-	return func(next http.Handler) http.Handler {
-		h := gate.Middleware(isLogin, next)
-		if limiter != nil {
-			// Rate limits outside the gate: a refused attempt never waits
-			// for a hashing slot.
-			h = limiter.LoginMiddleware(res, isLogin, userField.get, h)
-		}
-		return h
-	}, nil
-}
-
-// loginField is the login field that names the account (the first one
-// that is not the password), for the per-username limit. It asks the user
-// store until it has an answer: a store that is down at start must not
-// turn the per-username limit off until the next reload.
-type loginField struct {
-	svc  *core.Service
-	name atomic.Pointer[string]
-}
-
-func (f *loginField) get(ctx context.Context) string {
-	if p := f.name.Load(); p != nil {
-		return *p
+	bf := cfg.Server.BruteForce
+	if !bf.Enabled {
+		return l, nil
 	}
-	fields, err := f.svc.LoginFields(ctx)
-	if err != nil {
-		return "username" // the common case; asked again next time
+	store, shared := blacklist.(sdk.LoginFailureStore)
+	if shared {
+		logger.Info("brute-force protection: failed logins counted in the blacklist store, shared by every instance on it")
+	} else {
+		store = local
+		logger.Warn("brute-force protection: the blacklist store cannot share failed-login counters (sdk.LoginFailureStore); each jwtd instance counts in its own memory")
 	}
-	name := "username"
-	for _, fl := range fields {
-		if fl != "password" {
-			name = fl
-			break
-		}
-	}
-	f.name.Store(&name)
-	return name
+	l.BruteForce, err = throttle.NewBruteForce(store, throttle.BruteForceConfig{
+		Window:                bf.Window,
+		MaxFailures:           bf.MaxFailures,
+		MaxFailuresPerAccount: bf.MaxFailuresPerAccount,
+		MaxFailuresPerAddr:    bf.MaxFailuresPerAddress,
+		OnLock:                m.LoginLocked,
+	})
+	return l, err
 }

@@ -227,7 +227,10 @@ func checkRefusal(t *testing.T, a attackAnswer, layer attacks.Layer, extra []str
 
 // tokenEndpoint is how a token reaches each endpoint.
 type tokenEndpoint struct {
-	ep   attacks.Endpoint
+	ep attacks.Endpoint
+	// name names the subtests when the endpoint is not ep's own path (ep
+	// then says which refusals apply).
+	name string
 	typ  string // the token type the endpoint takes
 	send func(tok string) attackRequest
 	// details are 401 details this endpoint may give beyond the token ones.
@@ -250,14 +253,16 @@ func headerWith(path string) func(string) attackRequest {
 }
 
 var tokenEndpoints = []tokenEndpoint{
-	{attacks.Verify, "access", bodyWith(verifyPath, "token"), nil},
-	{attacks.Refresh, "refresh", bodyWith(refreshPath, "refresh"), nil},
-	{attacks.Blacklist, "refresh", bodyWith(blPath, "refresh"), nil},
-	{attacks.SlidingRefresh, "sliding", bodyWith(slRefPath, "token"), nil},
+	{attacks.Verify, "", "access", bodyWith(verifyPath, "token"), nil},
+	{attacks.Refresh, "", "refresh", bodyWith(refreshPath, "refresh"), nil},
+	{attacks.Blacklist, "", "refresh", bodyWith(blPath, "refresh"), nil},
+	{attacks.SlidingRefresh, "", "sliding", bodyWith(slRefPath, "token"), nil},
 	// A token with a space or a newline in it splits the header into more
 	// than two values: DRF's header error, still a 401.
-	{attacks.Authenticate, "access", headerWith(authPath), headerDetails},
-	{attacks.Stateless, "access", headerWith(statePath), headerDetails},
+	{attacks.Authenticate, "", "access", headerWith(authPath), headerDetails},
+	{attacks.Stateless, "", "access", headerWith(statePath), headerDetails},
+	// Forward-auth (user mode) authenticates exactly as authenticate does.
+	{attacks.Authenticate, "forward-auth", "access", headerWith(forwardAuthPath), headerDetails},
 }
 
 // TestAttackTokens: every hostile token on every endpoint that takes one,
@@ -297,7 +302,11 @@ func TestAttackTokens(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, c := range cases {
-					t.Run(string(te.ep)+"/"+c.Name, func(t *testing.T) {
+					name := string(te.ep)
+					if te.name != "" {
+						name = te.name
+					}
+					t.Run(name+"/"+c.Name, func(t *testing.T) {
 						before := s.snapshot(t)
 						a := s.send(t, te.send(c.Token))
 						if a.status >= 500 {
@@ -403,7 +412,7 @@ func TestAttackBodies(t *testing.T) {
 func TestAttackHeaders(t *testing.T) {
 	s := newAttackServer(t, configText("", ""))
 	access := s.pair("alice").Access
-	for _, path := range []string{authPath, statePath} {
+	for _, path := range []string{authPath, statePath, forwardAuthPath} {
 		if a := s.send(t, attackRequest{method: http.MethodGet, path: path, auth: "Bearer " + access}); a.status != http.StatusOK {
 			t.Fatalf("%s refuses the control header: %d %s", path, a.status, a.body)
 		}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -102,14 +103,24 @@ func TestStoreDownIs503(t *testing.T) {
 			t.Errorf("%s: %d %s, want 503", r.path, resp.StatusCode, body)
 			continue
 		}
+		if ra := resp.Header.Get("Retry-After"); ra != "5" {
+			t.Errorf("%s: Retry-After %q, want 5", r.path, ra)
+		}
 		var m map[string]string
 		if err := json.Unmarshal(body, &m); err != nil || m["code"] != "plugin_unavailable" || m["detail"] == "" {
 			t.Errorf("%s: body %s", r.path, body)
 		}
 	}
+	// The API's /readyz says 503 and when to retry, not which store is down;
+	// the operational listener names them.
 	resp, body := e.do(request{method: "GET", path: "/readyz"})
-	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), `"unavailable"`) {
-		t.Errorf("readyz with stores closed: %d %s", resp.StatusCode, body)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "5" || strings.Contains(string(body), "store") {
+		t.Errorf("readyz with stores closed: %d %s (Retry-After %q)", resp.StatusCode, body, resp.Header.Get("Retry-After"))
+	}
+	rec := httptest.NewRecorder()
+	e.api.OpsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), `"user_store":"unavailable"`) || rec.Header().Get("Retry-After") != "5" {
+		t.Errorf("ops readyz with stores closed: %d %s", rec.Code, rec.Body)
 	}
 }
 

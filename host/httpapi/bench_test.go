@@ -66,3 +66,29 @@ func BenchmarkAuthenticateStateless(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkForwardAuth measures GET /api/forward-auth/ beside
+// BenchmarkAuthenticate: the same work (user lookup included), answered in
+// headers; the two should cost the same.
+func BenchmarkForwardAuth(b *testing.B) {
+	benchGet(b, forwardAuthPath)
+}
+
+// BenchmarkAuthenticate measures GET /api/authenticate/.
+func BenchmarkAuthenticate(b *testing.B) {
+	benchGet(b, authPath)
+}
+
+func benchGet(b *testing.B, path string) {
+	api, is := benchAPI(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Authorization", "Bearer "+is.Access)
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatal(rec.Code, rec.Body)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -27,74 +28,86 @@ func (a *API) fields(ctx context.Context) ([]string, error) {
 	return a.loginFields, nil
 }
 
-// credentials reads and validates the login fields of an obtain request.
-func (a *API) credentials(w http.ResponseWriter, r *http.Request) (sdk.Credentials, error) {
-	names, err := a.fields(r.Context())
-	if err != nil {
-		return nil, err
-	}
-	data, err := a.readData(w, r)
-	if err != nil {
-		return nil, err
-	}
-	specs := make([]fieldSpec, len(names))
-	for i, n := range names {
-		specs[i] = fieldSpec{name: n, maxChars: a.opts.MaxFieldChars}
-	}
-	vals, err := data.strings(specs...)
-	if err != nil {
-		return nil, err
-	}
-	return sdk.Credentials(vals), nil
-}
-
 // tokenField reads the one token field of a refresh, verify, blacklist or
-// sliding refresh request.
-func (a *API) tokenField(w http.ResponseWriter, r *http.Request, name string) (string, error) {
+// sliding refresh request. When the body lacks it and the cookie transport
+// holds the token in the cookie named cookie, that token is used instead,
+// once the request has passed the CSRF check; fromCookie says so, and the
+// caller answers such a request with cookies rather than tokens in the body.
+func (a *API) tokenField(w http.ResponseWriter, r *http.Request, name, cookie string) (tok string, fromCookie bool, err error) {
 	data, err := a.readData(w, r)
 	if err != nil {
-		return "", err
+		return "", false, err
+	}
+	if _, msg := data.value(name); msg == core.MsgRequired {
+		if v := a.cookieToken(r, cookie); v != "" {
+			if err := a.checkCSRF(r); err != nil {
+				return "", true, err
+			}
+			return v, true, nil
+		}
 	}
 	vals, err := data.strings(fieldSpec{name: name})
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
-	return vals[name], nil
+	return vals[name], false, nil
 }
 
-// obtain is TokenObtainPairView: 200 {"refresh", "access", ...extra}.
-func (a *API) obtain(w http.ResponseWriter, r *http.Request) {
-	creds, err := a.credentials(w, r)
-	if err == nil {
-		var is core.Issued
-		if is, err = a.core.Obtain(r.Context(), creds); err == nil {
-			writeJSON(w, http.StatusOK, issuedBody(is, "refresh", "access"))
-			return
-		}
+// credentialHeader is the value of the auth header, or, when the request
+// has none, the access cookie's token dressed as that header, so that the
+// core parses both alike.
+func (a *API) credentialHeader(r *http.Request) (header string, fromCookie bool) {
+	if h := r.Header.Get(a.headerName); h != "" {
+		return h, false
 	}
-	a.writeError(w, r, err)
+	if c := a.cookieToken(r, a.cookies.AccessName); c != "" {
+		return a.headerType + " " + c, true
+	}
+	return "", false
 }
 
-// obtainSliding is TokenObtainSlidingView: 200 {"token", ...extra}.
-func (a *API) obtainSliding(w http.ResponseWriter, r *http.Request) {
-	creds, err := a.credentials(w, r)
-	if err == nil {
-		var is core.Issued
-		if is, err = a.core.ObtainSliding(r.Context(), creds); err == nil {
-			writeJSON(w, http.StatusOK, issuedBody(is, "token"))
-			return
-		}
+// issuedVia says how a request that issues tokens was authenticated, and
+// so how the tokens go back.
+type issuedVia int
+
+const (
+	// viaBody: a header client's refresh; Simple JWT's body, no cookies.
+	viaBody issuedVia = iota
+	// viaLogin: obtain; Simple JWT's body, and the cookies when the
+	// transport is on (the one request where the page sees its tokens).
+	viaLogin
+	// viaCookie: a refresh whose token came from its cookie; the tokens go
+	// into cookies only and the body keeps just the extra fields, so no
+	// script in the page (an injected one included) reads a token.
+	viaCookie
+)
+
+// issued answers a successful obtain or refresh.
+func (a *API) issued(w http.ResponseWriter, r *http.Request, is core.Issued, how issuedVia, order ...string) {
+	if how == viaCookie || how == viaLogin && a.cookies.Enabled {
+		a.setTokenCookies(w, r, is, how == viaLogin)
 	}
-	a.writeError(w, r, err)
+	if how == viaCookie {
+		order = nil
+	}
+	writeJSON(w, http.StatusOK, issuedBody(is, order...))
+}
+
+// via is viaCookie for a token read from its cookie, else viaBody.
+func via(fromCookie bool) issuedVia {
+	if fromCookie {
+		return viaCookie
+	}
+	return viaBody
 }
 
 // refresh is TokenRefreshView: 200 {"access"} plus "refresh" when rotating.
 func (a *API) refresh(w http.ResponseWriter, r *http.Request) {
-	tok, err := a.tokenField(w, r, "refresh")
+	tok, fromCookie, err := a.tokenField(w, r, "refresh", a.cookies.RefreshName)
 	if err == nil {
 		var is core.Issued
 		if is, err = a.core.Refresh(r.Context(), tok); err == nil {
-			writeJSON(w, http.StatusOK, issuedBody(is, "access", "refresh"))
+			a.issued(w, r, is, via(fromCookie), "access", "refresh")
 			return
 		}
 	}
@@ -103,11 +116,11 @@ func (a *API) refresh(w http.ResponseWriter, r *http.Request) {
 
 // refreshSliding is TokenRefreshSlidingView: 200 {"token"}.
 func (a *API) refreshSliding(w http.ResponseWriter, r *http.Request) {
-	tok, err := a.tokenField(w, r, "token")
+	tok, fromCookie, err := a.tokenField(w, r, "token", a.cookies.AccessName)
 	if err == nil {
 		var is core.Issued
 		if is, err = a.core.RefreshSliding(r.Context(), tok); err == nil {
-			writeJSON(w, http.StatusOK, issuedBody(is, "token"))
+			a.issued(w, r, is, via(fromCookie), "token")
 			return
 		}
 	}
@@ -116,7 +129,7 @@ func (a *API) refreshSliding(w http.ResponseWriter, r *http.Request) {
 
 // verify is TokenVerifyView: 200 {}.
 func (a *API) verify(w http.ResponseWriter, r *http.Request) {
-	tok, err := a.tokenField(w, r, "token")
+	tok, _, err := a.tokenField(w, r, "token", a.cookies.AccessName)
 	if err == nil {
 		if err = a.core.Verify(r.Context(), tok); err == nil {
 			writeJSON(w, http.StatusOK, object{})
@@ -126,11 +139,19 @@ func (a *API) verify(w http.ResponseWriter, r *http.Request) {
 	a.writeError(w, r, err)
 }
 
-// blacklist is TokenBlacklistView: 200 {}.
+// blacklist is TokenBlacklistView: 200 {}. With the refresh token from
+// its cookie it is the browser app's logout: the cookies are cleared
+// whether the token was still good or already refused, so a stale cookie
+// never keeps a browser half logged in.
 func (a *API) blacklist(w http.ResponseWriter, r *http.Request) {
-	tok, err := a.tokenField(w, r, "refresh")
+	tok, fromCookie, err := a.tokenField(w, r, "refresh", a.cookies.RefreshName)
 	if err == nil {
-		if err = a.core.Blacklist(r.Context(), tok); err == nil {
+		err = a.core.Blacklist(r.Context(), tok)
+		var ce *core.Error
+		if fromCookie && (err == nil || errors.As(err, &ce) && ce.Kind == core.KindTokenNotValid) {
+			a.clearTokenCookies(w)
+		}
+		if err == nil {
 			writeJSON(w, http.StatusOK, object{})
 			return
 		}
@@ -143,7 +164,8 @@ func (a *API) blacklist(w http.ResponseWriter, r *http.Request) {
 func (a *API) authenticate(w http.ResponseWriter, r *http.Request) {
 	// Only this endpoint may be answered from the user lookup cache
 	// (cache_ttl); refresh's user re-check always reaches the store.
-	user, _, err := a.core.Authenticate(usercache.Cacheable(r.Context()), r.Header.Get(a.headerName))
+	header, _ := a.credentialHeader(r)
+	user, _, err := a.core.Authenticate(usercache.Cacheable(r.Context()), header)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -154,7 +176,8 @@ func (a *API) authenticate(w http.ResponseWriter, r *http.Request) {
 
 // authenticateStateless is JWTStatelessUserAuthentication: the token user.
 func (a *API) authenticateStateless(w http.ResponseWriter, r *http.Request) {
-	user, _, err := a.core.AuthenticateStateless(r.Context(), r.Header.Get(a.headerName))
+	header, _ := a.credentialHeader(r)
+	user, _, err := a.core.AuthenticateStateless(r.Context(), header)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

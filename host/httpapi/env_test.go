@@ -20,6 +20,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/jwtd/jwtd/core"
+	"github.com/jwtd/jwtd/host/builtin"
 	"github.com/jwtd/jwtd/host/config"
 	"github.com/jwtd/jwtd/host/daemon"
 	"github.com/jwtd/jwtd/host/httpapi"
@@ -85,6 +86,9 @@ func newEnv(t *testing.T, profile string) *env {
 const (
 	modeInProcess    = "in-process"
 	modeOutOfProcess = "out-of-process"
+	// modeCookies is in process with the cookie transport on: header
+	// clients must see exactly the same answers.
+	modeCookies = "in-process-cookies-on"
 )
 
 // sqlitePlugin is the jwtd-plugin-sqlite binary TestMain builds.
@@ -112,6 +116,9 @@ func newEnvMode(t *testing.T, profile, mode string) *env {
 	if mode == modeOutOfProcess {
 		text = strings.ReplaceAll(text, `use = "sqlite"`, `use = "`+sqlitePlugin+`"`)
 	}
+	if mode == modeCookies {
+		text += "[cookies]\nenabled = true\n"
+	}
 	return newEnvWith(t, text, nil)
 }
 
@@ -128,6 +135,13 @@ func newEnvWithUsers(t *testing.T, toml string, addUsers bool) *env {
 
 func newEnvFull(t *testing.T, toml string, wrap func(httpapi.Core) httpapi.Core, addUsers bool) *env {
 	t.Helper()
+	return newEnvRegistry(t, toml, wrap, addUsers, nil)
+}
+
+// newEnvRegistry is newEnvFull with built-in plugins from reg (nil: the
+// default registry), for tests that need an in-process rule or serializer.
+func newEnvRegistry(t *testing.T, toml string, wrap func(httpapi.Core) httpapi.Core, addUsers bool, reg *builtin.Registry) *env {
+	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "jwtd.toml")
 	if err := os.WriteFile(path, []byte(toml), 0o600); err != nil {
@@ -140,7 +154,7 @@ func newEnvFull(t *testing.T, toml string, wrap func(httpapi.Core) httpapi.Core,
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	st, err := daemon.Build(ctx, cfg, daemon.BuildOptions{Logger: logger})
+	st, err := daemon.Build(ctx, cfg, daemon.BuildOptions{Logger: logger, Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,10 +171,12 @@ func newEnvFull(t *testing.T, toml string, wrap func(httpapi.Core) httpapi.Core,
 		}
 		e.users[nu.Username] = u
 	}
-	e.past, err = core.New(cfg.Tokens, core.Plugins{Users: st.Users, Blacklist: st.Blacklist},
-		core.WithClock(func() time.Time { return time.Now().Add(-48 * time.Hour) }))
-	if err != nil {
-		t.Fatal(err)
+	if cfg.Tokens.JWKURL == "" { // a JWK_URL core needs the daemon's fetcher
+		e.past, err = core.New(cfg.Tokens, core.Plugins{Users: st.Users, Blacklist: st.Blacklist},
+			core.WithClock(func() time.Time { return time.Now().Add(-48 * time.Hour) }))
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	var c httpapi.Core = st.Service
 	if wrap != nil {
@@ -173,6 +189,8 @@ func newEnvFull(t *testing.T, toml string, wrap func(httpapi.Core) httpapi.Core,
 		MaxFieldChars: cfg.Server.MaxFieldChars,
 		Logger:        logger,
 		Ready:         st.Ready,
+		ForwardAuth:   cfg.ForwardAuth,
+		Cookies:       cfg.Cookies,
 	})
 	e.srv = httptest.NewServer(e.api)
 	t.Cleanup(e.srv.Close)

@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jwtd/jwtd/core"
+	"github.com/jwtd/jwtd/host/throttle"
 	"github.com/jwtd/jwtd/sdk"
 )
 
@@ -70,17 +73,30 @@ func (f fieldErrors) body() object {
 // 500 with the cause logged (never sent).
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := a.errorBody(r, err)
-	if status == http.StatusUnauthorized {
+	switch status {
+	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", a.realm)
+	case http.StatusTooManyRequests:
+		var th *throttle.Throttled
+		errors.As(err, &th)
+		w.Header().Set("Retry-After", strconv.Itoa(throttle.RetryAfterSeconds(th.RetryAfter)))
 	}
 	writeJSON(w, status, body)
 }
+
+// unavailableRetryAfter is the Retry-After of every 503: long enough for a
+// restarted plugin process or a failed-over store to answer again, short
+// enough that clients come back soon.
+const unavailableRetryAfter = "5"
 
 func (a *API) errorBody(r *http.Request, err error) (int, object) {
 	var he *httpError
 	var fe fieldErrors
 	var ce *core.Error
+	var th *throttle.Throttled
 	switch {
+	case errors.As(err, &th):
+		return http.StatusTooManyRequests, throttledBody(th.RetryAfter)
 	case errors.As(err, &he):
 		return he.status, object{{"detail", he.detail}}
 	case errors.As(err, &fe):
@@ -113,6 +129,20 @@ func (a *API) errorBody(r *http.Request, err error) (int, object) {
 	}
 	a.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	return http.StatusInternalServerError, object{{"detail", "Internal server error."}}
+}
+
+// throttledBody is DRF's Throttled body: "Request was throttled. Expected
+// available in N seconds." (singular "second" when N is 1, as DRF words it).
+func throttledBody(retryAfter time.Duration) object {
+	n := throttle.RetryAfterSeconds(retryAfter)
+	unit := "seconds"
+	if n == 1 {
+		unit = "second"
+	}
+	return object{
+		{"detail", fmt.Sprintf("Request was throttled. Expected available in %d %s.", n, unit)},
+		{"code", "throttled"},
+	}
 }
 
 func unavailableBody(detail, code string) object {
@@ -287,6 +317,10 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
+	if status == http.StatusServiceUnavailable && h.Get("Retry-After") == "" {
+		// Every 503 (an error, /readyz) tells the client when to come back.
+		h.Set("Retry-After", unavailableRetryAfter)
+	}
 	w.WriteHeader(status)
 	w.Write(data)
 }

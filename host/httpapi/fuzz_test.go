@@ -7,9 +7,11 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jwtd/jwtd/core"
 	"github.com/jwtd/jwtd/host/httpapi"
+	"github.com/jwtd/jwtd/host/throttle"
 	"github.com/jwtd/jwtd/sdk"
 	"github.com/jwtd/jwtd/sdk/memory"
 )
@@ -104,6 +106,87 @@ func FuzzAuthorizationHeader(f *testing.F) {
 		checkFuzzAnswer(t, rec, header)
 		if rec.Code == http.StatusOK && !strings.Contains(header, ".") {
 			t.Fatalf("200 for a header with no token in it: %q", header)
+		}
+	})
+}
+
+// askedStore is a user store that records the credentials it is asked to
+// authenticate.
+type askedStore struct {
+	sdk.UserStore
+	asked []sdk.Credentials
+}
+
+func (s *askedStore) Authenticate(ctx context.Context, creds sdk.Credentials) (sdk.User, error) {
+	s.asked = append(s.asked, creds)
+	return s.UserStore.Authenticate(ctx, creds)
+}
+
+// admitted is a LoginGuard that records the accounts it admits and passes
+// them on to jwtd's throttle (rate limits and brute-force counters that
+// never refuse), so that the real throttle key code runs.
+type admitted struct {
+	next     *throttle.Login
+	accounts []string
+}
+
+func (g *admitted) Admit(ctx context.Context, r *http.Request, account string) (throttle.Done, error) {
+	g.accounts = append(g.accounts, account)
+	return g.next.Admit(ctx, r, account)
+}
+
+// FuzzLoginThrottleKey runs the login parser and the throttle key
+// together: whatever the body and its encoding, the user store is never
+// asked about an account the throttle did not key on. Every Authenticate
+// call follows exactly one admission whose account has the same
+// throttle.AccountKey as the username the store was given (and a
+// non-empty one), so no encoding can name one account to the limits and
+// another to the store.
+func FuzzLoginThrottleKey(f *testing.F) {
+	users := &askedStore{UserStore: memory.NewUserStore()}
+	st := core.DefaultSettings()
+	st.SigningKey = testSecret
+	svc, err := core.New(st, core.Plugins{Users: users, Blacklist: memory.NewBlacklistStore()})
+	if err != nil {
+		f.Fatal(err)
+	}
+	limiter, err := throttle.New(throttle.Config{
+		PerAddr: throttle.Limit{Rate: 1e9, Burst: 1 << 30}, PerUsername: throttle.Limit{Rate: 1e9, Burst: 1 << 30}, MaxKeys: 64,
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	bf, err := throttle.NewBruteForce(memory.NewLoginFailureStore(64, nil), throttle.BruteForceConfig{Window: time.Minute, MaxFailures: 1 << 30})
+	if err != nil {
+		f.Fatal(err)
+	}
+	guard := &admitted{next: &throttle.Login{Limiter: limiter, BruteForce: bf}}
+	api := httpapi.New(svc, httpapi.Options{MaxBodyBytes: 4096, MaxJSONDepth: 8, MaxFieldChars: 64, Login: guard})
+	f.Add(uint8(0), "application/json", `{"username": " alice", "password": "pw"}`)
+	f.Add(uint8(1), "application/json", "{\"username\": \"\u00a0alice\", \"password\": \"pw\"}")
+	f.Add(uint8(0), "application/x-www-form-urlencoded", "username=alice%09&password=pw")
+	f.Add(uint8(0), "application/x-www-form-urlencoded", "username=decoy&username=alice&password=pw")
+	f.Add(uint8(1), "multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nalice\r\n--x\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\npw\r\n--x--")
+	f.Add(uint8(0), "application/json", `{"username": 12345, "password": "pw"}`)
+	f.Add(uint8(1), "application/json", `{"username": "ALICE", "username": "alice", "password": "pw"}`)
+	f.Add(uint8(0), "application/json; charset=utf-8", `{"password": "pw", "username": "ａｌｉｃｅ"}`)
+	paths := []string{obtainPath, slidingPath}
+	f.Fuzz(func(t *testing.T, which uint8, ctype, body string) {
+		users.asked, guard.accounts = nil, nil
+		req := httptest.NewRequest(http.MethodPost, paths[int(which)%len(paths)], strings.NewReader(body))
+		req.Header.Set("Content-Type", ctype)
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		checkFuzzAnswer(t, rec, ctype, body)
+		if len(users.asked) == 0 {
+			return
+		}
+		if len(users.asked) != 1 || len(guard.accounts) != 1 {
+			t.Fatalf("%d store calls after %d admissions for %q %q; want one after one", len(users.asked), len(guard.accounts), ctype, body)
+		}
+		asked, keyed := users.asked[0]["username"], guard.accounts[0]
+		if throttle.AccountKey(keyed) == "" || throttle.AccountKey(keyed) != throttle.AccountKey(asked) {
+			t.Fatalf("throttle keyed on %q, store asked about %q (body %q %q)", keyed, asked, ctype, body)
 		}
 	})
 }

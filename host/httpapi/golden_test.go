@@ -277,7 +277,7 @@ func (e *env) changePassword(name string) {
 func TestAPIGolden(t *testing.T) {
 	// Every behaviour holds with the stores in process and out of process,
 	// against the same golden bodies.
-	for _, mode := range []string{modeInProcess, modeOutOfProcess} {
+	for _, mode := range []string{modeInProcess, modeOutOfProcess, modeCookies} {
 		t.Run(mode, func(t *testing.T) {
 			for _, profile := range []string{profileDefault, profileRotate, profileRevoke} {
 				t.Run(profile, func(t *testing.T) {
@@ -302,6 +302,12 @@ func TestAPIGolden(t *testing.T) {
 								t.Errorf("status %d, want %d; body %s", resp.StatusCode, want, body)
 							}
 							checkHeaders(t, tc, resp)
+							// With the cookie transport on, only a login sets
+							// cookies; a header client's other requests get none.
+							login := contains([]string{obtainPath, slidingPath}, strings.TrimSuffix(r.path, "/")+"/")
+							if sc := resp.Header.Values("Set-Cookie"); len(sc) > 0 && (mode != modeCookies || !login || resp.StatusCode != 200) {
+								t.Errorf("Set-Cookie on a header client's %s: %q", tc.name, sc)
+							}
 							compareGolden(t, filepath.Join("testdata", "golden", profile, tc.name+".json"), body)
 						})
 					}

@@ -1,6 +1,8 @@
 // Package httpapi is jwtd's HTTP API (SPEC §2): Simple JWT's token
-// endpoints with its exact bodies, the authenticate endpoints, and the
-// operational endpoints. It knows HTTP only; every token rule is the core's.
+// endpoints with its exact bodies, the authenticate endpoints, forward-auth
+// for reverse proxies (forwardauth.go), the opt-in cookie transport for
+// browser apps (cookies.go), and the operational endpoints. It knows HTTP
+// only; every token rule is the core's.
 // One function, writeError, turns any error into a status and body.
 package httpapi
 
@@ -8,10 +10,11 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
+	"time"
 
 	"github.com/jwtd/jwtd/core"
+	"github.com/jwtd/jwtd/internal/httpx"
 	"github.com/jwtd/jwtd/sdk"
 )
 
@@ -59,40 +62,57 @@ type Options struct {
 	Logger *slog.Logger
 	// Ready reports each plugin's readiness for /readyz; nil means ready.
 	Ready func(ctx context.Context) []Check
-	// Metrics, when set, is served at GET /metrics.
+	// Metrics, when set, is served at GET /metrics by OpsHandler, and by
+	// the API itself only with PublicOps.
 	Metrics http.Handler
+	// PublicOps serves /metrics and /readyz's per-plugin detail on the API
+	// itself. Off by default: they tell an attacker which stores are down
+	// and how the service is loaded, so they belong on a private listener
+	// (OpsHandler); the API's /readyz then answers the status alone.
+	PublicOps bool
+	// Login, when set, admits each login (obtain, sliding obtain) with its
+	// parsed account before the password is checked: rate limits,
+	// brute-force locks and the hashing concurrency gate.
+	Login LoginGuard
+	// LoginTimeout bounds a login's user store call (default
+	// DefaultLoginTimeout). The call does not end when the client hangs up,
+	// so that the concurrency slot stays held while the store hashes.
+	LoginTimeout time.Duration
 	// Middleware, when set, wraps the API's handler inside request logging
-	// and panic recovery (throttling, metrics).
+	// and panic recovery (tests; logins are throttled through Login).
 	Middleware func(http.Handler) http.Handler
+	// ForwardAuth configures /api/forward-auth/; zero fields take
+	// DefaultForwardAuth's values.
+	ForwardAuth ForwardAuth
+	// Cookies configures the opt-in cookie transport for browser apps.
+	Cookies Cookies
 }
 
 // API is the HTTP handler.
 type API struct {
-	core   Core
-	opts   Options
-	log    *slog.Logger
-	routes map[string]route
+	core Core
+	opts Options
+	log  *slog.Logger
+	// routes serve the API listener, opsRoutes the operational one
+	// (OpsHandler); both are built from the one endpoint table.
+	routes, opsRoutes map[string]*route
 	// realm is the WWW-Authenticate value every 401 carries.
 	realm      string
 	headerName string
+	// headerType is the first auth header type ("Bearer"), for tokens
+	// read from a cookie.
+	headerType string
 	handler    http.Handler
+	forward    ForwardAuth
+	cookies    Cookies
 
 	fieldsMu    sync.Mutex
 	loginFields []string
 }
 
-// route is one endpoint: the methods it allows and what serves them.
-type route struct {
-	allow   string // the Allow header, as DRF words it
-	methods map[string]func(http.ResponseWriter, *http.Request)
-}
-
 // New builds the API over c.
 func New(c Core, opts Options) *API {
-	if opts.Prefix == "" {
-		opts.Prefix = "/api/token"
-	}
-	opts.Prefix = "/" + strings.Trim(opts.Prefix, "/")
+	opts.Prefix = httpx.TokenPrefix(opts.Prefix)
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 1 << 20
 	}
@@ -108,6 +128,9 @@ func New(c Core, opts Options) *API {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.LoginTimeout <= 0 {
+		opts.LoginTimeout = DefaultLoginTimeout
+	}
 	a := &API{core: c, opts: opts, log: opts.Logger}
 	st := c.Settings()
 	typ := "Bearer"
@@ -115,12 +138,15 @@ func New(c Core, opts Options) *API {
 		typ = st.AuthHeaderTypes[0]
 	}
 	a.realm = typ + ` realm="api"`
+	a.headerType = typ
 	a.headerName = st.AuthHeaderName
 	if a.headerName == "" {
 		a.headerName = "Authorization"
 	}
-	a.routes = a.buildRoutes()
-	var h http.Handler = http.HandlerFunc(a.dispatch)
+	a.cookies = opts.Cookies.withDefaults(opts.Prefix)
+	a.forward = opts.ForwardAuth.withDefaults(a.cookies)
+	a.routes, a.opsRoutes = a.buildRoutes(false), a.buildRoutes(true)
+	var h http.Handler = a.dispatch(a.routes)
 	if opts.Middleware != nil {
 		h = opts.Middleware(h)
 	}
@@ -169,60 +195,6 @@ func (a *API) capHeaders(next http.Handler) http.Handler {
 
 // ServeHTTP serves the API.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
-
-func (a *API) buildRoutes() map[string]route {
-	p := a.opts.Prefix
-	post := func(f func(http.ResponseWriter, *http.Request)) route {
-		return route{allow: "POST, OPTIONS", methods: map[string]func(http.ResponseWriter, *http.Request){
-			http.MethodPost: f, http.MethodOptions: a.options,
-		}}
-	}
-	get := func(f func(http.ResponseWriter, *http.Request)) route {
-		return route{allow: "GET, HEAD, OPTIONS", methods: map[string]func(http.ResponseWriter, *http.Request){
-			http.MethodGet: f, http.MethodHead: f, http.MethodOptions: a.options,
-		}}
-	}
-	routes := map[string]route{
-		p:                                   post(a.obtain),
-		p + "/refresh":                      post(a.refresh),
-		p + "/verify":                       post(a.verify),
-		p + "/blacklist":                    post(a.blacklist),
-		p + "/sliding":                      post(a.obtainSliding),
-		p + "/sliding/refresh":              post(a.refreshSliding),
-		"/api/authenticate":                 get(a.authenticate),
-		"/api/authenticate/stateless":       get(a.authenticateStateless),
-		"/healthz":                          get(a.healthz),
-		"/readyz":                           get(a.readyz),
-		"/.well-known/jwks.json":            get(a.jwks),
-		"/.well-known/openid-configuration": get(a.openIDConfiguration),
-	}
-	if a.opts.Metrics != nil {
-		m := a.opts.Metrics
-		routes["/metrics"] = get(m.ServeHTTP)
-	}
-	return routes
-}
-
-// dispatch finds the route, with or without a trailing slash, and answers
-// 404 or 405 in DRF's words.
-func (a *API) dispatch(w http.ResponseWriter, r *http.Request) {
-	path := r.URL.Path
-	if len(path) > 1 {
-		path = strings.TrimSuffix(path, "/")
-	}
-	rt, ok := a.routes[path]
-	if !ok {
-		a.writeError(w, r, errNotFound)
-		return
-	}
-	w.Header().Set("Allow", rt.allow)
-	h, ok := rt.methods[r.Method]
-	if !ok {
-		a.writeError(w, r, methodNotAllowed(r.Method))
-		return
-	}
-	h(w, r)
-}
 
 // options answers OPTIONS as DRF's metadata does, in brief.
 func (a *API) options(w http.ResponseWriter, r *http.Request) {

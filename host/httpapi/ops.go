@@ -15,9 +15,11 @@ func (a *API) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, object{{"status", "ok"}})
 }
 
-// readyz answers 200 when every plugin answers its ping, else 503 naming
-// the ones that do not (without their error text, which may name hosts).
+// readyz answers 200 when every plugin answers its ping, else 503. Only on
+// the operational listener (or with Options.PublicOps) does the body name
+// each plugin and its state (never the error text, which may name hosts).
 func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
+	detail := a.opts.PublicOps || onOpsListener(r)
 	var checks []Check
 	if a.opts.Ready != nil {
 		checks = a.opts.Ready(r.Context())
@@ -32,12 +34,19 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 		plugins = append(plugins, member{c.Name, state})
 	}
+	status, body := http.StatusOK, object{{"status", "ready"}}
 	if down {
-		body := unavailableBody("", "")
-		writeJSON(w, http.StatusServiceUnavailable, append(body, member{"plugins", plugins}))
-		return
+		status, body = http.StatusServiceUnavailable, unavailableBody("", "")
 	}
-	writeJSON(w, http.StatusOK, object{{"status", "ready"}, {"plugins", plugins}})
+	if detail {
+		body = append(body, member{"plugins", plugins})
+	}
+	writeJSON(w, status, body)
+}
+
+// metrics serves Options.Metrics (the table enables the row only then).
+func (a *API) metrics(w http.ResponseWriter, r *http.Request) {
+	a.opts.Metrics.ServeHTTP(w, r)
 }
 
 // jwksMaxAge is how long a client may cache the JWK Set: short, so a key

@@ -47,6 +47,8 @@ type Metrics struct {
 	pluginCalls    *prometheus.CounterVec   // kind, method, outcome
 	pluginLatency  *prometheus.HistogramVec // kind, method, outcome
 	restarts       *prometheus.CounterVec   // plugin
+	loginLocks     *prometheus.CounterVec   // scope
+	loginRefused   *prometheus.CounterVec   // reason
 }
 
 // New builds a Metrics with its own registry, which also carries the Go
@@ -88,10 +90,18 @@ func New() *Metrics {
 			Name: "jwtd_plugin_restarts_total",
 			Help: "Plugin processes restarted after dying, by plugin name.",
 		}, []string{"plugin"}),
+		loginLocks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jwtd_login_lockouts_total",
+			Help: "Brute-force locks: failed-login counters that reached their limit, by scope (account_address, account, address).",
+		}, []string{"scope"}),
+		loginRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jwtd_login_throttled_total",
+			Help: "Login attempts refused with 429 before the password check, by reason (rate, locked, busy).",
+		}, []string{"reason"}),
 	}
 	m.reg.MustRegister(
 		m.requests, m.requestLatency, m.issued, m.refreshed, m.blacklisted,
-		m.pluginCalls, m.pluginLatency, m.restarts,
+		m.pluginCalls, m.pluginLatency, m.restarts, m.loginLocks, m.loginRefused,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -134,3 +144,10 @@ func (m *Metrics) PluginCall(kind, method, outcome string, d time.Duration) {
 
 // PluginRestart counts one restart of the plugin called name.
 func (m *Metrics) PluginRestart(name string) { m.restarts.WithLabelValues(name).Inc() }
+
+// LoginLocked counts one brute-force lock of scope (a counter reaching its
+// limit; the attempts refused while it lasts count in LoginThrottled).
+func (m *Metrics) LoginLocked(scope string) { m.loginLocks.WithLabelValues(scope).Inc() }
+
+// LoginThrottled counts one login attempt refused with 429 for reason.
+func (m *Metrics) LoginThrottled(reason string) { m.loginRefused.WithLabelValues(reason).Inc() }

@@ -3,7 +3,6 @@ package throttle
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"time"
 )
 
@@ -13,7 +12,7 @@ import (
 // logins from many addresses (which the per-address and per-username
 // limits do not stop) would otherwise exhaust memory and push every check
 // past the plugin call timeout. Behind a Gate of about one slot per core,
-// excess logins wait in line, briefly, and are then refused with 429.
+// excess logins wait in line, briefly, and are then refused (429).
 type Gate struct {
 	slots   chan struct{}
 	maxWait time.Duration
@@ -54,23 +53,4 @@ func (g *Gate) Enter(ctx context.Context) (release func(), ok bool) {
 	case <-ctx.Done():
 		return nil, false
 	}
-}
-
-// Middleware passes the requests isLogin selects through the gate, and
-// answers those that find it full after waiting with 429 and Retry-After 1
-// (the throttled body). Other requests pass untouched.
-func (g *Gate) Middleware(isLogin func(*http.Request) bool, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !isLogin(r) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		release, ok := g.Enter(r.Context())
-		if !ok {
-			WriteThrottled(w, time.Second)
-			return
-		}
-		defer release()
-		next.ServeHTTP(w, r)
-	})
 }

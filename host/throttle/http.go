@@ -1,13 +1,10 @@
 package throttle
 
 import (
-	"encoding/json"
-	"fmt"
 	"math"
 	"net"
 	"net/http"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -23,32 +20,6 @@ func RetryAfterSeconds(d time.Duration) int {
 		return math.MaxInt32
 	}
 	return int(s)
-}
-
-// throttledBody is DRF's Throttled response body.
-type throttledBody struct {
-	Detail string `json:"detail"`
-	Code   string `json:"code"`
-}
-
-// WriteThrottled answers 429 with Retry-After and DRF's Throttled body:
-// {"detail": "Request was throttled. Expected available in N seconds.",
-// "code": "throttled"} (singular "second" when N is 1, as DRF words it).
-func WriteThrottled(w http.ResponseWriter, retryAfter time.Duration) {
-	n := RetryAfterSeconds(retryAfter)
-	unit := "seconds"
-	if n == 1 {
-		unit = "second"
-	}
-	body, _ := json.Marshal(throttledBody{
-		Detail: fmt.Sprintf("Request was throttled. Expected available in %d %s.", n, unit),
-		Code:   "throttled",
-	})
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Retry-After", strconv.Itoa(n))
-	w.WriteHeader(http.StatusTooManyRequests)
-	_, _ = w.Write(body)
 }
 
 // AddrResolver derives the client address a request is throttled under.
@@ -141,27 +112,4 @@ func parseAddr(s string) (netip.Addr, bool) {
 		return netip.Addr{}, false
 	}
 	return ip.Unmap().WithZone(""), true
-}
-
-// Check is the HTTP-side helper for a login handler: it derives the client
-// address of r with res, records an attempt for username, and when it is
-// throttled writes the 429 answer and returns false. The handler returns at
-// once on false.
-func (l *Limiter) Check(w http.ResponseWriter, r *http.Request, res AddrResolver, username string) bool {
-	ok, wait := l.Allow(res.ClientAddr(r), username)
-	if !ok {
-		WriteThrottled(w, wait)
-	}
-	return ok
-}
-
-// Middleware throttles every request to next by client address only (the
-// username is in the body, which a middleware should not consume); use
-// Check inside the handler to include the username.
-func (l *Limiter) Middleware(res AddrResolver, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if l.Check(w, r, res, "") {
-			next.ServeHTTP(w, r)
-		}
-	})
 }

@@ -1,75 +1,140 @@
 package throttle
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
-	"mime"
+	"errors"
+	"fmt"
 	"net/http"
-	"net/url"
+	"time"
 )
 
-// maxPeek bounds how much of a login body LoginMiddleware reads to find the
-// username. A larger body is passed on untouched (the handler refuses it
-// with 413) and is throttled by address only.
-const maxPeek = 64 << 10
+// Reasons a login attempt is refused, the values of Throttled.Reason and of
+// the jwtd_login_throttled_total metric's label.
+const (
+	ReasonRate   = "rate"   // a per-address or per-username rate limit
+	ReasonLocked = "locked" // a brute-force counter at its limit
+	ReasonBusy   = "busy"   // no password-hashing slot within the wait
+)
 
-// LoginMiddleware throttles the login requests among those reaching next
-// (isLogin says which: obtain and sliding obtain) by client address and by
-// the username in the body's field usernameField names (asked per request,
-// so a user store that was down at start is asked again), for a server that takes one
-// middleware for all routes. The body is read (at most 64 KiB, JSON or
-// urlencoded form) and handed on to next unchanged. Other requests pass
-// through untouched.
-func (l *Limiter) LoginMiddleware(res AddrResolver, isLogin func(*http.Request) bool, usernameField func(context.Context) string, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !isLogin(r) {
-			next.ServeHTTP(w, r)
-			return
+// Throttled is the error of a refused login attempt. The HTTP layer answers
+// it 429 with Retry-After and DRF's Throttled body.
+type Throttled struct {
+	// RetryAfter is how long until an attempt may succeed (positive).
+	RetryAfter time.Duration
+	// Reason is one of the Reason constants.
+	Reason string
+}
+
+func (e *Throttled) Error() string {
+	return fmt.Sprintf("login throttled (%s): retry after %v", e.Reason, e.RetryAfter)
+}
+
+// Outcome is what became of an admitted login attempt.
+type Outcome int
+
+const (
+	// Succeeded: the credentials were right; the account's failure counters
+	// are cleared.
+	Succeeded Outcome = iota
+	// Failed: the credentials were wrong (or name no active account); the
+	// failure is counted.
+	Failed
+	// Errored: neither (a store that could not answer, a bad request); nothing
+	// is counted.
+	Errored
+)
+
+// Login admits login attempts (the requests that run the password hasher)
+// once the HTTP layer has parsed their credentials, so that every limit
+// keys on exactly the account the user store is asked about, whatever the
+// request's encoding. In order, an attempt must pass the rate limits, the
+// brute-force locks, and then find a slot in the concurrency gate, which
+// it holds until the user store has answered. Each part is optional.
+type Login struct {
+	// Limiter applies per-address and per-username rates; nil for none.
+	Limiter *Limiter
+	// BruteForce counts failures and locks; nil for none.
+	BruteForce *BruteForce
+	// Gate bounds concurrent password checks; nil for no bound.
+	Gate *Gate
+	// Addr derives the client address.
+	Addr AddrResolver
+	// OnRefused, when set, is called with the reason of each refused
+	// attempt (metrics).
+	OnRefused func(reason string)
+}
+
+// Done ends an admitted attempt: it frees the attempt's gate slot and
+// records its outcome. Call it exactly once, after the user store has
+// answered. Its error (a counter store that could not answer) wraps
+// sdk.ErrUnavailable.
+type Done func(ctx context.Context, o Outcome) error
+
+// Admit decides whether the attempt of r to log in to account (as the
+// handler parsed it, trimmed) may check its password now. It returns a
+// *Throttled error to refuse, an error wrapping sdk.ErrUnavailable when the
+// brute-force counters cannot be read (fail closed), or the Done to call
+// once the store has answered. ctx is the request's: a client that hangs up
+// while waiting for a slot stops waiting.
+func (l *Login) Admit(ctx context.Context, r *http.Request, account string) (Done, error) {
+	addr := l.Addr.ClientAddr(r)
+	key := AccountKey(account)
+	if l.Limiter != nil {
+		if ok, wait := l.Limiter.Allow(addr, key); !ok {
+			return nil, l.refuse(&Throttled{RetryAfter: wait, Reason: ReasonRate})
 		}
-		username := ""
-		if r.Body != nil {
-			peek, err := io.ReadAll(io.LimitReader(r.Body, maxPeek+1))
-			// Hand the whole body on: what was peeked, then the rest.
-			r.Body = readCloser{io.MultiReader(bytes.NewReader(peek), r.Body), r.Body}
-			if err == nil && len(peek) <= maxPeek {
-				username = usernameIn(r.Header.Get("Content-Type"), peek, usernameField(r.Context()))
+	}
+	dirty, err := l.checkLocks(ctx, key, addr)
+	if err != nil {
+		return nil, err
+	}
+	release := func() {}
+	if l.Gate != nil {
+		var ok bool
+		if release, ok = l.Gate.Enter(ctx); !ok {
+			return nil, l.refuse(&Throttled{RetryAfter: time.Second, Reason: ReasonBusy})
+		}
+		// Failures counted while this attempt waited for its slot may have
+		// reached a limit: ask again, so the overshoot stays within the
+		// attempts hashing at once.
+		if dirty, err = l.checkLocks(ctx, key, addr); err != nil {
+			release()
+			return nil, err
+		}
+	}
+	return func(ctx context.Context, o Outcome) error {
+		release()
+		if l.BruteForce == nil {
+			return nil
+		}
+		switch o {
+		case Failed:
+			return l.BruteForce.failed(ctx, key, addr)
+		case Succeeded:
+			if dirty {
+				return l.BruteForce.succeeded(ctx, key, addr)
 			}
 		}
-		if l.Check(w, r, res, username) {
-			next.ServeHTTP(w, r)
-		}
-	})
+		return nil
+	}, nil
 }
 
-type readCloser struct {
-	io.Reader
-	io.Closer
-}
-
-// usernameIn extracts field from a JSON object or urlencoded body; "" when
-// it is absent, not a string, or the body does not parse (the handler will
-// answer 400, and the attempt is still limited by address).
-func usernameIn(contentType string, body []byte, field string) string {
-	mt, _, _ := mime.ParseMediaType(contentType)
-	switch mt {
-	case "application/json":
-		var obj map[string]json.RawMessage
-		if json.Unmarshal(body, &obj) != nil {
-			return ""
-		}
-		var s string
-		if json.Unmarshal(obj[field], &s) != nil {
-			return ""
-		}
-		return s
-	case "application/x-www-form-urlencoded":
-		v, err := url.ParseQuery(string(body))
-		if err != nil {
-			return ""
-		}
-		return v.Get(field)
+// checkLocks asks the brute-force counters, when there are any.
+func (l *Login) checkLocks(ctx context.Context, key, addr string) (dirty bool, err error) {
+	if l.BruteForce == nil {
+		return false, nil
 	}
-	return ""
+	dirty, err = l.BruteForce.check(ctx, key, addr)
+	var th *Throttled
+	if errors.As(err, &th) {
+		l.refuse(th)
+	}
+	return dirty, err
+}
+
+func (l *Login) refuse(th *Throttled) error {
+	if l.OnRefused != nil {
+		l.OnRefused(th.Reason)
+	}
+	return th
 }

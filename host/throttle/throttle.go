@@ -16,10 +16,14 @@
 // (the default, 100 000 per kind, costs a few MB at most: keys are stored
 // as 64-bit hashes, never as the attacker-chosen strings).
 //
-// Wiring for jwtd: LoginMiddleware applies the Limiter to the obtain
-// endpoints (reading the username from the body), and a Gate of about one
-// slot per CPU bounds concurrent logins so that a distributed burst cannot
-// run unboundedly many 100 MiB argon2id checks at once.
+// Wiring for jwtd: the HTTP layer parses a login's credentials once and
+// asks Login.Admit with the account it will authenticate, so every limit
+// keys on exactly what the user store is asked about. Admit applies the
+// Limiter's rates, BruteForce's failed-login locks (counters in an
+// sdk.LoginFailureStore, shared across instances when the blacklist store
+// is), and a Gate of about one slot per CPU, held until the store has
+// answered, so that a distributed burst (or clients hanging up) cannot run
+// unboundedly many 100 MiB argon2id checks at once.
 package throttle
 
 import (

@@ -106,9 +106,9 @@ type Config struct {
 	// CPU, go-redis's default).
 	PoolSize int `json:"pool_size"`
 
-	// Leeway is added to every key's lifetime (default "0s"). Set it to at
-	// least the [tokens] leeway: the core accepts a token that long past its
-	// exp, so its blacklist entry must live that long too.
+	// Leeway is an extra margin added to every key's lifetime (default
+	// "0s"). The [tokens] leeway needs none: the core already hands every
+	// store an expiry that includes it (sdk.TokenRecord.ExpiresAt).
 	Leeway string `json:"leeway"`
 }
 

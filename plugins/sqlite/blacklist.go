@@ -83,6 +83,7 @@ type BlacklistStore struct {
 	isBlacklist *sql.Stmt
 	blacklist   *sql.Stmt
 	outstanding *sql.Stmt
+	failures    loginFailureState // loginfailures.go
 
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
@@ -133,6 +134,9 @@ func OpenBlacklistStore(ctx context.Context, cfg sdk.Config) (*BlacklistStore, e
 
 func (s *BlacklistStore) init(ctx context.Context, path string, busy time.Duration) error {
 	if err := migrate(ctx, s.db, blacklistComponent, blacklistMigrations); err != nil {
+		return err
+	}
+	if err := migrate(ctx, s.db, loginFailuresComponent, loginFailureMigrations); err != nil {
 		return err
 	}
 	var err error
@@ -247,8 +251,10 @@ func (s *BlacklistStore) IsBlacklisted(ctx context.Context, jti string) (bool, e
 	}
 }
 
-// FlushExpired deletes outstanding and blacklisted rows whose token expired
+// FlushExpired deletes outstanding and blacklisted rows whose ExpiresAt is
 // before now, in one transaction, and returns how many rows it deleted.
+// ExpiresAt is the core's (exp plus leeway, later for sliding tokens), so a
+// row never goes while its token can still be accepted.
 func (s *BlacklistStore) FlushExpired(ctx context.Context, now time.Time) (int, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {

@@ -12,8 +12,11 @@ import (
 // BlacklistStore is an in-memory sdk.BlacklistStore. Blacklist is atomic
 // under one mutex, so of concurrent calls with one JTI exactly one adds it.
 // It is safe for concurrent use within one process (it cannot be shared
-// across processes).
+// across processes). Its embedded LoginFailureStore gives it the
+// sdk.LoginFailureStore capability.
 type BlacklistStore struct {
+	*LoginFailureStore
+
 	mu          sync.Mutex
 	outstanding map[string]sdk.TokenRecord
 	blacklisted map[string]sdk.TokenRecord
@@ -22,8 +25,9 @@ type BlacklistStore struct {
 // NewBlacklistStore returns an empty store.
 func NewBlacklistStore() *BlacklistStore {
 	return &BlacklistStore{
-		outstanding: map[string]sdk.TokenRecord{},
-		blacklisted: map[string]sdk.TokenRecord{},
+		LoginFailureStore: NewLoginFailureStore(0, nil),
+		outstanding:       map[string]sdk.TokenRecord{},
+		blacklisted:       map[string]sdk.TokenRecord{},
 	}
 }
 
@@ -107,5 +111,8 @@ func (b *BlacklistStore) Counts() (outstanding, blacklisted int) {
 	return len(b.outstanding), len(b.blacklisted)
 }
 
-// Interface guard.
-var _ sdk.BlacklistStore = (*BlacklistStore)(nil)
+// Interface guards.
+var (
+	_ sdk.BlacklistStore    = (*BlacklistStore)(nil)
+	_ sdk.LoginFailureStore = (*BlacklistStore)(nil)
+)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jwtd/jwtd/sdk"
 	"github.com/jwtd/jwtd/sdk/memory"
+	"github.com/jwtd/jwtd/sdk/sdktest"
 )
 
 func TestUserStore(t *testing.T) {
@@ -249,5 +250,28 @@ func TestImport(t *testing.T) {
 				t.Fatalf("hash %q, want %q kept", got.PasswordHash, c.in.PasswordHash)
 			}
 		})
+	}
+}
+
+func TestLoginFailureStoreConformance(t *testing.T) {
+	sdktest.TestLoginFailureStore(t, func(*testing.T) sdk.LoginFailureStore { return memory.NewBlacklistStore() })
+}
+
+func TestLoginFailureStoreBounded(t *testing.T) {
+	ctx := context.Background()
+	s := memory.NewLoginFailureStore(2, nil)
+	for _, k := range []string{"a", "b", "a", "c"} {
+		if _, err := s.AddLoginFailure(ctx, k, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.Len() != 2 {
+		t.Fatalf("Len = %d; want 2", s.Len())
+	}
+	// "b" was used least recently when "c" arrived: it is the one forgotten.
+	for k, want := range map[string]int{"a": 2, "b": 0, "c": 1} {
+		if got, _ := s.LoginFailures(ctx, k); got.Count != want {
+			t.Errorf("%s: count %d; want %d", k, got.Count, want)
+		}
 	}
 }
