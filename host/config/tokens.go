@@ -22,10 +22,10 @@ type rawTokens struct {
 	SigningKey   *string `toml:"signing_key"`
 	VerifyingKey *string `toml:"verifying_key"`
 	// Keys is the key ring ([[tokens.keys]]); see core.Key.
-	Keys []rawKey `toml:"keys"`
-	Audience     any     `toml:"audience"` // a string or a list of strings
-	Issuer       *string `toml:"issuer"`
-	JWKURL       *string `toml:"jwk_url"`
+	Keys     []rawKey `toml:"keys"`
+	Audience any      `toml:"audience"` // a string or a list of strings
+	Issuer   *string  `toml:"issuer"`
+	JWKURL   *string  `toml:"jwk_url"`
 	// jwtd's own JWK_URL settings (core.Settings.UnsafeJWKURLAllowHTTP,
 	// core.Settings.JWKMaxStale).
 	UnsafeJWKURLAllowHTTP *bool   `toml:"unsafe_jwk_url_allow_http"`
