@@ -32,8 +32,7 @@ signing_key = "file:jwtd.key"
 [plugins.user_store]
 use = {{printf "%q" .UserStore}}
 [plugins.user_store.config]
-path = "jwtd.db"
-
+{{.UserConfig}}
 [plugins.blacklist_store]
 use = {{printf "%q" .BlacklistStore}}
 [plugins.blacklist_store.config]
@@ -41,10 +40,13 @@ use = {{printf "%q" .BlacklistStore}}
 
 // configData fills the config template.
 type configData struct {
-	Listen         string // 127.0.0.1:port
-	Dir            string // the temp dir holding the config
-	Rotate         bool   // rotate_refresh_tokens
-	UserStore      string // "use" of the user store: a built-in name or a plugin binary path
+	Listen    string // 127.0.0.1:port
+	Dir       string // the temp dir holding the config
+	Rotate    bool   // rotate_refresh_tokens
+	UserStore string // "use" of the user store: a built-in name or a plugin binary path
+	// UserConfig is the body of [plugins.user_store.config]: the SQLite
+	// path, or the PostgreSQL DSN of the PostgreSQL modes.
+	UserConfig     string
 	BlacklistStore string // likewise for the blacklist store
 	// BlacklistConfig is the body of [plugins.blacklist_store.config]:
 	// the SQLite path, or the Redis address of the Redis modes.
@@ -65,6 +67,13 @@ func pluginUses(o options, mode string) (user, blacklist string, err error) {
 		return "sqlite", "sqlite", nil
 	case modeRedis:
 		return "sqlite", "redis", nil
+	case modePostgres:
+		return "postgres", "postgres", nil
+	case modePostgresPlugins:
+		if user, err = pluginBinary(o, "postgres"); err != nil {
+			return "", "", err
+		}
+		return user, user, nil
 	case "plugins", modeRedisPlugins:
 		if user, err = pluginBinary(o, "sqlite"); err != nil {
 			return "", "", err
@@ -77,7 +86,7 @@ func pluginUses(o options, mode string) (user, blacklist string, err error) {
 		}
 		return user, blacklist, nil
 	default:
-		return "", "", fmt.Errorf("unknown mode %q (want bare, builtin, plugins, redis or redis-plugins)", mode)
+		return "", "", fmt.Errorf("unknown mode %q (want bare, builtin, plugins, redis, redis-plugins, postgres or postgres-plugins)", mode)
 	}
 }
 
@@ -137,7 +146,11 @@ func measureJWTD(ctx context.Context, o options, mode string, base, hash Row) ([
 	}
 	pluginDir, _ := filepath.Abs(o.pluginDir)
 	data := configData{Dir: dir, UserStore: userUse, BlacklistStore: blUse, PluginDir: pluginDir,
-		BlacklistConfig: blacklistConfig(mode, o.redisAddr)}
+		UserConfig: "path = \"jwtd.db\"\n", BlacklistConfig: blacklistConfig(mode, o.redisAddr)}
+	if isPostgresMode(mode) {
+		data.UserConfig = postgresConfig(o.pgDSN)
+		data.BlacklistConfig = data.UserConfig
+	}
 	cfg := filepath.Join(dir, "jwtd.toml")
 	writeConfig := func(rotate bool) error {
 		addr, err := freeAddr()

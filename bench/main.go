@@ -53,6 +53,7 @@ type options struct {
 	section     string // BENCHMARKS.md marker name: <!-- section:start -->
 	sidecar     int    // pid of a server outside jwtd's tree whose CPU counts per request (redis-server), or 0
 	redisAddr   string // the redis-server of the Redis modes
+	pgDSN       string // the PostgreSQL database of a PostgreSQL mode
 }
 
 func main() {
@@ -61,8 +62,9 @@ func main() {
 	flag.StringVar(&o.jwtd, "jwtd", "bin/jwtd", "jwtd binary to measure")
 	flag.StringVar(&o.pluginDir, "plugin-dir", "bin", "directory of the out-of-process plugin binaries (plugins mode)")
 	flag.StringVar(&o.template, "config-template", "", "jwtd.toml template (Go text/template) instead of the built-in one")
-	modes := flag.String("modes", "bare,builtin,plugins,redis,redis-plugins",
-		"comma-separated modes to run: bare, builtin, plugins (SQLite stores in/out of process), redis, redis-plugins (Redis blacklist in/out of process; blacklist scenarios only)")
+	modes := flag.String("modes", "bare,builtin,plugins,redis,redis-plugins,postgres,postgres-plugins",
+		"comma-separated modes to run: bare, builtin, plugins (SQLite stores in/out of process), redis, redis-plugins (Redis blacklist in/out of process; blacklist scenarios only), "+
+			"postgres, postgres-plugins (both stores on PostgreSQL in/out of process; authenticate and refresh-rotating only)")
 	scen := flag.String("scenarios", strings.Join(allScenarios, ","), "comma-separated jwtd scenarios to run")
 	flag.IntVar(&o.workers, "workers", 8, "concurrent closed-loop connections")
 	flag.DurationVar(&o.duration, "duration", 5*time.Second, "measured time per scenario")
@@ -136,9 +138,13 @@ func run(ctx context.Context, o options) error {
 	}
 
 	var redisSrv *server
+	var pgSrv *pgServer
 	defer func() {
 		if redisSrv != nil {
 			redisSrv.stop()
+		}
+		if pgSrv != nil {
+			pgSrv.stop()
 		}
 	}()
 	for _, mode := range o.modes {
@@ -163,6 +169,26 @@ func run(ctx context.Context, o options) error {
 				mo.scenarios[sc] = o.scenarios[sc]
 			}
 		}
+		if isPostgresMode(mode) {
+			if pgSrv == nil {
+				fmt.Fprintln(os.Stderr, "bench: starting PostgreSQL")
+				if pgSrv, err = startPostgres(ctx); err != nil {
+					pgSrv = nil
+					notes = append(notes, fmt.Sprintf("%s: not run: %v", mode, err))
+					fmt.Fprintf(os.Stderr, "bench: %s: not run: %v\n", mode, err)
+					continue
+				}
+			}
+			if mo.pgDSN, err = pgSrv.database(ctx, strings.ReplaceAll("bench_"+mode, "-", "_")); err != nil {
+				notes = append(notes, fmt.Sprintf("%s: not run: %v", mode, err))
+				continue
+			}
+			mo.sidecar = pgSrv.pid()
+			mo.scenarios = map[string]bool{}
+			for _, sc := range postgresScenarios {
+				mo.scenarios[sc] = o.scenarios[sc]
+			}
+		}
 		if ctx.Err() != nil {
 			notes = append(notes, fmt.Sprintf("%s: not run (%v)", mode, ctx.Err()))
 			continue
@@ -177,7 +203,11 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
-	notes = append(storeComparison(rows), notes...)
+	notes = append(append(storeComparison(rows), postgresComparison(rows)...), notes...)
+	if slices.ContainsFunc(o.modes, isPostgresMode) && pgSrv != nil {
+		notes = append(notes, "PostgreSQL rows: both stores on a local PostgreSQL 15 (fsync and synchronous_commit on). "+
+			"Their CPU/req and peak RSS include the postmaster's and its backends' (RSS summed per process, so shared buffers count once per backend); they run only authenticate and refresh-rotating")
+	}
 	if slices.ContainsFunc(o.modes, isRedisMode) && redisSrv != nil {
 		notes = append(notes, "Redis rows: the user store stays SQLite; only the blacklist store is Redis (a local redis-server, no persistence). "+
 			"Their CPU/req and peak RSS include redis-server's; they run only the scenarios that touch the blacklist (refresh, verify, refresh-rotating)")

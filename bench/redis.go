@@ -151,17 +151,17 @@ func redisPing(addr string) error {
 	return nil
 }
 
-// sidecarUsage is the CPU time and peak RSS of pid alone (0 when pid is 0
-// or unreadable): redis-server is no child of jwtd, so its share of each
-// request is added to jwtd's tree by hand.
+// sidecarUsage is the CPU time and peak RSS of pid and its descendants (0
+// when pid is 0 or unreadable): a database server (redis-server, or
+// PostgreSQL's postmaster and its backends) is no child of jwtd, so its
+// share of each request is added to jwtd's tree by hand.
 func sidecarUsage(pid int) (time.Duration, int64) {
 	if pid == 0 {
 		return 0, 0
 	}
-	cpu, err := procCPU(pid)
+	u, err := treeUsage(pid)
 	if err != nil {
 		return 0, 0
 	}
-	rss, _ := procPeakRSS(pid)
-	return cpu, rss
+	return u.CPU, u.PeakRSS
 }

@@ -48,16 +48,23 @@ func TestEveryBuiltinBuilds(t *testing.T) {
 	if cs, err := r.ClaimSerializer(ctx, "default", nil); err != nil || cs == nil {
 		t.Errorf("default claim serializer: %v %v", cs, err)
 	}
-	if _, ok := r.BlacklistStores["redis"]; !ok {
-		t.Error("redis blacklist not registered")
+	for _, name := range []string{"redis", "postgres", "mysql"} {
+		if _, ok := r.BlacklistStores[name]; !ok {
+			t.Errorf("%s blacklist not registered", name)
+		}
+	}
+	for _, name := range []string{"postgres", "mysql"} {
+		if _, ok := r.UserStores[name]; !ok {
+			t.Errorf("%s user store not registered", name)
+		}
 	}
 }
 
 func TestBuiltinRefusals(t *testing.T) {
 	ctx := context.Background()
 	r := builtin.Default()
-	_, err := r.UserStore(ctx, "postgres", nil)
-	if err == nil || !strings.Contains(err.Error(), `no built-in "postgres"`) || !strings.Contains(err.Error(), "memory, sqlite") {
+	_, err := r.UserStore(ctx, "oracle", nil)
+	if err == nil || !strings.Contains(err.Error(), `no built-in "oracle"`) || !strings.Contains(err.Error(), "memory, mysql, postgres, sqlite") {
 		t.Errorf("unknown name: %v", err)
 	}
 	_, err = r.BlacklistStore(ctx, "memory", sdk.Config{"size": 10})

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jwtd/jwtd/plugins/sqlstore"
 	"github.com/jwtd/jwtd/sdk"
 )
 
@@ -26,6 +27,12 @@ type BlacklistConfig struct {
 	// BusyTimeout is how long a write waits for another connection's or
 	// process's lock, as a Go duration. Default "5s".
 	BusyTimeout string `json:"busy_timeout"`
+	// Django keeps the blacklist in Simple JWT's token_blacklist tables of
+	// a Django SQLite database (created by Django's migrations, never by
+	// jwtd), so that a token blacklisted on either side is refused by
+	// both; the table keys are sqlstore.DjangoTables'. Default false.
+	Django bool `json:"django"`
+	sqlstore.DjangoTables
 }
 
 // defaultSweepInterval is the background sweep's period when unset.
@@ -95,26 +102,71 @@ type BlacklistStore struct {
 // database named by cfg's "path" and starts its background sweep. It is an
 // sdk.Factory[sdk.BlacklistStore]; the result is a *BlacklistStore.
 func NewBlacklistStore(ctx context.Context, cfg sdk.Config) (sdk.BlacklistStore, error) {
+	if django, _ := cfg["django"].(bool); django {
+		return openDjangoBlacklist(ctx, cfg)
+	}
 	return OpenBlacklistStore(ctx, cfg)
+}
+
+// openDjangoBlacklist serves Simple JWT's tables (django = true) through
+// sqlstore's Django blacklist on the store's single writer connection,
+// with synchronous=FULL as the native blacklist.
+func openDjangoBlacklist(ctx context.Context, cfg sdk.Config) (sdk.BlacklistStore, error) {
+	c, busy, sweep, err := decodeBlacklistConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db, err := openDB(ctx, c.Path, busy, "FULL")
+	if err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx, db, loginFailuresComponent, loginFailureMigrations); err != nil {
+		db.Close()
+		return nil, err
+	}
+	// The call's own deadline (the host's call_timeout) bounds each call;
+	// busy_timeout bounds the wait for a lock within it.
+	s, err := sqlstore.OpenDjangoBlacklist(ctx, dialect{}, db, c.DjangoTables, busy+time.Second, sweep)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite blacklist: %w", err)
+	}
+	return s, nil
+}
+
+// decodeBlacklistConfig decodes and checks cfg.
+func decodeBlacklistConfig(cfg sdk.Config) (c BlacklistConfig, busy, sweep time.Duration, err error) {
+	if err = cfg.Decode(&c); err != nil {
+		return c, 0, 0, fmt.Errorf("sqlite blacklist: %w", err)
+	}
+	if busy, err = parseBusyTimeout(c.BusyTimeout); err != nil {
+		return c, 0, 0, err
+	}
+	sweep = defaultSweepInterval
+	if c.SweepInterval != "" {
+		sweep, err = time.ParseDuration(c.SweepInterval)
+		if err != nil || sweep < 0 {
+			return c, 0, 0, fmt.Errorf("%w: sqlite blacklist: sweep_interval %q: want a duration such as \"1h\", or \"0\" to disable", sdk.ErrInvalidConfig, c.SweepInterval)
+		}
+	}
+	if !c.Django && c.DjangoTables != (sqlstore.DjangoTables{}) {
+		return c, 0, 0, fmt.Errorf("%w: sqlite blacklist: the Django table keys need django = true", sdk.ErrInvalidConfig)
+	}
+	return c, busy, sweep, nil
 }
 
 // OpenBlacklistStore is NewBlacklistStore returning the concrete type, for
 // callers that need Export or Close without a type assertion.
+//
+// With django = true use NewBlacklistStore: the Django tables are served by
+// another type, and OpenBlacklistStore refuses the key.
 func OpenBlacklistStore(ctx context.Context, cfg sdk.Config) (*BlacklistStore, error) {
-	var c BlacklistConfig
-	if err := cfg.Decode(&c); err != nil {
-		return nil, fmt.Errorf("sqlite blacklist: %w", err)
-	}
-	busy, err := parseBusyTimeout(c.BusyTimeout)
+	c, busy, sweep, err := decodeBlacklistConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
-	sweep := defaultSweepInterval
-	if c.SweepInterval != "" {
-		sweep, err = time.ParseDuration(c.SweepInterval)
-		if err != nil || sweep < 0 {
-			return nil, fmt.Errorf("%w: sqlite blacklist: sweep_interval %q: want a duration such as \"1h\", or \"0\" to disable", sdk.ErrInvalidConfig, c.SweepInterval)
-		}
+	if c.Django {
+		return nil, fmt.Errorf("%w: sqlite blacklist: django = true is served by NewBlacklistStore (no Export)", sdk.ErrInvalidConfig)
 	}
 	db, err := openDB(ctx, c.Path, busy, "FULL")
 	if err != nil {

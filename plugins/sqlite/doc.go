@@ -19,6 +19,10 @@
 //
 // The user store also serves an existing Django database as it is: with
 // django = true it reads Django's auth_user table, verifies Django's password
-// hashes (package passwords), writes last_login in a form Django reads, and
-// never creates or alters the table.
+// hashes (package passwords), writes new and changed passwords as
+// pbkdf2_sha256 (which every Django checks) and upgrades weaker ones on
+// login, writes last_login in a form Django reads, and never creates or
+// alters the table. The table mapping and password keys are the SQL
+// stores' (plugins/sqlstore). The blacklist store with django = true keeps
+// the blacklist in Simple JWT's token_blacklist tables instead of its own.
 package sqlite

@@ -2,7 +2,9 @@ package sqlite_test
 
 import (
 	"context"
+	"crypto/md5"
 	"database/sql"
+	"encoding/hex"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,8 +15,10 @@ import (
 	"github.com/jwtd/jwtd/sdk"
 )
 
-// cheapArgon2 keeps new hashes fast in tests; the format is the same.
+// cheapArgon2 keeps new hashes fast in tests (argon2, and pbkdf2_sha256 on
+// Django's table); the formats are the same.
 func cheapArgon2(cfg sdk.Config) sdk.Config {
+	cfg["pbkdf2_iterations"] = 1000
 	cfg["argon2_time_cost"] = 1
 	cfg["argon2_memory_cost"] = 64
 	cfg["argon2_parallelism"] = 1
@@ -62,4 +66,9 @@ func record(jti string, exp time.Time) sdk.TokenRecord {
 
 func openBlacklistForChild(ctx context.Context, path string) (*sqlite.BlacklistStore, error) {
 	return sqlite.OpenBlacklistStore(ctx, sdk.Config{"path": path, "sweep_interval": "0"})
+}
+
+func md5hex(s string) string {
+	sum := md5.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"slices"
 	"strconv"
@@ -156,7 +157,7 @@ func (u *UserStore) init(ctx context.Context, path string, busy time.Duration) e
 // initDummy picks the hash Authenticate burns for unknown users: the most
 // recent user's, so the burn costs what the table's real hashes cost (a
 // Django table of pbkdf2_sha256 hashes burns pbkdf2), or, in an empty or
-// unusable table, a fresh argon2id hash with the configured parameters.
+// unusable table, a fresh hash by the configured hasher.
 func (u *UserStore) initDummy(ctx context.Context) error {
 	var hash sql.NullString
 	err := u.ro.QueryRowContext(ctx, "SELECT "+quote(u.s.password)+" FROM "+quote(u.s.table)+
@@ -170,8 +171,12 @@ func (u *UserStore) initDummy(ctx context.Context) error {
 		u.dummy = passwords.NewDummyLike(hash.String)
 		return nil
 	}
-	u.dummy, err = passwords.NewDummy(u.s.params)
-	return err
+	enc, err := u.s.hasher.Hash(fmt.Sprintf("unused-%p-%d", u, time.Now().UnixNano()))
+	if err != nil {
+		return err
+	}
+	u.dummy = passwords.NewDummyLike(enc)
+	return nil
 }
 
 // userMigrations is the native table's schema, with the configured names.
@@ -238,10 +243,40 @@ func (u *UserStore) Authenticate(ctx context.Context, creds sdk.Credentials) (sd
 	}
 	// An unusable or unreadable stored hash fails closed, after the same
 	// work as a wrong password.
-	if !u.dummy.Verify(password, users[0].PasswordHash) {
+	user := users[0]
+	if !u.dummy.Verify(password, user.PasswordHash) {
 		return sdk.User{}, sdk.ErrInvalidCredentials
 	}
-	return users[0], nil
+	if u.s.rehash && u.s.hasher.MustUpdate(user.PasswordHash) {
+		if enc, err := u.rehash(ctx, user, password); err != nil {
+			// The login itself is good; the upgrade is tried again at the
+			// next one.
+			slog.Warn("sqlite user store: rehash on login failed", "user", user.ID, "err", err)
+		} else if enc != "" {
+			user.PasswordHash = enc
+		}
+	}
+	return user, nil
+}
+
+// rehash stores a new hash of password for user unless the stored hash
+// changed meanwhile (compare-and-set on the old value), as Django's
+// check_password upgrades a hash on login. It returns the new hash, or ""
+// when the row had changed.
+func (u *UserStore) rehash(ctx context.Context, user sdk.User, password string) (string, error) {
+	enc, err := u.s.hasher.Hash(password)
+	if err != nil {
+		return "", err
+	}
+	res, err := u.db.ExecContext(ctx, "UPDATE "+quote(u.s.table)+" SET "+quote(u.s.password)+" = ? WHERE "+quote(u.s.id)+" = ? AND "+quote(u.s.password)+" = ?",
+		enc, user.ID, user.PasswordHash)
+	if err != nil {
+		return "", err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return "", err
+	}
+	return enc, nil
 }
 
 // LookupUser returns the user whose field ("id", "username" or an
@@ -286,7 +321,9 @@ func (u *UserStore) RecordLogin(ctx context.Context, userID string, at time.Time
 	return u.update(ctx, "record login", quote(u.s.lastLogin), at.UTC().Format(lastLoginLayout), quote(u.s.id), id)
 }
 
-// CreateUser adds a user with an argon2id hash of u.Password. Attributes go
+// CreateUser adds a user with a hash of u.Password by the configured
+// hasher (argon2id by default; pbkdf2_sha256, which every Django checks,
+// with django). Attributes go
 // to attribute columns by name and the rest to the attributes JSON column;
 // an attribute with neither is refused. On Django's table the columns Django
 // requires get Django's defaults (empty names and email, not staff, not
@@ -349,7 +386,7 @@ func (u *UserStore) CreateUser(ctx context.Context, nu sdk.NewUser) (sdk.User, e
 	return u.LookupUser(ctx, "id", strconv.FormatInt(id, 10))
 }
 
-// SetPassword stores a new argon2id hash for username, which changes the
+// SetPassword stores a new hash (configured hasher) for username, which changes the
 // revoke claim of its tokens (CHECK_REVOKE_TOKEN).
 func (u *UserStore) SetPassword(ctx context.Context, username, password string) error {
 	hash, err := u.hash(password)
@@ -392,7 +429,7 @@ func (u *UserStore) hash(password string) (string, error) {
 	if len(password) > passwords.MaxPasswordBytes {
 		return "", fmt.Errorf("sqlite user store: password longer than %d bytes", passwords.MaxPasswordBytes)
 	}
-	return passwords.Hash(password, u.s.params)
+	return u.s.hasher.Hash(password)
 }
 
 // update sets one column of the rows where key = keyValue; no row is

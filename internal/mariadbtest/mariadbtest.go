@@ -1,0 +1,268 @@
+// Package mariadbtest starts a real MariaDB server for tests:
+// mariadb-install-db into a temporary directory, then mariadbd on a free
+// loopback port (and a unix socket in that directory), stopped when the test
+// ends. Tests create a database of their own on it with CreateDatabase.
+//
+// When the binaries are not installed the test is skipped loudly, unless
+// JWTD_REQUIRE_SQL is set (internal/dbtest). A test running as root runs the
+// server as root (--user=root), inside its own temporary directory.
+package mariadbtest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/jwtd/jwtd/internal/dbtest"
+)
+
+// User is the account every test server has: root, without a password,
+// from 127.0.0.1.
+const User = "root"
+
+// binDirs: Debian puts mariadbd in /usr/sbin, which is not on every PATH.
+var binDirs = []string{"/usr/sbin", "/usr/bin", "/usr/local/bin", "/usr/local/sbin"}
+
+// Server is one MariaDB server on 127.0.0.1. Its data directory survives
+// Stop and Restart, so a restart is a crash and recovery, not a new server.
+type Server struct {
+	// Port is the TCP port it listens on, the same across Restart.
+	Port int
+	// Socket is the path of its unix socket.
+	Socket string
+
+	tb      testing.TB
+	bin     string
+	dataDir string
+	logFile string
+	args    []string
+
+	mu   sync.Mutex
+	proc *dbtest.Process
+}
+
+// Start initialises a data directory in a temporary directory, starts
+// mariadbd on a free loopback port and waits until it answers a query.
+// Extra args are handed to mariadbd (for example "--max-connections=20").
+// The server is stopped when the test ends.
+//
+// innodb_flush_log_at_trx_commit=2 writes the redo log to the kernel at
+// every commit and syncs it once a second: a crash of the server process
+// (Stop) loses no acknowledged commit, and the tests cannot crash the
+// machine. Character set utf8mb4, as Django wants.
+func Start(t testing.TB, args ...string) *Server {
+	t.Helper()
+	installDB := dbtest.LookBinary(t, "mariadb-server", binDirs, "mariadb-install-db", "mysql_install_db")
+	bin := dbtest.LookBinary(t, "mariadb-server", binDirs, "mariadbd", "mysqld")
+	tmp := t.TempDir()
+	s := &Server{
+		tb:      t,
+		bin:     bin,
+		dataDir: filepath.Join(tmp, "data"),
+		logFile: filepath.Join(tmp, "mariadb.log"),
+		Socket:  filepath.Join(tmp, "mysqld.sock"),
+	}
+	if len(s.Socket) > 100 {
+		s.Socket = "" // too long for a socket address; TCP only
+	}
+	common := s.commonArgs()
+	install := append([]string{"--no-defaults", "--datadir=" + s.dataDir,
+		"--auth-root-authentication-method=normal", "--skip-test-db"}, common[1:]...)
+	if err := dbtest.Run(s.logFile, nil, installDB, install...); err != nil {
+		t.Fatalf("mariadbtest: %v", err)
+	}
+	s.args = args
+	var err error
+	// A free port can be taken by someone else before mariadbd binds it; a
+	// few attempts make that race harmless.
+	for attempt := 0; attempt < 5; attempt++ {
+		s.Port = dbtest.FreePort(t)
+		if err = s.start(); err == nil {
+			t.Cleanup(s.Stop)
+			return s
+		}
+	}
+	t.Fatalf("mariadbtest: starting mariadbd: %v", err)
+	return nil
+}
+
+// commonArgs are the options the install and the server share; the first
+// is --no-defaults, which must come first on mariadbd's command line.
+func (s *Server) commonArgs() []string {
+	args := []string{
+		"--no-defaults",
+		"--innodb-buffer-pool-size=32M",
+		"--innodb-log-file-size=16M",
+		"--character-set-server=utf8mb4",
+		"--collation-server=utf8mb4_general_ci",
+	}
+	if os.Geteuid() == 0 {
+		args = append(args, "--user=root")
+	}
+	return args
+}
+
+func (s *Server) start() error {
+	args := append(s.commonArgs(),
+		"--datadir="+s.dataDir,
+		"--port="+strconv.Itoa(s.Port),
+		"--bind-address=127.0.0.1",
+		"--pid-file="+filepath.Join(filepath.Dir(s.dataDir), "mariadbd.pid"),
+		"--innodb-flush-log-at-trx-commit=2",
+		"--skip-log-bin",
+		"--max-connections=300",
+	)
+	if s.Socket != "" {
+		args = append(args, "--socket="+s.Socket)
+	} else {
+		args = append(args, "--socket="+filepath.Join(filepath.Dir(s.dataDir), "s"))
+	}
+	args = append(args, s.args...)
+	cmd, err := dbtest.Command(s.logFile, nil, s.bin, args...)
+	if err != nil {
+		return err
+	}
+	p, err := dbtest.StartProcess(cmd)
+	if err != nil {
+		return err
+	}
+	if err := dbtest.WaitReady(p, s.logFile, s.ping); err != nil {
+		p.Signal(syscall.SIGKILL, 10*time.Second)
+		return fmt.Errorf("mariadbd on port %d: %w", s.Port, err)
+	}
+	s.mu.Lock()
+	s.proc = p
+	s.mu.Unlock()
+	return nil
+}
+
+// ping opens a connection and runs a query.
+func (s *Server) ping() error {
+	db, err := sql.Open("mysql", s.DSN("")+"?timeout=2s&readTimeout=2s")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var one int
+	return db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// DSN is a go-sql-driver/mysql data source name for database db as root
+// over TCP ("root@tcp(127.0.0.1:PORT)/db"), without parameters.
+func (s *Server) DSN(db string) string {
+	cfg := mysql.NewConfig()
+	cfg.User = User
+	cfg.Net = "tcp"
+	cfg.Addr = fmt.Sprintf("127.0.0.1:%d", s.Port)
+	cfg.DBName = db
+	return cfg.FormatDSN()
+}
+
+// CreateDatabase creates database name (utf8mb4) and returns its DSN.
+func (s *Server) CreateDatabase(t testing.TB, name string) string {
+	t.Helper()
+	db, err := sql.Open("mysql", s.DSN(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), dbtest.StartTimeout)
+	defer cancel()
+	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+quoteIdent(name)+" CHARACTER SET utf8mb4"); err != nil {
+		t.Fatalf("mariadbtest: CREATE DATABASE %s: %v", name, err)
+	}
+	return s.DSN(name)
+}
+
+// Open returns a *sql.DB on database db, closed when the test ends, for a
+// test that sets up or inspects tables itself.
+func (s *Server) Open(t testing.TB, db string) *sql.DB {
+	t.Helper()
+	conn, err := sql.Open("mysql", s.DSN(db)+"?parseTime=true&multiStatements=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// quoteIdent quotes a MySQL identifier with backticks.
+func quoteIdent(name string) string {
+	out := []byte{'`'}
+	for i := 0; i < len(name); i++ {
+		if name[i] == '`' {
+			out = append(out, '`')
+		}
+		out = append(out, name[i])
+	}
+	return string(append(out, '`'))
+}
+
+// Stop kills the server (SIGKILL: a crash; InnoDB recovers from its redo log
+// at the next start) and waits for it to exit. Clients see their connections
+// drop. Stopping a stopped server does nothing.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	p := s.proc
+	s.proc = nil
+	s.mu.Unlock()
+	if p == nil {
+		return
+	}
+	if !p.Signal(syscall.SIGKILL, 20*time.Second) {
+		s.tb.Errorf("mariadbtest: mariadbd on port %d did not exit after SIGKILL", s.Port)
+	}
+}
+
+// Restart stops the server (when it runs) and starts it again on the same
+// port and data, for tests of recovery without restarting the client.
+func (s *Server) Restart() {
+	s.tb.Helper()
+	s.Stop()
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if err = s.start(); err == nil {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	s.tb.Fatalf("mariadbtest: restarting mariadbd on port %d: %v", s.Port, err)
+}
+
+// Running reports whether the server is up (started and not stopped).
+func (s *Server) Running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.proc != nil
+}
+
+// Freeze stops (SIGSTOP) the server: connections stay open and new ones
+// are accepted by the kernel, but nothing answers — a server that hangs,
+// for tests of query timeouts. Thaw resumes it; Stop thaws it first.
+func (s *Server) Freeze() { s.signal(syscall.SIGSTOP) }
+
+// Thaw resumes a frozen server.
+func (s *Server) Thaw() { s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) {
+	s.mu.Lock()
+	p := s.proc
+	s.mu.Unlock()
+	if p == nil {
+		s.tb.Fatalf("mariadbtest: server on port %d is not running", s.Port)
+	}
+	if err := syscall.Kill(p.Pid(), sig); err != nil {
+		s.tb.Fatalf("mariadbtest: signalling mariadbd: %v", err)
+	}
+}

@@ -1,0 +1,53 @@
+package mariadbtest_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jwtd/jwtd/internal/mariadbtest"
+)
+
+func TestStartCreateRestartFreeze(t *testing.T) {
+	s := mariadbtest.Start(t)
+	s.CreateDatabase(t, "harness")
+	db := s.Open(t, "harness")
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, "CREATE TABLE t (v varchar(10)) ENGINE=InnoDB; INSERT INTO t VALUES ('kept')"); err != nil {
+		t.Fatal(err)
+	}
+	var cs string
+	if err := db.QueryRowContext(ctx, "SELECT @@character_set_database").Scan(&cs); err != nil || cs != "utf8mb4" {
+		t.Fatalf("character set %q, %v; want utf8mb4", cs, err)
+	}
+
+	port := s.Port
+	s.Stop()
+	if s.Running() {
+		t.Fatal("Running after Stop")
+	}
+	if err := db.PingContext(ctx); err == nil {
+		t.Fatal("a stopped server still answers")
+	}
+	s.Restart()
+	if s.Port != port {
+		t.Fatalf("Restart moved the server from port %d to %d", port, s.Port)
+	}
+	// A crash (SIGKILL) loses no committed row.
+	var v string
+	if err := db.QueryRowContext(ctx, "SELECT v FROM t").Scan(&v); err != nil || v != "kept" {
+		t.Fatalf("after restart: %q, %v; want the committed row", v, err)
+	}
+
+	s.Freeze()
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	err := db.QueryRowContext(short, "SELECT v FROM t").Scan(&v)
+	cancel()
+	if err == nil {
+		t.Fatal("a frozen server answered a query")
+	}
+	s.Thaw()
+	if err := db.QueryRowContext(ctx, "SELECT v FROM t").Scan(&v); err != nil {
+		t.Fatalf("after Thaw: %v", err)
+	}
+}

@@ -1,0 +1,32 @@
+// Package mysql holds jwtd's MySQL and MariaDB user store and blacklist
+// store: package sqlstore's stores on go-sql-driver/mysql, built in
+// (use = "mysql") and as the plugin binary jwtd-plugin-mysql. The config
+// keys are in README.md beside this file.
+package mysql
+
+import (
+	"context"
+
+	"github.com/jwtd/jwtd/plugins/sqlstore"
+	"github.com/jwtd/jwtd/sdk"
+)
+
+// NewUserStore opens the MySQL user store cfg describes
+// (sqlstore.UserStoreConfig). It is an sdk.Factory[sdk.UserStore]; the
+// result is a *sqlstore.UserStore, which also implements sdk.UserAdmin,
+// sdk.Pinger and io.Closer.
+func NewUserStore(ctx context.Context, cfg sdk.Config) (sdk.UserStore, error) {
+	return sqlstore.OpenUserStore(ctx, Dialect{}, cfg)
+}
+
+// NewBlacklistStore opens the MySQL blacklist store cfg describes
+// (sqlstore.BlacklistConfig). It is an sdk.Factory[sdk.BlacklistStore].
+func NewBlacklistStore(ctx context.Context, cfg sdk.Config) (sdk.BlacklistStore, error) {
+	return sqlstore.OpenBlacklistStore(ctx, Dialect{}, cfg)
+}
+
+// Interface guards.
+var (
+	_ sdk.Factory[sdk.UserStore]      = NewUserStore
+	_ sdk.Factory[sdk.BlacklistStore] = NewBlacklistStore
+)
