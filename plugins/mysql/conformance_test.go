@@ -49,7 +49,7 @@ func TestConformance(t *testing.T) {
 					if !django {
 						return sdktest.UserStoreSetup{Store: s}
 					}
-					return sdktest.UserStoreSetup{Store: s, Users: seedDjangoUsers(t, s.(sdk.UserAdmin))}
+					return sdktest.UserStoreSetup{Store: s, Users: seedDjangoUsers(t, sdktest.Admin(t, s))}
 				}
 			}
 			blCfg := sdk.Config{"dsn": dsn, "django": django, "sweep_interval": "0"}
@@ -57,8 +57,7 @@ func TestConformance(t *testing.T) {
 				users := openUsers(t, userConfig(dsn, django))
 				sdktest.TestUserStore(t, setup(users))
 				sdktest.TestBlacklistStore(t, func(t *testing.T) sdk.BlacklistStore { return openBlacklist(t, blCfg) })
-				// The optional failed-login counters (in process: the
-				// plugin protocol does not carry them yet).
+				// The optional failed-login counters.
 				sdktest.TestLoginFailureStore(t, func(t *testing.T) sdk.LoginFailureStore {
 					return openBlacklist(t, blCfg).(sdk.LoginFailureStore)
 				})
@@ -75,6 +74,12 @@ func TestConformance(t *testing.T) {
 					t.Fatal(err)
 				}
 				sdktest.TestBlacklistStore(t, func(*testing.T) sdk.BlacklistStore { return bl })
+				// The failed-login counters cross the boundary too.
+				failures, ok := sdk.As[sdk.LoginFailureStore](bl)
+				if !ok {
+					t.Fatal("the plugin's sdk.LoginFailureStore is not offered out of process")
+				}
+				sdktest.TestLoginFailureStore(t, func(*testing.T) sdk.LoginFailureStore { return failures })
 			})
 		})
 	}
