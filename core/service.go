@@ -78,22 +78,33 @@ var errNoBlacklistStore = errors.New("no blacklist store is configured")
 // New validates settings and builds a Service. A refused setting is a
 // *SettingError.
 func New(settings Settings, plugins Plugins, opts ...Option) (*Service, error) {
-	c, err := settings.compile()
-	if err != nil {
-		return nil, err
-	}
-	if plugins.Users == nil {
-		return nil, errors.New("core: Plugins.Users is required")
-	}
-	if settings.BlacklistAfterRotation && plugins.Blacklist == nil {
+	if plugins.Users == nil || (settings.BlacklistAfterRotation && plugins.Blacklist == nil) {
+		// Refused settings are reported first, as they always were.
+		if _, err := settings.compile(false); err != nil {
+			return nil, err
+		}
+		if plugins.Users == nil {
+			return nil, errors.New("core: Plugins.Users is required")
+		}
 		// Without a store nothing can be blacklisted: a rotated refresh
 		// token would stay usable while the operator believes it revoked.
 		return nil, refuse("blacklist_after_rotation", "needs a blacklist store (configure [plugins.blacklist_store], or turn the setting off)")
+	}
+	return newService(settings, plugins, false, opts)
+}
+
+func newService(settings Settings, plugins Plugins, verifyOnly bool, opts []Option) (*Service, error) {
+	c, err := settings.compile(verifyOnly)
+	if err != nil {
+		return nil, err
 	}
 	settings.Audience = slices.Clone(settings.Audience)
 	settings.AuthHeaderTypes = slices.Clone(settings.AuthHeaderTypes)
 	settings.AuthTokenClasses = slices.Clone(settings.AuthTokenClasses)
 	settings.CustomTokenTypes = maps.Clone(settings.CustomTokenTypes)
+	settings.Keys = slices.Clone(settings.Keys)
+	// With a key ring, the algorithm in force is the signing key's.
+	settings.Algorithm = c.keys.method.name
 	s := &Service{
 		set:            settings,
 		c:              c,
@@ -159,13 +170,9 @@ func (s *Service) Settings() Settings {
 	c.AuthHeaderTypes = slices.Clone(c.AuthHeaderTypes)
 	c.AuthTokenClasses = slices.Clone(c.AuthTokenClasses)
 	c.CustomTokenTypes = maps.Clone(c.CustomTokenTypes)
+	c.Keys = slices.Clone(c.Keys)
 	return c
 }
-
-// JWKS returns the public verifying key as a JWK Set document ({"keys":
-// [...]}, with kid, alg and use), or nil when the algorithm is symmetric or
-// only JWK_URL supplies verifying keys.
-func (s *Service) JWKS() []byte { return slices.Clone(s.c.keys.jwks) }
 
 // FlushExpired drops expired rows from the blacklist store (Simple JWT's
 // flushexpiredtokens) and returns how many went. Without a blacklist store it
@@ -209,7 +216,7 @@ func (s *Service) checkAs(ctx context.Context, rc *rawClaims, typ string) error 
 // checkBlacklist is BlacklistMixin.check_blacklist for refresh and sliding
 // tokens.
 func (s *Service) checkBlacklist(ctx context.Context, rc *rawClaims, typ string) error {
-	if s.p.Blacklist == nil || (typ != TypeRefresh && typ != TypeSliding) {
+	if (typ != TypeRefresh && typ != TypeSliding) || !s.mayBeBlacklisted(rc) {
 		return nil
 	}
 	black, err := s.p.Blacklist.IsBlacklisted(ctx, jtiOf(rc))
@@ -222,9 +229,35 @@ func (s *Service) checkBlacklist(ctx context.Context, rc *rawClaims, typ string)
 	return nil
 }
 
+// mayBeBlacklisted reports whether the blacklist store can hold rc's jti,
+// that is whether asking it can change an answer. Only refresh and sliding
+// tokens are ever blacklisted (the blacklist endpoint, rotation, a revoked
+// password on refresh and `jwtd token blacklist` all refuse other types,
+// as Simple JWT's BlacklistMixin sits on those two classes only), so a
+// token whose type claim is "access" is not looked up: its check cannot
+// fail, and skipping it keeps verify and authenticate of access tokens
+// off the store (no round trip to a plugin, and an answer while the store
+// is down). A feature that does put access tokens into the store turns
+// the lookup back on through revokesAccessTokens.
+func (s *Service) mayBeBlacklisted(rc *rawClaims) bool {
+	if s.p.Blacklist == nil {
+		return false
+	}
+	if rc.typ != nil && jsonStringIs(rc.typ, TypeAccess) && !s.revokesAccessTokens() {
+		return false
+	}
+	return true
+}
+
+// revokesAccessTokens reports whether a configured feature revokes access
+// tokens through the blacklist store. None does yet; such a feature adds
+// its setting here, and every access-token check asks the store again.
+func (s *Service) revokesAccessTokens() bool { return false }
+
 // Verify is TokenVerifyView (untyped: any valid token). With a blacklist
 // store configured, a blacklisted jti is ErrBlacklistedOnVerify whatever
-// BLACKLIST_AFTER_ROTATION says (a deliberate improvement on Simple JWT).
+// BLACKLIST_AFTER_ROTATION says (a deliberate improvement on Simple JWT);
+// an access token is not looked up (mayBeBlacklisted).
 func (s *Service) Verify(ctx context.Context, token string) error {
 	var rc rawClaims
 	if err := s.decode(ctx, token, &rc); err != nil {
@@ -233,7 +266,7 @@ func (s *Service) Verify(ctx context.Context, token string) error {
 	if err := s.checkType(&rc, TypeUntyped); err != nil {
 		return err
 	}
-	if s.p.Blacklist != nil {
+	if s.mayBeBlacklisted(&rc) {
 		black, err := s.p.Blacklist.IsBlacklisted(ctx, jtiOf(&rc))
 		if err != nil {
 			return pluginErr(err)

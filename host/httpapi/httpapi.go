@@ -29,7 +29,7 @@ type Core interface {
 	Blacklist(ctx context.Context, token string) error
 	Authenticate(ctx context.Context, header string) (sdk.User, *core.Token, error)
 	AuthenticateStateless(ctx context.Context, header string) (map[string]any, *core.Token, error)
-	JWKS() []byte
+	PublishedKeys() core.PublishedKeys
 	Settings() core.Settings
 }
 
@@ -65,6 +65,9 @@ type Options struct {
 	// Metrics, when set, is served at GET /metrics by OpsHandler, and by
 	// the API itself only with PublicOps.
 	Metrics http.Handler
+	// Observer, when set, is told of every API request once answered
+	// (the request metrics), from the same wrapper as the access log.
+	Observer RequestObserver
 	// PublicOps serves /metrics and /readyz's per-plugin detail on the API
 	// itself. Off by default: they tell an attacker which stores are down
 	// and how the service is loaded, so they belong on a private listener
