@@ -7,7 +7,7 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/jwtd/jwtd/passwords"
+	"github.com/jwtd/jwtd/sdk/passwords"
 )
 
 // hashWorkers is the concurrency of the password-hash-bound scenarios: one

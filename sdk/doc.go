@@ -5,9 +5,12 @@
 //
 // The interfaces are deliberately small, in the manner of database/sql/driver:
 // every method takes a context.Context and returns an error, and extra
-// abilities are optional interfaces (UserAdmin, LoginFailureStore, Pinger,
-// io.Closer) that the host discovers by type assertion, each with a
-// documented fallback.
+// abilities are optional interfaces (UserAdmin, Pinger, LoginFailureStore,
+// io.Closer) that a plugin implements and the host discovers with As (a
+// type assertion that also sees through the host's view of a plugin), each
+// with a documented fallback.
+//
+// How to write, build and test a plugin: the SDK's README.md.
 //
 // The same interfaces serve built-ins linked into the jwtd binary and plugins
 // that run out of process over hashicorp/go-plugin; a plugin author never sees

@@ -19,14 +19,31 @@ type User struct {
 	// PasswordHash is the stored password hash string exactly as kept (for
 	// example "pbkdf2_sha256$260000$..."). The core uses it only to derive the
 	// revoke claim (uppercase hex MD5, as Simple JWT's CHECK_REVOKE_TOKEN) and
-	// never logs or returns it. A store may leave it empty, which makes every
+	// never logs or returns it. Only the user store's answers carry it: the
+	// users handed to an AuthRule or a ClaimSerializer have it empty. A store may leave it empty, which makes every
 	// token carrying a revoke claim for this user fail the check.
 	PasswordHash string
 	// LastLogin is the last recorded login; zero when never recorded.
 	LastLogin time.Time
-	// Attributes holds any further fields of the user (email, groups, ...),
-	// JSON-compatible values only. A USER_ID_FIELD other than "id" or
-	// "username" is looked up here.
+	// Attributes holds any further fields of the user (email, groups, ...).
+	// A USER_ID_FIELD other than "id" or "username" is looked up here.
+	//
+	// Values must be JSON-compatible. Like database/sql/driver.Value, they
+	// reach the host normalised to a few types, the same whether the
+	// plugin runs in process or out of process, because both cross the
+	// same adapters:
+	//
+	//   - nil, bool and string stay as they are;
+	//   - every number is int64 when it is a whole number that fits (so
+	//     int, uint8, int32 and also 4.0 become int64), else float64
+	//     (float32 1.5 becomes float64 1.5);
+	//   - lists ([]string, []int, ...) become []any, maps with string keys
+	//     become map[string]any, both with their elements normalised;
+	//   - anything else becomes what encoding/json makes of it (a
+	//     time.Time is its RFC 3339 string, a struct its JSON object).
+	//
+	// A value encoding/json cannot encode (a channel, a func, NaN) makes the
+	// call fail.
 	Attributes map[string]any
 }
 

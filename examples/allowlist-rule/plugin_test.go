@@ -79,16 +79,16 @@ func TestOutOfProcess(t *testing.T) {
 	}
 }
 
+// TestConformanceOutOfProcess runs the conformance kit against the built
+// binary with the SDK alone (sdktest.TestBinary), as a plugin author would.
 func TestConformanceOutOfProcess(t *testing.T) {
-	rule, err := startRule(t, sdk.Config{"allow": []any{"staff", "ops"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sdktest.TestAuthRule(t, rule, []sdktest.AuthRuleCase{
+	sdktest.TestBinary(t, sdktest.Binary{Path: pluginBin, Config: map[string]sdk.Config{
+		"auth_rule": {"allow": []any{"staff", "ops"}},
+	}}, sdktest.Suites{RuleCases: []sdktest.AuthRuleCase{
 		{Name: "staff", User: user(true, []any{"staff"}), Want: true},
 		{Name: "inactive staff", User: user(false, []any{"staff"}), Want: false},
 		{Name: "no allowed group", User: user(true, []any{"dev"}), Want: false},
-	})
+	}})
 }
 
 func TestOutOfProcessBadConfig(t *testing.T) {

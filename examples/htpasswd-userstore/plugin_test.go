@@ -238,16 +238,10 @@ func groups(t *testing.T, u sdk.User) string {
 	return strings.Join(s, ",")
 }
 
-// TestConformanceOutOfProcess runs jwtd's user store conformance kit against
-// the plugin process, through the same client jwtd uses.
+// TestConformanceOutOfProcess runs the conformance kit against the built
+// plugin binary as its author would, with the SDK alone (sdktest.TestBinary:
+// the real handshake, the same client jwtd uses).
 func TestConformanceOutOfProcess(t *testing.T) {
-	us, err := startStore(t, sdk.Config{
-		"path":        abs(t, "testdata/users.htpasswd"),
-		"groups_file": abs(t, "testdata/users.groups"),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	groups := map[string][]any{"alice": {"ops", "staff"}, "bob": {"staff"}, "carol": {}}
 	var users []sdktest.KnownUser
 	for name, pw := range passwords {
@@ -257,7 +251,8 @@ func TestConformanceOutOfProcess(t *testing.T) {
 			Attributes: map[string]any{"groups": groups[name]},
 		})
 	}
-	sdktest.TestUserStore(t, func(t *testing.T) sdktest.UserStoreSetup {
-		return sdktest.UserStoreSetup{Store: us, Users: users}
-	})
+	sdktest.TestBinary(t, sdktest.Binary{Path: pluginBin, Config: map[string]sdk.Config{"user_store": {
+		"path":        abs(t, "testdata/users.htpasswd"),
+		"groups_file": abs(t, "testdata/users.groups"),
+	}}}, sdktest.Suites{UserStore: sdktest.UserStoreSetup{Users: users}})
 }

@@ -56,7 +56,7 @@ except ImportError as e:
     sys.exit(1)
 
 # The handshake jwtd's host expects (plugin.Handshake in
-# sdk/plugin/handshake.go): the magic cookie, a guard against running the
+# sdk/wire/kinds.go): the magic cookie, a guard against running the
 # plugin by hand, and the plugin protocol version (1: the v1 proto packages).
 MAGIC_COOKIE_KEY = "JWTD_PLUGIN_MAGIC_COOKIE"
 MAGIC_COOKIE_VALUE = "5f2c3d0e-jwtd-plugin-protocol"

@@ -119,12 +119,10 @@ func TestOutOfProcess(t *testing.T) {
 	}
 }
 
+// TestConformanceOutOfProcess runs the conformance kit against the built
+// binary with the SDK alone (sdktest.TestBinary), as a plugin author would.
 func TestConformanceOutOfProcess(t *testing.T) {
-	s, err := startSerializer(t, sdk.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sdktest.TestClaimSerializer(t, s, []sdktest.ClaimSerializerCase{{
+	sdktest.TestBinary(t, sdktest.Binary{Path: pluginBin}, sdktest.Suites{ClaimCases: []sdktest.ClaimSerializerCase{{
 		Name: "user with roles and email",
 		User: sdk.User{ID: "1", Username: "ann", IsActive: true,
 			Attributes: map[string]any{"roles": []any{"admin"}, "email": "ann@example.com"}},
@@ -132,7 +130,7 @@ func TestConformanceOutOfProcess(t *testing.T) {
 		WantResponseFields: map[string]any{"user": map[string]any{"username": "ann", "email": "ann@example.com"}},
 		Claims:             map[string]any{"user_id": "1", "roles": []any{"admin"}, "email": "ann@example.com"},
 		WantTokenUser:      map[string]any{"roles": []any{"admin"}, "email": "ann@example.com"},
-	}})
+	}}})
 }
 
 func TestOutOfProcessBadConfig(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jwtd/jwtd/sdk"
 	"github.com/jwtd/jwtd/sdk/memory"
+	"github.com/jwtd/jwtd/sdk/wire"
 )
 
 // Registry maps names to factories for each plugin kind.
@@ -50,24 +51,24 @@ func Default() *Registry {
 
 // UserStore builds the named built-in user store.
 func (r *Registry) UserStore(ctx context.Context, name string, cfg sdk.Config) (sdk.UserStore, error) {
-	return build(ctx, "user_store", r.UserStores, name, cfg)
+	return build(ctx, wire.KindUserStore, r.UserStores, name, cfg)
 }
 
 // BlacklistStore builds the named built-in blacklist store.
 func (r *Registry) BlacklistStore(ctx context.Context, name string, cfg sdk.Config) (sdk.BlacklistStore, error) {
-	return build(ctx, "blacklist_store", r.BlacklistStores, name, cfg)
+	return build(ctx, wire.KindBlacklistStore, r.BlacklistStores, name, cfg)
 }
 
 // AuthRule builds the named built-in authentication rule; nil means the
 // core's default.
 func (r *Registry) AuthRule(ctx context.Context, name string, cfg sdk.Config) (sdk.AuthRule, error) {
-	return build(ctx, "auth_rule", r.AuthRules, name, cfg)
+	return build(ctx, wire.KindAuthRule, r.AuthRules, name, cfg)
 }
 
 // ClaimSerializer builds the named built-in claim serializer; nil means the
 // core's default.
 func (r *Registry) ClaimSerializer(ctx context.Context, name string, cfg sdk.Config) (sdk.ClaimSerializer, error) {
-	return build(ctx, "claim_serializer", r.ClaimSerializers, name, cfg)
+	return build(ctx, wire.KindClaimSerializer, r.ClaimSerializers, name, cfg)
 }
 
 func build[T any](ctx context.Context, kind string, m map[string]sdk.Factory[T], name string, cfg sdk.Config) (T, error) {

@@ -47,7 +47,7 @@ func runBlacklistCopy(ctx context.Context, env Env, args []string) error {
 	if src.Blacklist == nil || srcPlugin == nil {
 		return fmt.Errorf("config %s has no [plugins.blacklist_store] to copy from", src.Config.Path)
 	}
-	exp, ok := src.Blacklist.(blacklistExporter)
+	exp, ok := sdk.As[blacklistExporter](src.Blacklist)
 	if !ok {
 		return fmt.Errorf("the blacklist store %q of %s cannot list its entries (copying from it is not supported; the built-in sqlite store can)", srcPlugin.Use, src.Config.Path)
 	}

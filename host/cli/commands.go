@@ -95,7 +95,7 @@ func withStack(ctx context.Context, env Env, f *flags, fn func(*daemon.Stack) er
 // has none.
 func withAdmin(ctx context.Context, env Env, f *flags, fn func(sdk.UserAdmin) error) error {
 	return withStack(ctx, env, f, func(st *daemon.Stack) error {
-		a, ok := st.Users.(sdk.UserAdmin)
+		a, ok := sdk.As[sdk.UserAdmin](st.Users)
 		if !ok {
 			return fmt.Errorf("the user store %q cannot manage users", st.Config.Plugins.UserStore.Use)
 		}

@@ -8,14 +8,15 @@ import (
 	"time"
 
 	"github.com/jwtd/jwtd/sdk"
+	"github.com/jwtd/jwtd/sdk/wire"
 )
 
-// The plugin kinds, as named under [plugins].
+// The plugin kinds, as named under [plugins]: the SDK's one declaration.
 const (
-	KindUserStore       = "user_store"
-	KindBlacklistStore  = "blacklist_store"
-	KindAuthRule        = "auth_rule"
-	KindClaimSerializer = "claim_serializer"
+	KindUserStore       = wire.KindUserStore
+	KindBlacklistStore  = wire.KindBlacklistStore
+	KindAuthRule        = wire.KindAuthRule
+	KindClaimSerializer = wire.KindClaimSerializer
 )
 
 // Plugin is one [plugins.<kind>] section.

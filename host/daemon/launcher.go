@@ -10,7 +10,7 @@ import (
 	"github.com/jwtd/jwtd/host/config"
 	"github.com/jwtd/jwtd/host/httpapi"
 	"github.com/jwtd/jwtd/host/pluginhost"
-	"github.com/jwtd/jwtd/sdk"
+	"github.com/jwtd/jwtd/sdk/wire"
 )
 
 // processLauncher launches plugin binaries through host/pluginhost.
@@ -24,24 +24,9 @@ func spec(p *config.Plugin) pluginhost.Spec {
 	return pluginhost.Spec{Name: p.Kind, Path: p.Use, SHA256: p.SHA256, Config: p.Config, CallTimeout: p.CallTimeout, Env: p.Env}
 }
 
-func (l processLauncher) UserStore(ctx context.Context, p *config.Plugin) (sdk.UserStore, error) {
-	v, err := l.h.UserStore(ctx, spec(p))
-	return v, named(p, err)
-}
-
-func (l processLauncher) BlacklistStore(ctx context.Context, p *config.Plugin) (sdk.BlacklistStore, error) {
-	v, err := l.h.BlacklistStore(ctx, spec(p))
-	return v, named(p, err)
-}
-
-func (l processLauncher) AuthRule(ctx context.Context, p *config.Plugin) (sdk.AuthRule, error) {
-	v, err := l.h.AuthRule(ctx, spec(p))
-	return v, named(p, err)
-}
-
-func (l processLauncher) ClaimSerializer(ctx context.Context, p *config.Plugin) (sdk.ClaimSerializer, error) {
-	v, err := l.h.ClaimSerializer(ctx, spec(p))
-	return v, named(p, err)
+func (l processLauncher) Endpoint(ctx context.Context, p *config.Plugin) (wire.Endpoint, error) {
+	e, err := l.h.Endpoint(ctx, p.Kind, spec(p))
+	return e, named(p, err)
 }
 
 // named names the plugin in a start error. pluginhost's errors already

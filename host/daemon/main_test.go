@@ -12,7 +12,7 @@ import (
 // SQLite user store behind a probe (hashbound_test.go); otherwise it runs
 // the tests.
 func TestMain(m *testing.M) {
-	if os.Getenv(plugin.Handshake.MagicCookieKey) != "" {
+	if plugin.Launched() {
 		plugin.Serve(plugin.Set{UserStore: probedSQLiteUsers})
 		return
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/jwtd/jwtd/host/metrics"
 	"github.com/jwtd/jwtd/host/usercache"
 	"github.com/jwtd/jwtd/sdk"
+	"github.com/jwtd/jwtd/sdk/wire"
 )
 
 // Stack is a running set of plugins and the core over them: what one
@@ -44,10 +45,9 @@ type namedPinger struct {
 // Launcher starts out-of-process plugins (host/pluginhost). It is the one
 // seam between the daemon and plugin processes.
 type Launcher interface {
-	UserStore(ctx context.Context, p *config.Plugin) (sdk.UserStore, error)
-	BlacklistStore(ctx context.Context, p *config.Plugin) (sdk.BlacklistStore, error)
-	AuthRule(ctx context.Context, p *config.Plugin) (sdk.AuthRule, error)
-	ClaimSerializer(ctx context.Context, p *config.Plugin) (sdk.ClaimSerializer, error)
+	// Endpoint starts (or reuses) p's plugin process and returns the
+	// endpoint of p's kind in it.
+	Endpoint(ctx context.Context, p *config.Plugin) (wire.Endpoint, error)
 	// Ping reports every launched plugin process's health.
 	Ping(ctx context.Context) []httpapi.Check
 	// Close stops every launched plugin process.
@@ -84,44 +84,31 @@ func Build(ctx context.Context, cfg *config.Config, bo BuildOptions) (_ *Stack, 
 	}()
 	var plugins core.Plugins
 	p := cfg.Plugins
-	if plugins.Users, err = plugin(ctx, st, logger, p.UserStore, reg.UserStore, Launcher.UserStore); err != nil {
-		return nil, err
-	}
-	if plugins.Users == nil {
+	b := builder{ctx: ctx, st: st, logger: logger, metrics: bo.Metrics}
+	if p.UserStore == nil {
 		return nil, errors.New("plugins.user_store: no user store configured")
 	}
-	if plugins.Blacklist, err = plugin(ctx, st, logger, p.BlacklistStore, reg.BlacklistStore, Launcher.BlacklistStore); err != nil {
+	var wrap []func(wire.Endpoint) wire.Endpoint
+	if ttl := p.UserStore.CacheTTL; ttl > 0 {
+		cache, err := usercache.New(usercache.Options{TTL: ttl, Size: p.UserStore.CacheSize})
+		if err != nil {
+			return nil, fmt.Errorf("plugins.user_store.cache_ttl: %w", err)
+		}
+		wrap = append(wrap, cache.Wrap)
+	}
+	if plugins.Users, err = build(b, p.UserStore, reg.UserStore, wire.UserStore, wrap...); err != nil {
 		return nil, err
 	}
-	if plugins.Rule, err = plugin(ctx, st, logger, p.AuthRule, reg.AuthRule, Launcher.AuthRule); err != nil {
+	if plugins.Blacklist, err = build(b, p.BlacklistStore, reg.BlacklistStore, wire.BlacklistStore); err != nil {
 		return nil, err
 	}
-	if plugins.Claims, err = plugin(ctx, st, logger, p.ClaimSerializer, reg.ClaimSerializer, Launcher.ClaimSerializer); err != nil {
+	if plugins.Rule, err = build(b, p.AuthRule, reg.AuthRule, wire.AuthRule); err != nil {
+		return nil, err
+	}
+	if plugins.Claims, err = build(b, p.ClaimSerializer, reg.ClaimSerializer, wire.ClaimSerializer); err != nil {
 		return nil, err
 	}
 	st.Users, st.Blacklist = plugins.Users, plugins.Blacklist
-	if m := bo.Metrics; m != nil {
-		plugins.Users = metrics.InstrumentUserStore(m, plugins.Users)
-		if plugins.Blacklist != nil {
-			plugins.Blacklist = metrics.InstrumentBlacklistStore(m, plugins.Blacklist)
-		}
-		if plugins.Rule != nil {
-			plugins.Rule = metrics.InstrumentAuthRule(m, plugins.Rule)
-		}
-		if plugins.Claims != nil {
-			plugins.Claims = metrics.InstrumentClaimSerializer(m, plugins.Claims)
-		}
-	}
-	// The lookup cache sits outside the metrics wrapper, so that plugin
-	// call counts show the calls the cache saved.
-	if ttl := p.UserStore.CacheTTL; ttl > 0 {
-		if plugins.Users, err = usercache.New(plugins.Users, usercache.Options{TTL: ttl, Size: p.UserStore.CacheSize}); err != nil {
-			return nil, fmt.Errorf("plugins.user_store.cache_ttl: %w", err)
-		}
-		// st.Users is then the cached store too, so that user admin
-		// commands run through the stack drop the changed user's entries.
-		st.Users = plugins.Users
-	}
 	if cfg.Tokens.JWKURL != "" {
 		// JWK_URL: verifying keys come from the issuer's JWK Set over HTTP.
 		var fo []jwkshttp.Option
@@ -136,35 +123,61 @@ func Build(ctx context.Context, cfg *config.Config, bo BuildOptions) (_ *Stack, 
 	return st, nil
 }
 
-// plugin builds one configured plugin, in process or through the launcher,
-// and remembers how to ping and close it.
-func plugin[T any](ctx context.Context, st *Stack, logger *slog.Logger, p *config.Plugin,
+// builder holds what building each plugin needs.
+type builder struct {
+	ctx     context.Context
+	st      *Stack
+	logger  *slog.Logger
+	metrics *metrics.Metrics
+}
+
+// build makes one configured plugin: its endpoint (a built-in served in
+// process, or a launched process), then metrics and any further wrappers
+// (wrap, outermost last) around the endpoint's connection, then the kind's
+// client on it. Built-ins and processes take the same path, so values and
+// errors cross the same adapters in both modes. It remembers how to ping
+// and close the plugin.
+func build[T any](b builder, p *config.Plugin,
 	builtinFn func(context.Context, string, sdk.Config) (T, error),
-	launch func(Launcher, context.Context, *config.Plugin) (T, error),
+	client func(wire.Endpoint) T, wrap ...func(wire.Endpoint) wire.Endpoint,
 ) (T, error) {
 	var zero T
 	if p == nil {
 		return zero, nil
 	}
-	var v T
+	st := b.st
+	var e wire.Endpoint
 	var err error
 	if p.External {
 		if st.launcher == nil {
-			st.launcher = newLauncher(logger)
+			st.launcher = newLauncher(b.logger)
 			st.closers = append(st.closers, st.launcher)
 		}
-		v, err = launch(st.launcher, ctx, p)
+		e, err = st.launcher.Endpoint(b.ctx, p)
 	} else {
-		v, err = builtinFn(ctx, p.Use, p.Config)
+		var v T
+		if v, err = builtinFn(b.ctx, p.Use, p.Config); err != nil {
+			return zero, err
+		}
+		if any(v) == nil {
+			// The core's default.
+			return zero, nil
+		}
+		if c, ok := any(v).(io.Closer); ok {
+			st.closers = append(st.closers, c)
+		}
+		e, err = wire.Local(p.Kind, v)
 	}
 	if err != nil {
 		return zero, err
 	}
-	if pg, ok := any(v).(sdk.Pinger); ok && !p.External {
-		st.pingers = append(st.pingers, namedPinger{p.Kind, pg})
+	e = metrics.Instrument(b.metrics, e)
+	for _, w := range wrap {
+		e = w(e)
 	}
-	if c, ok := any(v).(io.Closer); ok && !p.External {
-		st.closers = append(st.closers, c)
+	v := client(e)
+	if !p.External && e.Has(wire.CapPing) {
+		st.pingers = append(st.pingers, namedPinger{p.Kind, any(v).(sdk.Pinger)})
 	}
 	return v, nil
 }

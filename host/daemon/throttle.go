@@ -40,7 +40,7 @@ func loginGuard(cfg *config.Config, blacklist sdk.BlacklistStore, local sdk.Logi
 	if !bf.Enabled {
 		return l, nil
 	}
-	store, shared := blacklist.(sdk.LoginFailureStore)
+	store, shared := sdk.As[sdk.LoginFailureStore](blacklist)
 	if shared {
 		logger.Info("brute-force protection: failed logins counted in the blacklist store, shared by every instance on it")
 	} else {

@@ -65,7 +65,7 @@ func TestUserStoreCacheEndToEnd(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer st.Close()
-			admin, ok := st.Users.(sdk.UserAdmin)
+			admin, ok := sdk.As[sdk.UserAdmin](st.Users)
 			if !ok {
 				t.Fatal("stack's user store lost UserAdmin")
 			}

@@ -26,6 +26,7 @@ import (
 	"github.com/jwtd/jwtd/host/httpapi"
 	"github.com/jwtd/jwtd/internal/jwtdtest"
 	"github.com/jwtd/jwtd/sdk"
+	"github.com/jwtd/jwtd/sdk/sdktest"
 )
 
 // testSecret is the HMAC key of every test server (>= 32 bytes).
@@ -160,7 +161,7 @@ func newEnvRegistry(t *testing.T, toml string, wrap func(httpapi.Core) httpapi.C
 	}
 	t.Cleanup(func() { st.Close() })
 	e := &env{t: t, stack: st, users: map[string]sdk.User{}, logs: logs}
-	admin := st.Users.(sdk.UserAdmin)
+	admin := sdktest.Admin(t, st.Users)
 	for _, nu := range testUsers {
 		if !addUsers {
 			break

@@ -11,6 +11,7 @@ import (
 	"github.com/jwtd/jwtd/core"
 	"github.com/jwtd/jwtd/host/httpapi"
 	"github.com/jwtd/jwtd/sdk"
+	"github.com/jwtd/jwtd/sdk/sdktest"
 )
 
 const forwardAuthPath = "/api/forward-auth/"
@@ -152,7 +153,7 @@ func TestForwardAuthRevokedAfterPasswordChange(t *testing.T) {
 	if resp, body := e.do(req); resp.StatusCode != 200 {
 		t.Fatalf("before: %d %s", resp.StatusCode, body)
 	}
-	if err := e.stack.Users.(sdk.UserAdmin).SetPassword(context.Background(), "carol", "carol-password-2"); err != nil {
+	if err := sdktest.Admin(e.t, e.stack.Users).SetPassword(context.Background(), "carol", "carol-password-2"); err != nil {
 		t.Fatal(err)
 	}
 	resp, body := e.do(req)

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jwtd/jwtd/sdk"
+	"github.com/jwtd/jwtd/sdk/sdktest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -106,7 +106,7 @@ func apiCases() []apiCase {
 		}, status: 401},
 		{name: "refresh_inactive_user", req: func(e *env) request {
 			tok := e.pair("dave").Refresh
-			if err := e.stack.Users.(sdk.UserAdmin).SetActive(context.Background(), "dave", false); err != nil {
+			if err := sdktest.Admin(e.t, e.stack.Users).SetActive(context.Background(), "dave", false); err != nil {
 				e.t.Fatal(err)
 			}
 			return jsonPost(refreshPath, tokenBody("refresh", tok))
@@ -267,7 +267,7 @@ func (e *env) mustOK(r request) []byte {
 
 func (e *env) changePassword(name string) {
 	e.t.Helper()
-	if err := e.stack.Users.(sdk.UserAdmin).SetPassword(context.Background(), name, name+"-password-2"); err != nil {
+	if err := sdktest.Admin(e.t, e.stack.Users).SetPassword(context.Background(), name, name+"-password-2"); err != nil {
 		e.t.Fatal(err)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/jwtd/jwtd/host/daemon"
 	"github.com/jwtd/jwtd/sdk"
 	"github.com/jwtd/jwtd/sdk/memory"
+	"github.com/jwtd/jwtd/sdk/sdktest"
 )
 
 // at is a core over the same stores and settings as the server, whose
@@ -299,7 +300,7 @@ func TestActiveCheckWithCustomRule(t *testing.T) {
 		resp, body = e.do(jsonPost(slidingPath, bobPW))
 		wantDetail(t, "sliding obtain for inactive bob", resp, body, 401, "No active account found with the given credentials")
 		refresh := e.pair("alice").Refresh
-		if err := e.stack.Users.(sdk.UserAdmin).SetActive(context.Background(), "alice", false); err != nil {
+		if err := sdktest.Admin(e.t, e.stack.Users).SetActive(context.Background(), "alice", false); err != nil {
 			t.Fatal(err)
 		}
 		resp, body = e.do(jsonPost(refreshPath, tokenBody("refresh", refresh)))

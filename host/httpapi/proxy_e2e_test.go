@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/jwtd/jwtd/internal/edgetest"
-	"github.com/jwtd/jwtd/sdk"
+	"github.com/jwtd/jwtd/sdk/sdktest"
 )
 
 // echoUpstream is the service behind the proxy: it answers with the user
@@ -218,7 +218,7 @@ func proxyScenario(t *testing.T, e *env, proxy string) {
 		if status, _, _ := proxyGet(t, proxy+"/app", map[string]string{"Authorization": daveTok}); status != 200 {
 			t.Fatalf("before: %d", status)
 		}
-		if err := e.stack.Users.(sdk.UserAdmin).SetActive(context.Background(), "dave", false); err != nil {
+		if err := sdktest.Admin(e.t, e.stack.Users).SetActive(context.Background(), "dave", false); err != nil {
 			t.Fatal(err)
 		}
 		if status, _, s := proxyGet(t, proxy+"/app", map[string]string{"Authorization": daveTok}); status != 401 || s.Path != "" {
@@ -226,7 +226,7 @@ func proxyScenario(t *testing.T, e *env, proxy string) {
 		}
 	})
 	t.Run("changed password with check_revoke_token: 401", func(t *testing.T) {
-		if err := e.stack.Users.(sdk.UserAdmin).SetPassword(context.Background(), "carol", "carol-password-9"); err != nil {
+		if err := sdktest.Admin(e.t, e.stack.Users).SetPassword(context.Background(), "carol", "carol-password-9"); err != nil {
 			t.Fatal(err)
 		}
 		if status, _, s := proxyGet(t, proxy+"/app", map[string]string{"Authorization": carolTok}); status != 401 || s.Path != "" {

@@ -14,6 +14,7 @@ import (
 	"github.com/jwtd/jwtd/host/metrics"
 	"github.com/jwtd/jwtd/sdk"
 	"github.com/jwtd/jwtd/sdk/memory"
+	"github.com/jwtd/jwtd/sdk/wire"
 )
 
 // scrape fetches the exposition from m's handler.
@@ -138,16 +139,24 @@ func TestOutcome(t *testing.T) {
 	}
 }
 
+// instrumented serves impl in process through an instrumented endpoint,
+// as the daemon does with a built-in.
+func instrumented[T any](t *testing.T, m *metrics.Metrics, kind string, impl any, client func(wire.Endpoint) T) T {
+	t.Helper()
+	e, err := wire.Local(kind, impl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client(metrics.Instrument(m, e))
+}
+
 func TestInstrumentUserStore(t *testing.T) {
 	ctx := context.Background()
 	m := metrics.New()
-	s := metrics.InstrumentUserStore(m, memory.NewUserStore())
-	admin, ok := s.(sdk.UserAdmin)
+	s := instrumented(t, m, wire.KindUserStore, memory.NewUserStore(), wire.UserStore)
+	admin, ok := sdk.As[sdk.UserAdmin](s)
 	if !ok {
 		t.Fatal("instrumented memory store lost sdk.UserAdmin")
-	}
-	if _, ok := s.(sdk.Pinger); ok {
-		t.Error("instrumented store gained sdk.Pinger it does not have")
 	}
 	u, err := admin.CreateUser(ctx, sdk.NewUser{Username: "alice", Password: "pw", IsActive: true})
 	if err != nil {
@@ -193,7 +202,7 @@ func TestInstrumentUserStore(t *testing.T) {
 func TestInstrumentBlacklistStore(t *testing.T) {
 	ctx := context.Background()
 	m := metrics.New()
-	b := metrics.InstrumentBlacklistStore(m, memory.NewBlacklistStore())
+	b := instrumented(t, m, wire.KindBlacklistStore, memory.NewBlacklistStore(), wire.BlacklistStore)
 	rec := sdk.TokenRecord{JTI: "j1", UserID: "1", TokenType: "refresh", ExpiresAt: time.Now().Add(time.Hour)}
 	if err := b.AddOutstanding(ctx, rec); err != nil {
 		t.Fatal(err)
@@ -251,7 +260,7 @@ func TestOptionalInterfacesPreserved(t *testing.T) {
 	m := metrics.New()
 
 	full := &activeRule{pingErr: sdk.ErrUnavailable}
-	r := metrics.InstrumentAuthRule(m, full)
+	r := instrumented(t, m, wire.KindAuthRule, full, wire.AuthRule)
 	if ok, err := r.Allow(ctx, sdk.User{IsActive: false}); ok || err != nil {
 		t.Fatalf("Allow inactive = %v, %v", ok, err)
 	}
@@ -262,7 +271,7 @@ func TestOptionalInterfacesPreserved(t *testing.T) {
 	if err := p.Ping(ctx); !errors.Is(err, sdk.ErrUnavailable) {
 		t.Fatalf("Ping = %v", err)
 	}
-	c, ok := r.(io.Closer)
+	c, ok := sdk.As[io.Closer](r)
 	if !ok {
 		t.Fatal("lost io.Closer")
 	}
@@ -271,27 +280,17 @@ func TestOptionalInterfacesPreserved(t *testing.T) {
 		t.Error("Close did not reach the wrapped rule")
 	}
 
-	pr := metrics.InstrumentAuthRule(m, &pingOnly{})
-	if _, ok := pr.(io.Closer); ok {
+	pr := instrumented(t, m, wire.KindAuthRule, &pingOnly{}, wire.AuthRule)
+	if _, ok := sdk.As[io.Closer](pr); ok {
 		t.Error("wrapper gained io.Closer")
 	}
-	if _, ok := pr.(sdk.Pinger); !ok {
-		t.Error("wrapper lost sdk.Pinger")
-	}
 
-	cs := metrics.InstrumentClaimSerializer(m, fieldSerializer{})
-	if _, ok := cs.(sdk.Pinger); ok {
-		t.Error("serializer gained sdk.Pinger")
-	}
+	cs := instrumented(t, m, wire.KindClaimSerializer, fieldSerializer{}, wire.ClaimSerializer)
 	if got, err := cs.TokenClaims(ctx, sdk.User{Username: "bob"}, "refresh"); err != nil || got["name"] != "bob" {
 		t.Fatalf("TokenClaims = %v, %v", got, err)
 	}
 	if _, err := cs.ResponseFields(ctx, sdk.User{}); err == nil {
 		t.Fatal("ResponseFields error was swallowed")
-	}
-	if metrics.InstrumentUserStore(m, nil) != nil || metrics.InstrumentBlacklistStore(m, nil) != nil ||
-		metrics.InstrumentAuthRule(m, nil) != nil || metrics.InstrumentClaimSerializer(m, nil) != nil {
-		t.Error("a nil plugin must stay nil (the core treats nil as 'not configured')")
 	}
 	expectSeries(t, scrape(t, m),
 		`jwtd_plugin_calls_total{kind="auth_rule",method="Allow",outcome="ok"} 1`,

@@ -9,6 +9,8 @@ import (
 	"github.com/jwtd/jwtd/plugins/defaults"
 	"github.com/jwtd/jwtd/sdk"
 	"github.com/jwtd/jwtd/sdk/memory"
+	"github.com/jwtd/jwtd/sdk/sdktest"
+	"github.com/jwtd/jwtd/sdk/wire"
 )
 
 // BenchmarkCall measures one call of each kind's hottest method in process
@@ -55,9 +57,24 @@ func BenchmarkCall(b *testing.B) {
 		rule sdk.AuthRule
 		cs   sdk.ClaimSerializer
 	}
-	targets := []target{{"in-process", inUsers, inBL, inRule, inCS}, {"out-of-process", outUsers, outBL, outRule, outCS}}
+	// A built-in as jwtd runs it: the same implementations behind
+	// wire.Local, through the client and server adapters without a process.
+	endpoint := func(kind string, impl any) wire.Endpoint {
+		e, err := wire.Local(kind, impl)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return e
+	}
+	localUsers := memory.NewUserStore()
+	targets := []target{
+		{"in-process", inUsers, inBL, inRule, inCS},
+		{"local-endpoint", wire.UserStore(endpoint(wire.KindUserStore, localUsers)), wire.BlacklistStore(endpoint(wire.KindBlacklistStore, memory.NewBlacklistStore())),
+			wire.AuthRule(endpoint(wire.KindAuthRule, inRule)), wire.ClaimSerializer(endpoint(wire.KindClaimSerializer, inCS))},
+		{"out-of-process", outUsers, outBL, outRule, outCS},
+	}
 	for _, tg := range targets {
-		created, err := tg.us.(sdk.UserAdmin).CreateUser(ctx, nu)
+		created, err := sdktest.Admin(b, tg.us).CreateUser(ctx, nu)
 		if err != nil {
 			b.Fatal(err)
 		}

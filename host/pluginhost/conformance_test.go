@@ -21,7 +21,7 @@ func TestConformanceOutOfProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := us.(sdk.UserAdmin); !ok {
+	if _, ok := sdk.As[sdk.UserAdmin](us); !ok {
 		t.Fatal("user store of an admin-capable plugin is no sdk.UserAdmin")
 	}
 	bl, err := h.BlacklistStore(ctx, withName(spec, "blacklist_store"))
@@ -45,6 +45,15 @@ func TestConformanceOutOfProcess(t *testing.T) {
 	t.Run("BlacklistStore", func(t *testing.T) {
 		sdktest.TestBlacklistStore(t, func(t *testing.T) sdk.BlacklistStore { return bl })
 	})
+	t.Run("LoginFailureStore", func(t *testing.T) {
+		// The capability crosses the boundary: the memory blacklist store
+		// has it, so the host's view of the plugin offers it too.
+		f, ok := sdk.As[sdk.LoginFailureStore](bl)
+		if !ok {
+			t.Fatal("blacklist store of a plugin with sdk.LoginFailureStore does not offer it")
+		}
+		sdktest.TestLoginFailureStore(t, func(t *testing.T) sdk.LoginFailureStore { return f })
+	})
 	t.Run("AuthRule", func(t *testing.T) {
 		sdktest.TestAuthRule(t, rule, sdktest.DefaultRuleCases)
 	})
@@ -56,7 +65,7 @@ func TestConformanceOutOfProcess(t *testing.T) {
 	// second Configure, which would give the plugin a fresh, empty memory
 	// store and lose the user made here.
 	before := h.Ping(ctx)
-	if _, err := us.(sdk.UserAdmin).CreateUser(ctx, sdk.NewUser{Username: "kept", Password: "kept-password", IsActive: true}); err != nil {
+	if _, err := sdktest.Admin(t, us).CreateUser(ctx, sdk.NewUser{Username: "kept", Password: "kept-password", IsActive: true}); err != nil {
 		t.Fatal(err)
 	}
 	again, err := h.UserStore(ctx, withName(spec, "user_store"))

@@ -4,12 +4,13 @@
 // Each Spec names a plugin binary and its config table. The Host starts the
 // binary (gRPC only, AutoMTLS, without the host's environment, checked
 // against an optional SHA-256 pin), hands each kind its config through the
-// Configure call, and returns an sdk value whose methods call the plugin
-// under a deadline. A health check watches every process; when one dies, the
-// values fail fast with sdk.ErrUnavailable while a supervisor restarts it
-// with exponential backoff and configures it again, after which calls
-// succeed again. Kinds with the same binary, pin and config share one
-// process.
+// Configure call, and returns the kind's wire.Endpoint: a supervised
+// connection on which every call of every method runs under a deadline (the
+// sdk values are the SDK's client adapters on it). A health check watches
+// every process; when one dies, calls fail fast with sdk.ErrUnavailable
+// while a supervisor restarts it with exponential backoff and configures it
+// again, after which calls succeed again. Kinds with the same binary, pin
+// and config share one process.
 package pluginhost
 
 import (
@@ -28,7 +29,7 @@ import (
 	"time"
 
 	"github.com/jwtd/jwtd/sdk"
-	"github.com/jwtd/jwtd/sdk/plugin"
+	"github.com/jwtd/jwtd/sdk/wire"
 )
 
 // DefaultCallTimeout is the deadline of one plugin call when Spec.CallTimeout
@@ -145,58 +146,46 @@ func New(logger *slog.Logger, opts ...Option) *Host {
 	return &Host{logger: logger, opts: o, procs: map[string]*proc{}}
 }
 
-// UserStore starts (or reuses) the plugin of s and returns its user store.
-// The value also implements sdk.UserAdmin when the plugin's store does, and
-// sdk.Pinger always.
+// Endpoint starts (or reuses) the plugin of s and configures kind in it.
+// The endpoint's connection is supervised: calls fail fast with
+// sdk.ErrUnavailable while the process is down and restarting, and each
+// runs under s.CallTimeout.
+func (h *Host) Endpoint(ctx context.Context, kind string, s Spec) (wire.Endpoint, error) {
+	b, caps, err := h.bind(ctx, kind, s)
+	if err != nil {
+		return wire.Endpoint{}, err
+	}
+	return wire.NewEndpoint(kind, b, caps), nil
+}
+
+// UserStore is Endpoint for a user store. sdk.As finds sdk.UserAdmin on it
+// when the plugin's store has it.
 func (h *Host) UserStore(ctx context.Context, s Spec) (sdk.UserStore, error) {
-	b, caps, err := h.bind(ctx, plugin.KindUserStore, s)
-	if err != nil {
-		return nil, err
-	}
-	p := &userStore{b}
-	if hasCap(caps, plugin.CapUserAdmin) {
-		return &userStoreAdmin{p}, nil
-	}
-	return p, nil
+	return typed(ctx, h, wire.KindUserStore, s, wire.UserStore)
 }
 
-// BlacklistStore starts (or reuses) the plugin of s and returns its
-// blacklist store (also an sdk.Pinger).
+// BlacklistStore is Endpoint for a blacklist store.
 func (h *Host) BlacklistStore(ctx context.Context, s Spec) (sdk.BlacklistStore, error) {
-	b, _, err := h.bind(ctx, plugin.KindBlacklistStore, s)
-	if err != nil {
-		return nil, err
-	}
-	return &blacklistStore{b}, nil
+	return typed(ctx, h, wire.KindBlacklistStore, s, wire.BlacklistStore)
 }
 
-// AuthRule starts (or reuses) the plugin of s and returns its
-// authentication rule (also an sdk.Pinger).
+// AuthRule is Endpoint for an authentication rule.
 func (h *Host) AuthRule(ctx context.Context, s Spec) (sdk.AuthRule, error) {
-	b, _, err := h.bind(ctx, plugin.KindAuthRule, s)
-	if err != nil {
-		return nil, err
-	}
-	return &authRule{b}, nil
+	return typed(ctx, h, wire.KindAuthRule, s, wire.AuthRule)
 }
 
-// ClaimSerializer starts (or reuses) the plugin of s and returns its claim
-// serializer (also an sdk.Pinger).
+// ClaimSerializer is Endpoint for a claim serializer.
 func (h *Host) ClaimSerializer(ctx context.Context, s Spec) (sdk.ClaimSerializer, error) {
-	b, _, err := h.bind(ctx, plugin.KindClaimSerializer, s)
-	if err != nil {
-		return nil, err
-	}
-	return &claimSerializer{b}, nil
+	return typed(ctx, h, wire.KindClaimSerializer, s, wire.ClaimSerializer)
 }
 
-func hasCap(caps []string, c string) bool {
-	for _, x := range caps {
-		if x == c {
-			return true
-		}
+func typed[T any](ctx context.Context, h *Host, kind string, s Spec, client func(wire.Endpoint) T) (T, error) {
+	e, err := h.Endpoint(ctx, kind, s)
+	if err != nil {
+		var zero T
+		return zero, err
 	}
-	return false
+	return client(e), nil
 }
 
 // bind starts or reuses the process for s and configures kind in it.

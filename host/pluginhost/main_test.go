@@ -21,6 +21,7 @@ import (
 	"github.com/jwtd/jwtd/sdk/memory"
 	"github.com/jwtd/jwtd/sdk/plugin"
 	commonv1 "github.com/jwtd/jwtd/sdk/proto/jwtd/common/v1"
+	"github.com/jwtd/jwtd/sdk/wire"
 )
 
 // futurePlugin serves only the PluginInfo service, describing auth_rule at
@@ -43,7 +44,7 @@ type futureInfo struct {
 }
 
 func (futureInfo) Describe(context.Context, *commonv1.DescribeRequest) (*commonv1.DescribeResponse, error) {
-	return &commonv1.DescribeResponse{Kinds: []*commonv1.KindVersions{{Kind: plugin.KindAuthRule, Versions: []uint32{2}}}}, nil
+	return &commonv1.DescribeResponse{Kinds: []*commonv1.KindVersions{{Kind: wire.KindAuthRule, Versions: []uint32{2}}}}, nil
 }
 
 // The test binary doubles as every plugin these tests launch (go-plugin's
@@ -61,7 +62,7 @@ var pluginDir string
 func pluginPath(name string) string { return filepath.Join(pluginDir, name) }
 
 func TestMain(m *testing.M) {
-	if os.Getenv(plugin.Handshake.MagicCookieKey) != "" {
+	if plugin.Launched() {
 		servePlugin(filepath.Base(os.Args[0]))
 		return
 	}
@@ -84,7 +85,7 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	for _, name := range []string{"memory", "garbage", "exits", "hang", "chatty", "future"} {
+	for _, name := range []string{"memory", "garbage", "exits", "hang", "chatty", "future", "boundary"} {
 		if err := os.Symlink(self, filepath.Join(dir, name)); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
@@ -148,13 +149,21 @@ func servePlugin(name string) {
 		// A plugin built against a later SDK: it serves auth_rule only at
 		// protocol version 2, which this host does not speak.
 		goplugin.Serve(&goplugin.ServeConfig{
-			HandshakeConfig: plugin.Handshake,
-			VersionedPlugins: map[int]goplugin.PluginSet{plugin.ProtocolVersion: {
-				plugin.KindAuthRule: futurePlugin{},
+			HandshakeConfig: wire.Handshake,
+			VersionedPlugins: map[int]goplugin.PluginSet{wire.ProtocolVersion: {
+				wire.KindAuthRule: futurePlugin{},
 			}},
 			GRPCServer: goplugin.DefaultGRPCServer,
 		})
 		os.Exit(0)
+	case "boundary":
+		// What crosses the boundary: a store answering with Go-typed
+		// attributes, and a rule and serializer that report what they got.
+		plugin.Serve(plugin.Set{
+			UserStore:       func(context.Context, sdk.Config) (sdk.UserStore, error) { return typedStore{}, nil },
+			AuthRule:        func(context.Context, sdk.Config) (sdk.AuthRule, error) { return hashRecorder{}, nil },
+			ClaimSerializer: func(context.Context, sdk.Config) (sdk.ClaimSerializer, error) { return hashRecorder{}, nil },
+		})
 	case "exits":
 		fmt.Fprintln(os.Stderr, "exits: giving up at once")
 		os.Exit(3)

@@ -19,7 +19,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/jwtd/jwtd/sdk"
-	"github.com/jwtd/jwtd/sdk/plugin"
+	"github.com/jwtd/jwtd/sdk/wire"
 )
 
 type kindState struct {
@@ -43,7 +43,7 @@ type proc struct {
 	mu       sync.RWMutex
 	client   *goplugin.Client
 	conn     *grpc.ClientConn
-	clients  map[string]plugin.Client // configured clients; nil while down
+	clients  map[string]*grpc.ClientConn // each configured kind's connection; nil while down
 	kinds    map[string]kindState
 	pid      int
 	lastErr  error
@@ -75,7 +75,7 @@ func (p *proc) launch() (*goplugin.Client, *grpc.ClientConn, int, error) {
 	// adds its handshake variables).
 	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"),
-		plugin.EnvLogLevel + "=" + newHCLog(p.h.logger).GetLevel().String(),
+		wire.EnvLogLevel + "=" + newHCLog(p.h.logger).GetLevel().String(),
 	}
 	for _, name := range p.env {
 		if v, ok := os.LookupEnv(name); ok {
@@ -89,8 +89,8 @@ func (p *proc) launch() (*goplugin.Client, *grpc.ClientConn, int, error) {
 	logger := newHCLog(p.h.logger)
 	tail := &stderrTail{}
 	c := goplugin.NewClient(&goplugin.ClientConfig{
-		HandshakeConfig:  plugin.Handshake,
-		VersionedPlugins: plugin.HostPlugins(),
+		HandshakeConfig:  wire.Handshake,
+		VersionedPlugins: wire.HostPlugins(),
 		Cmd:              cmd,
 		SecureConfig:     sec,
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
@@ -171,10 +171,10 @@ func (s *stderrTail) String() string {
 }
 
 // kindClient asks the process which protocol versions of kind it speaks,
-// picks the highest this host speaks too, and returns that version's client.
-// A kind served only at versions the host does not speak is refused, naming
-// kind and versions on both sides.
-func kindClient(ctx context.Context, c *goplugin.Client, kind string) (plugin.Client, uint32, error) {
+// picks the highest this host speaks too, and returns the connection to use
+// it on. A kind served only at versions the host does not speak is refused,
+// naming kind and versions on both sides.
+func kindClient(ctx context.Context, c *goplugin.Client, kind string) (*grpc.ClientConn, uint32, error) {
 	rpc, err := c.Client()
 	if err != nil {
 		return nil, 0, err
@@ -183,27 +183,26 @@ func kindClient(ctx context.Context, c *goplugin.Client, kind string) (plugin.Cl
 	if !ok {
 		return nil, 0, errors.New("plugin does not speak gRPC")
 	}
-	described, err := plugin.Describe(ctx, gc.Conn)
+	described, err := wire.Describe(ctx, gc.Conn)
 	if err != nil {
 		return nil, 0, err
 	}
-	version, err := plugin.NegotiateKind(kind, described)
+	version, err := wire.NegotiateKind(kind, described)
 	if err != nil {
 		return nil, 0, err
 	}
-	pc, err := plugin.NewKindClientVersion(kind, version, gc.Conn)
-	return pc, version, err
+	return gc.Conn, version, nil
 }
 
 // configure picks kind's client and configures kind on c.
-func (p *proc) configure(ctx context.Context, c *goplugin.Client, kind string) (plugin.Client, []string, error) {
+func (p *proc) configure(ctx context.Context, c *goplugin.Client, kind string) (*grpc.ClientConn, []string, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.h.opts.startTimeout)
 	defer cancel()
 	pc, version, err := kindClient(ctx, c, kind)
 	if err != nil {
 		return nil, nil, err
 	}
-	caps, err := pc.Configure(ctx, p.cfg)
+	caps, err := wire.Configure(ctx, kind, pc, p.cfg)
 	if errors.Is(err, errors.ErrUnsupported) {
 		return nil, nil, fmt.Errorf("the binary does not serve the %s kind (%w)", kind, err)
 	}
@@ -243,7 +242,7 @@ func (p *proc) addKind(ctx context.Context, kind, name string, timeout time.Dura
 			return nil, err
 		}
 		p.mu.Lock()
-		p.client, p.conn, p.pid, p.clients = c, conn, pid, map[string]plugin.Client{}
+		p.client, p.conn, p.pid, p.clients = c, conn, pid, map[string]*grpc.ClientConn{}
 		p.mu.Unlock()
 		client, fresh = c, true
 	} else if !running {
@@ -280,9 +279,9 @@ func (p *proc) pidNow() int {
 	return p.pid
 }
 
-// get returns kind's client, or an sdk.ErrUnavailable error at once while
-// the process is down.
-func (p *proc) get(kind, name string) (plugin.Client, error) {
+// get returns kind's connection, or an sdk.ErrUnavailable error at once
+// while the process is down.
+func (p *proc) get(kind, name string) (*grpc.ClientConn, error) {
 	p.mu.RLock()
 	c := p.clients[kind]
 	lastErr := p.lastErr
@@ -424,7 +423,7 @@ func (p *proc) restart() error {
 	if err != nil {
 		return err
 	}
-	clients := map[string]plugin.Client{}
+	clients := map[string]*grpc.ClientConn{}
 	for _, k := range kinds {
 		pc, _, err := p.configure(context.Background(), c, k)
 		if err != nil {
@@ -463,7 +462,7 @@ func (p *proc) status(ctx context.Context) []Status {
 		c, err := p.get(k, states[i].name)
 		if err == nil {
 			cctx, cancel := context.WithTimeout(ctx, states[i].timeout)
-			err = c.Ping(cctx)
+			err = wire.Ping(cctx, k, c)
 			cancel()
 			if errors.Is(err, sdk.ErrUnavailable) {
 				p.poke()

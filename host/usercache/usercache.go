@@ -20,6 +20,11 @@
 // Only successes are cached: ErrUserNotFound, ErrUnavailable and every other
 // error are not, so a newly created user works at once and an outage is not
 // remembered. Authenticate, LoginFields and RecordLogin pass through.
+//
+// The cache wraps a user store's endpoint (its connection), not the store's
+// methods: it answers LookupUser replies and watches the admin requests by
+// their wire messages, so it works the same in process and out of process
+// and needs no wrapper type per combination of optional interfaces.
 package usercache
 
 import (
@@ -27,12 +32,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"maps"
 	"sync"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/jwtd/jwtd/sdk"
+	userstorev1 "github.com/jwtd/jwtd/sdk/proto/jwtd/userstore/v1"
+	"github.com/jwtd/jwtd/sdk/wire"
 )
 
 // DefaultSize is the entry bound when Options.Size is 0.
@@ -41,7 +49,7 @@ const DefaultSize = 10000
 // Options configure New.
 type Options struct {
 	// TTL is how long a looked-up user is served from the cache. It must be
-	// positive; a zero TTL means no cache, and New returns the store as it is.
+	// positive.
 	TTL time.Duration
 	// Size bounds the number of entries (default DefaultSize); the least
 	// recently used entry is evicted first.
@@ -67,14 +75,12 @@ type key struct{ field, value string }
 
 type entry struct {
 	key     key
-	user    sdk.User
+	reply   *userstorev1.UserResponse
 	expires time.Time
 }
 
-// Store is the caching wrapper. New returns it combined with whichever of
-// sdk.UserAdmin, sdk.Pinger and io.Closer the wrapped store implements.
-type Store struct {
-	next sdk.UserStore
+// Cache is a LookupUser cache for one user store endpoint.
+type Cache struct {
 	ttl  time.Duration
 	size int
 	now  func() time.Time
@@ -87,18 +93,10 @@ type Store struct {
 	gen uint64
 }
 
-// New wraps next in a LookupUser cache. With o.TTL == 0 it returns next
-// unchanged. The result implements sdk.UserAdmin, sdk.Pinger and io.Closer
-// exactly when next does.
-func New(next sdk.UserStore, o Options) (sdk.UserStore, error) {
-	if next == nil {
-		return nil, errors.New("usercache: nil user store")
-	}
-	if o.TTL == 0 {
-		return next, nil
-	}
-	if o.TTL < 0 {
-		return nil, fmt.Errorf("usercache: negative TTL %v", o.TTL)
+// New returns a cache with options o; o.TTL must be positive.
+func New(o Options) (*Cache, error) {
+	if o.TTL <= 0 {
+		return nil, fmt.Errorf("usercache: TTL must be positive, got %v", o.TTL)
 	}
 	if o.Size < 0 {
 		return nil, fmt.Errorf("usercache: negative size %d", o.Size)
@@ -109,178 +107,108 @@ func New(next sdk.UserStore, o Options) (sdk.UserStore, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Store{next: next, ttl: o.TTL, size: o.Size, now: o.Now, lru: list.New(), items: map[key]*list.Element{}}
-	return s.withOptional(), nil
+	return &Cache{ttl: o.TTL, size: o.Size, now: o.Now, lru: list.New(), items: map[key]*list.Element{}}, nil
 }
 
-// withOptional re-exposes exactly the optional interfaces of the wrapped
-// store, since callers discover abilities by type assertion.
-func (s *Store) withOptional() sdk.UserStore {
-	p, isPinger := s.next.(sdk.Pinger)
-	c, isCloser := s.next.(io.Closer)
-	if _, isAdmin := s.next.(sdk.UserAdmin); isAdmin {
-		a := &admin{s}
-		switch {
-		case isPinger && isCloser:
-			return struct {
-				*admin
-				sdk.Pinger
-				io.Closer
-			}{a, p, c}
-		case isPinger:
-			return struct {
-				*admin
-				sdk.Pinger
-			}{a, p}
-		case isCloser:
-			return struct {
-				*admin
-				io.Closer
-			}{a, c}
-		default:
-			return a
-		}
+// Wrap returns the user store endpoint e with the cache in front of its
+// LookupUser calls. The admin calls (CreateUser, SetPassword, SetActive)
+// drop the named user's entries.
+func (c *Cache) Wrap(e wire.Endpoint) wire.Endpoint {
+	return e.With(c.intercept)
+}
+
+func (c *Cache) intercept(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoke grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	call := func(ctx context.Context) error { return invoke(ctx, method, req, reply, cc, opts...) }
+	switch r := req.(type) {
+	case *userstorev1.LookupUserRequest:
+		return c.lookup(ctx, key{r.GetField(), r.GetValue()}, reply.(*userstorev1.UserResponse), call)
+	case *userstorev1.CreateUserRequest:
+		// Drops any entry under the username, in case a user of that name
+		// was deleted behind jwtd's back.
+		defer c.invalidate(r.GetUsername())
+	case *userstorev1.SetPasswordRequest:
+		// So that CHECK_REVOKE_TOKEN refuses the old tokens at once.
+		defer c.invalidate(r.GetUsername())
+	case *userstorev1.SetActiveRequest:
+		// So that a deactivation takes effect at once.
+		defer c.invalidate(r.GetUsername())
 	}
-	switch {
-	case isPinger && isCloser:
-		return struct {
-			*Store
-			sdk.Pinger
-			io.Closer
-		}{s, p, c}
-	case isPinger:
-		return struct {
-			*Store
-			sdk.Pinger
-		}{s, p}
-	case isCloser:
-		return struct {
-			*Store
-			io.Closer
-		}{s, c}
-	default:
-		return s
-	}
+	return call(ctx)
 }
 
-// LoginFields passes through.
-func (s *Store) LoginFields(ctx context.Context) ([]string, error) { return s.next.LoginFields(ctx) }
-
-// Authenticate passes through: credentials are always checked by the store.
-func (s *Store) Authenticate(ctx context.Context, creds sdk.Credentials) (sdk.User, error) {
-	return s.next.Authenticate(ctx, creds)
-}
-
-// RecordLogin passes through.
-func (s *Store) RecordLogin(ctx context.Context, userID string, at time.Time) error {
-	return s.next.RecordLogin(ctx, userID, at)
-}
-
-// LookupUser answers from the cache when ctx is [Cacheable] and a fresh
-// entry exists; otherwise it asks the store and caches a success.
-func (s *Store) LookupUser(ctx context.Context, field, value string) (sdk.User, error) {
-	k := key{field, value}
-	s.mu.Lock()
+// lookup answers from the cache when ctx is [Cacheable] and a fresh entry
+// exists; otherwise it asks the store and caches a success.
+func (c *Cache) lookup(ctx context.Context, k key, reply *userstorev1.UserResponse, call func(context.Context) error) error {
+	c.mu.Lock()
 	if cacheable(ctx) {
-		if el, ok := s.items[k]; ok {
+		if el, ok := c.items[k]; ok {
 			e := el.Value.(*entry)
-			if s.now().Before(e.expires) {
-				s.lru.MoveToFront(el)
-				u := e.user
-				s.mu.Unlock()
-				return clone(u), nil
+			if c.now().Before(e.expires) {
+				c.lru.MoveToFront(el)
+				// A copy: the caller decodes its own user from it.
+				proto.Merge(reply, e.reply)
+				c.mu.Unlock()
+				return nil
 			}
-			s.remove(el)
+			c.remove(el)
 		}
 	}
-	gen := s.gen
-	s.mu.Unlock()
+	gen := c.gen
+	c.mu.Unlock()
 
-	u, err := s.next.LookupUser(ctx, field, value)
+	err := call(ctx)
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	switch {
-	case err == nil && gen == s.gen:
-		s.put(k, clone(u))
+	case err == nil && gen == c.gen:
+		c.put(k, proto.Clone(reply).(*userstorev1.UserResponse))
 	case errors.Is(err, sdk.ErrUserNotFound):
 		// The store says the user is gone: forget it for everyone.
-		if el, ok := s.items[k]; ok {
-			s.remove(el)
+		if el, ok := c.items[k]; ok {
+			c.remove(el)
 		}
 	}
-	return u, err
+	return err
 }
 
-// Len reports the number of cached entries, expired ones included. Every
-// wrapper New returns for a positive TTL has it (interface{ Len() int }).
-func (s *Store) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.lru.Len()
+// Len reports the number of cached entries, expired ones included.
+func (c *Cache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lru.Len()
 }
 
-func (s *Store) put(k key, u sdk.User) {
-	exp := s.now().Add(s.ttl)
-	if el, ok := s.items[k]; ok {
+func (c *Cache) put(k key, r *userstorev1.UserResponse) {
+	exp := c.now().Add(c.ttl)
+	if el, ok := c.items[k]; ok {
 		e := el.Value.(*entry)
-		e.user, e.expires = u, exp
-		s.lru.MoveToFront(el)
+		e.reply, e.expires = r, exp
+		c.lru.MoveToFront(el)
 		return
 	}
-	s.items[k] = s.lru.PushFront(&entry{key: k, user: u, expires: exp})
-	for s.lru.Len() > s.size {
-		s.remove(s.lru.Back())
+	c.items[k] = c.lru.PushFront(&entry{key: k, reply: r, expires: exp})
+	for c.lru.Len() > c.size {
+		c.remove(c.lru.Back())
 	}
 }
 
-func (s *Store) remove(el *list.Element) {
-	delete(s.items, el.Value.(*entry).key)
-	s.lru.Remove(el)
+func (c *Cache) remove(el *list.Element) {
+	delete(c.items, el.Value.(*entry).key)
+	c.lru.Remove(el)
 }
 
 // invalidate drops every entry of the user with this username (whatever
 // field it was looked up by) and stops in-flight lookups from storing.
-func (s *Store) invalidate(username string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.gen++
-	for el := s.lru.Front(); el != nil; {
+func (c *Cache) invalidate(username string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	for el := c.lru.Front(); el != nil; {
 		next := el.Next()
-		if el.Value.(*entry).user.Username == username {
-			s.remove(el)
+		if el.Value.(*entry).reply.GetUser().GetUsername() == username {
+			c.remove(el)
 		}
 		el = next
 	}
-}
-
-// clone copies the attribute map so that a caller changing the returned
-// user cannot change the cached one.
-func clone(u sdk.User) sdk.User {
-	u.Attributes = maps.Clone(u.Attributes)
-	return u
-}
-
-// admin adds sdk.UserAdmin to Store, for wrapped stores that have it.
-type admin struct{ *Store }
-
-// CreateUser passes through and drops any entry under the username, in
-// case a user of that name was deleted behind jwtd's back.
-func (a *admin) CreateUser(ctx context.Context, u sdk.NewUser) (sdk.User, error) {
-	defer a.invalidate(u.Username)
-	return a.next.(sdk.UserAdmin).CreateUser(ctx, u)
-}
-
-// SetPassword passes through and drops the user's entries, so that
-// CHECK_REVOKE_TOKEN refuses its old tokens at once.
-func (a *admin) SetPassword(ctx context.Context, username, password string) error {
-	defer a.invalidate(username)
-	return a.next.(sdk.UserAdmin).SetPassword(ctx, username, password)
-}
-
-// SetActive passes through and drops the user's entries, so that a
-// deactivation takes effect at once.
-func (a *admin) SetActive(ctx context.Context, username string, active bool) error {
-	defer a.invalidate(username)
-	return a.next.(sdk.UserAdmin).SetActive(ctx, username, active)
 }

@@ -20,7 +20,7 @@ import (
 // started by a pluginhost.Host, it finds the handshake cookie and serves
 // exactly what cmd/jwtd-plugin-mysql serves.
 func TestMain(m *testing.M) {
-	if os.Getenv(plugin.Handshake.MagicCookieKey) != "" {
+	if plugin.Launched() {
 		plugin.Serve(plugin.Set{UserStore: mysql.NewUserStore, BlacklistStore: mysql.NewBlacklistStore})
 		return
 	}

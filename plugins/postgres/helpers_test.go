@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 	if runRole() {
 		return
 	}
-	if os.Getenv(plugin.Handshake.MagicCookieKey) != "" {
+	if plugin.Launched() {
 		plugin.Serve(plugin.Set{UserStore: postgres.NewUserStore, BlacklistStore: postgres.NewBlacklistStore})
 		return
 	}

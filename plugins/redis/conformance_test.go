@@ -22,7 +22,7 @@ func TestMain(m *testing.M) {
 	if runRole() {
 		return
 	}
-	if os.Getenv(plugin.Handshake.MagicCookieKey) != "" {
+	if plugin.Launched() {
 		plugin.Serve(plugin.Set{BlacklistStore: redis.NewBlacklistStore})
 		return
 	}

@@ -17,8 +17,8 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 
-	"github.com/jwtd/jwtd/passwords"
 	"github.com/jwtd/jwtd/sdk"
+	"github.com/jwtd/jwtd/sdk/passwords"
 )
 
 // lastLoginLayout is how last_login is written: what Django's SQLite backend

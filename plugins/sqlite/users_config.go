@@ -3,9 +3,9 @@ package sqlite
 import (
 	"fmt"
 
-	"github.com/jwtd/jwtd/passwords"
 	"github.com/jwtd/jwtd/plugins/sqlstore"
 	"github.com/jwtd/jwtd/sdk"
+	"github.com/jwtd/jwtd/sdk/passwords"
 )
 
 // UserStoreConfig is the [plugins.user_store.config] table of the SQLite

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jwtd/jwtd/passwords"
 	"github.com/jwtd/jwtd/plugins/sqlite"
 	"github.com/jwtd/jwtd/sdk"
+	"github.com/jwtd/jwtd/sdk/passwords"
 )
 
 // djangoDatetime is how Django's SQLite backend writes an aware datetime

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/jwtd/jwtd/passwords"
+	"github.com/jwtd/jwtd/sdk/passwords"
 	"github.com/jwtd/jwtd/sdk"
 )
 

@@ -1,7 +1,5 @@
-// Package plugin runs jwtd plugins out of process over hashicorp/go-plugin
-// gRPC, so that a plugin author never sees go-plugin or protobuf.
-//
-// A plugin binary's main is one call:
+// Package plugin turns a program into a jwtd plugin: its main hands a Set
+// of factories to Serve, and jwtd does the rest.
 //
 //	func main() {
 //		plugin.Serve(plugin.Set{
@@ -10,15 +8,18 @@
 //		})
 //	}
 //
-// Serve speaks the handshake on stdout (nothing else may write there before
-// it), logs to stderr as JSON lines that the host shows with their levels
-// (the default slog logger and the standard log package are set up for
-// this), builds each kind from its factory when the host sends its config
-// table (the Configure call), and exits when the host goes away, even when
-// the host was killed.
+// Each factory builds its kind from the plugin's config table in jwtd.toml
+// ([plugins.<kind>.config]), when jwtd starts the process and after every
+// restart. Set only the kinds the binary serves.
 //
-// The rest of the package is the host side of the same protocol, used by
-// jwtd's host/pluginhost: the handshake, the go-plugin plugin set and the
-// gRPC clients that turn each service back into the sdk interface, with the
-// sentinel errors of package sdk carried across as gRPC status codes.
+// Serve speaks the handshake on stdout (nothing else may write there before
+// it), logs to stderr as JSON lines that jwtd shows with their levels (the
+// default slog logger and the standard log package are set up for this),
+// and exits when jwtd goes away, even when jwtd was killed. Implementations
+// that are io.Closers are closed first.
+//
+// How to write, build and test a plugin: the SDK's README.md. The protocol
+// itself (for hosts, and for plugins in other languages) is package
+// github.com/jwtd/jwtd/sdk/wire and the .proto files under sdk/proto;
+// authors need neither.
 package plugin

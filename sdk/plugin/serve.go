@@ -12,13 +12,7 @@ import (
 	goplugin "github.com/hashicorp/go-plugin"
 
 	"github.com/jwtd/jwtd/sdk"
-)
-
-type (
-	sdkUserStore       = sdk.UserStore
-	sdkBlacklistStore  = sdk.BlacklistStore
-	sdkAuthRule        = sdk.AuthRule
-	sdkClaimSerializer = sdk.ClaimSerializer
+	"github.com/jwtd/jwtd/sdk/wire"
 )
 
 // Set is what a plugin binary offers: a factory per kind it serves, nil for
@@ -36,30 +30,6 @@ type Set struct {
 	// ClaimSerializer builds the claim serializer from
 	// [plugins.claim_serializer.config].
 	ClaimSerializer sdk.Factory[sdk.ClaimSerializer]
-}
-
-// slots holds the implementations built by Configure, to close them when the
-// plugin stops.
-type slots struct {
-	userStore       *slot[sdk.UserStore]
-	blacklistStore  *slot[sdk.BlacklistStore]
-	authRule        *slot[sdk.AuthRule]
-	claimSerializer *slot[sdk.ClaimSerializer]
-}
-
-func (s *slots) closeAll() {
-	if s.userStore != nil {
-		s.userStore.close()
-	}
-	if s.blacklistStore != nil {
-		s.blacklistStore.close()
-	}
-	if s.authRule != nil {
-		s.authRule.close()
-	}
-	if s.claimSerializer != nil {
-		s.claimSerializer.close()
-	}
 }
 
 // parentPollInterval is how often a plugin checks that the host is still
@@ -82,7 +52,7 @@ func Serve(set Set) {
 }
 
 func serve(set Set, stderr io.Writer) int {
-	level := hclog.LevelFromString(os.Getenv(EnvLogLevel))
+	level := hclog.LevelFromString(os.Getenv(wire.EnvLogLevel))
 	if level == hclog.NoLevel {
 		level = hclog.Info
 	}
@@ -94,26 +64,26 @@ func serve(set Set, stderr io.Writer) int {
 		JSONFormat: true,
 	})
 
-	versioned, sl := set.servePlugins()
-	if set.UserStore == nil && set.BlacklistStore == nil && set.AuthRule == nil && set.ClaimSerializer == nil {
+	served := wire.Serve(set.UserStore, set.BlacklistStore, set.AuthRule, set.ClaimSerializer)
+	if len(served.Kinds()) == 0 {
 		fmt.Fprintln(stderr, "jwtd plugin: plugin.Serve was given an empty Set: nothing to serve")
 		return 1
 	}
-	defer sl.closeAll()
+	defer served.Close()
 
-	if os.Getenv(Handshake.MagicCookieKey) == Handshake.MagicCookieValue {
-		go watchParent(os.Getppid(), sl)
+	if os.Getenv(wire.Handshake.MagicCookieKey) == wire.Handshake.MagicCookieValue {
+		go watchParent(os.Getppid(), served)
 	}
 	goplugin.Serve(&goplugin.ServeConfig{
-		HandshakeConfig:  Handshake,
-		VersionedPlugins: versioned,
+		HandshakeConfig:  wire.Handshake,
+		VersionedPlugins: served.Plugins,
 		GRPCServer:       goplugin.DefaultGRPCServer,
 		Logger:           hl,
 	})
 	// goplugin.Serve returns when the host shut the plugin down, and also
 	// when it refused to start (run by hand); the latter it has explained
 	// on stderr already.
-	if os.Getenv(Handshake.MagicCookieKey) != Handshake.MagicCookieValue {
+	if os.Getenv(wire.Handshake.MagicCookieKey) != wire.Handshake.MagicCookieValue {
 		return 1
 	}
 	return 0
@@ -121,13 +91,13 @@ func serve(set Set, stderr io.Writer) int {
 
 // watchParent exits the process once it is no longer the child of the
 // process that started it.
-func watchParent(ppid int, sl *slots) {
+func watchParent(ppid int, served *wire.Served) {
 	t := time.NewTicker(parentPollInterval)
 	defer t.Stop()
 	for range t.C {
 		if os.Getppid() != ppid {
 			slog.Warn("jwtd is gone; plugin exiting", "parent_pid", ppid)
-			sl.closeAll()
+			served.Close()
 			os.Exit(0)
 		}
 	}
@@ -175,4 +145,12 @@ func newStderrHandler(w io.Writer, level hclog.Level) slog.Handler {
 			return a
 		},
 	})
+}
+
+// Launched reports whether this process was started as a plugin (by jwtd,
+// or by sdktest's real-binary kit), from the handshake variable the host
+// sets. A test binary that doubles as its own plugin checks it in TestMain
+// and calls Serve when it is true.
+func Launched() bool {
+	return os.Getenv(wire.Handshake.MagicCookieKey) == wire.Handshake.MagicCookieValue
 }

@@ -10,8 +10,14 @@
 //		})
 //	}
 //
-// The suites only use the sdk interfaces, so the same call also checks a
-// plugin launched as a real process (see host/pluginhost).
+// The suites only use the sdk interfaces, so they also check a plugin
+// binary as jwtd runs it: TestBinary builds (or takes) the binary, launches
+// it through the real handshake and runs every suite of the kinds it
+// serves against the process.
+//
+//	func TestPluginBinary(t *testing.T) {
+//		sdktest.TestBinary(t, sdktest.Binary{Package: "."}, sdktest.Suites{})
+//	}
 package sdktest
 
 import (

@@ -81,7 +81,7 @@ func TestUserStore(t *testing.T, setup func(t *testing.T) UserStoreSetup) {
 			s.PasswordField = "password"
 		}
 		if len(s.Users) == 0 {
-			admin, ok := s.Store.(sdk.UserAdmin)
+			admin, ok := sdk.As[sdk.UserAdmin](s.Store)
 			if !ok {
 				t.Fatal("UserStoreSetup has no Users and the store is no sdk.UserAdmin to create some")
 			}
@@ -244,7 +244,7 @@ func TestUserStore(t *testing.T, setup func(t *testing.T) UserStoreSetup) {
 
 	t.Run("UserAdmin", func(t *testing.T) {
 		s, _ := prepare(t)
-		admin, ok := s.Store.(sdk.UserAdmin)
+		admin, ok := sdk.As[sdk.UserAdmin](s.Store)
 		if !ok {
 			t.Skip("store has no sdk.UserAdmin")
 		}
@@ -287,4 +287,15 @@ func TestUserStore(t *testing.T, setup func(t *testing.T) UserStoreSetup) {
 			t.Fatalf("SetActive(unknown) = %v, want sdk.ErrUserNotFound", err)
 		}
 	})
+}
+
+// Admin returns the sdk.UserAdmin of s, found with sdk.As (so it works on
+// the host's view of a plugin too), and fails the test when s has none.
+func Admin(t testing.TB, s sdk.UserStore) sdk.UserAdmin {
+	t.Helper()
+	a, ok := sdk.As[sdk.UserAdmin](s)
+	if !ok {
+		t.Fatalf("%T has no sdk.UserAdmin", s)
+	}
+	return a
 }

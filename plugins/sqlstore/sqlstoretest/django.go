@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jwtd/jwtd/passwords"
+	"github.com/jwtd/jwtd/sdk/passwords"
 	"github.com/jwtd/jwtd/plugins/sqlstore"
 	"github.com/jwtd/jwtd/sdk"
 )

@@ -1,4 +1,4 @@
-package plugin
+package wire
 
 import (
 	"context"
@@ -28,8 +28,8 @@ func pairB(t testing.TB, set Set) *grpc.ClientConn {
 	t.Helper()
 	lis := bufconn.Listen(1 << 20)
 	srv := grpc.NewServer()
-	versioned, sl := set.servePlugins()
-	for _, p := range versioned[ProtocolVersion] {
+	served := Serve(set.UserStore, set.BlacklistStore, set.AuthRule, set.ClaimSerializer)
+	for _, p := range served.Plugins[ProtocolVersion] {
 		if err := p.(*kindPlugin).GRPCServer(nil, srv); err != nil {
 			t.Fatal(err)
 		}
@@ -44,9 +44,17 @@ func pairB(t testing.TB, set Set) *grpc.ClientConn {
 	t.Cleanup(func() {
 		conn.Close()
 		srv.Stop()
-		sl.closeAll()
+		served.Close()
 	})
 	return conn
+}
+
+// Set mirrors plugin.Set (which imports this package) for these tests.
+type Set struct {
+	UserStore       sdk.Factory[sdk.UserStore]
+	BlacklistStore  sdk.Factory[sdk.BlacklistStore]
+	AuthRule        sdk.Factory[sdk.AuthRule]
+	ClaimSerializer sdk.Factory[sdk.ClaimSerializer]
 }
 
 // failingRule returns the error named by the user's username.
@@ -74,9 +82,9 @@ func (failingRule) Allow(_ context.Context, u sdk.User) (bool, error) {
 
 func TestSentinelErrorsCrossTheBoundary(t *testing.T) {
 	conn := pair(t, Set{AuthRule: func(context.Context, sdk.Config) (sdk.AuthRule, error) { return failingRule{}, nil }})
-	c := NewAuthRuleClient(conn)
+	c := AuthRule(NewEndpoint(KindAuthRule, conn, nil))
 	ctx := context.Background()
-	if _, err := c.Configure(ctx, nil); err != nil {
+	if _, err := Configure(ctx, KindAuthRule, conn, nil); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -90,7 +98,7 @@ func TestSentinelErrorsCrossTheBoundary(t *testing.T) {
 		{"exists", sdk.ErrUserExists, sdk.ErrUnavailable, "already exists"},
 		{"config", sdk.ErrInvalidConfig, sdk.ErrUnavailable, "invalid plugin config"},
 		{"unavailable", sdk.ErrUnavailable, sdk.ErrUserNotFound, "database down"},
-		{"deadline", sdk.ErrUnavailable, nil, "deadline"},
+		{"deadline", context.DeadlineExceeded, nil, "deadline"},
 		{"plain", nil, sdk.ErrUnavailable, "rule exploded"},
 	}
 	for _, tc := range cases {
@@ -101,6 +109,9 @@ func TestSentinelErrorsCrossTheBoundary(t *testing.T) {
 			}
 			if tc.want != nil && !errors.Is(err, tc.want) {
 				t.Fatalf("error %q is not %v", err, tc.want)
+			}
+			if tc.name == "deadline" && !errors.Is(err, sdk.ErrUnavailable) {
+				t.Fatalf("error %q is not sdk.ErrUnavailable", err)
 			}
 			if tc.notWant != nil && errors.Is(err, tc.notWant) {
 				t.Fatalf("error %q is also %v", err, tc.notWant)
@@ -115,7 +126,7 @@ func TestSentinelErrorsCrossTheBoundary(t *testing.T) {
 func TestTransportFailureIsUnavailable(t *testing.T) {
 	ctx := context.Background()
 	t.Run("not configured", func(t *testing.T) {
-		c := NewAuthRuleClient(pair(t, Set{AuthRule: func(context.Context, sdk.Config) (sdk.AuthRule, error) { return failingRule{}, nil }}))
+		c := AuthRule(NewEndpoint(KindAuthRule, pair(t, Set{AuthRule: func(context.Context, sdk.Config) (sdk.AuthRule, error) { return failingRule{}, nil }}), nil))
 		if _, err := c.Allow(ctx, sdk.User{}); !errors.Is(err, sdk.ErrUnavailable) {
 			t.Fatalf("Allow before Configure: %v, want sdk.ErrUnavailable", err)
 		}
@@ -128,13 +139,13 @@ func TestTransportFailureIsUnavailable(t *testing.T) {
 		defer conn.Close()
 		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
-		if _, err := NewBlacklistStoreClient(conn).IsBlacklisted(cctx, "x"); !errors.Is(err, sdk.ErrUnavailable) {
+		if _, err := BlacklistStore(NewEndpoint(KindBlacklistStore, conn, nil)).IsBlacklisted(cctx, "x"); !errors.Is(err, sdk.ErrUnavailable) {
 			t.Fatalf("IsBlacklisted over a dead connection: %v, want sdk.ErrUnavailable", err)
 		}
 	})
 	t.Run("kind not served", func(t *testing.T) {
-		c := NewUserStoreClient(pair(t, Set{AuthRule: func(context.Context, sdk.Config) (sdk.AuthRule, error) { return failingRule{}, nil }}))
-		if _, err := c.Configure(ctx, nil); !errors.Is(err, errors.ErrUnsupported) {
+		conn := pair(t, Set{AuthRule: func(context.Context, sdk.Config) (sdk.AuthRule, error) { return failingRule{}, nil }})
+		if _, err := Configure(ctx, KindUserStore, conn, nil); !errors.Is(err, errors.ErrUnsupported) {
 			t.Fatalf("Configure of an unserved kind: %v, want errors.ErrUnsupported", err)
 		}
 	})
@@ -153,9 +164,9 @@ func TestConfigureHandsOverConfig(t *testing.T) {
 		got = cfg
 		return failingRule{}, nil
 	}
-	c := NewAuthRuleClient(pair(t, Set{AuthRule: factory}))
+	conn := pair(t, Set{AuthRule: factory})
 	ctx := context.Background()
-	caps, err := c.Configure(ctx, sdk.Config{"group": "staff", "max": int64(3)})
+	caps, err := Configure(ctx, KindAuthRule, conn, sdk.Config{"group": "staff", "max": int64(3)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +176,7 @@ func TestConfigureHandsOverConfig(t *testing.T) {
 	if got["group"] != "staff" || got["max"] != int64(3) {
 		t.Fatalf("plugin got config %#v, want group=staff and max=int64(3)", got)
 	}
-	_, err = c.Configure(ctx, sdk.Config{"grup": "typo"})
+	_, err = Configure(ctx, KindAuthRule, conn, sdk.Config{"grup": "typo"})
 	if !errors.Is(err, sdk.ErrInvalidConfig) || !strings.Contains(err.Error(), "grup") {
 		t.Fatalf("Configure with a typo: %v, want sdk.ErrInvalidConfig naming the key", err)
 	}
@@ -178,10 +189,14 @@ func TestValuesKeepTheirTypes(t *testing.T) {
 		ClaimSerializer: func(context.Context, sdk.Config) (sdk.ClaimSerializer, error) { return echoSerializer{}, nil },
 	})
 	ctx := context.Background()
-	us := NewUserStoreClient(conn)
-	caps, err := us.Configure(ctx, nil)
+	caps, err := Configure(ctx, KindUserStore, conn, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	us := UserStore(NewEndpoint(KindUserStore, conn, caps))
+	admin, ok := sdk.As[sdk.UserAdmin](us)
+	if !ok {
+		t.Fatal("no sdk.UserAdmin on a store that reported it")
 	}
 	if len(caps) != 1 || caps[0] != CapUserAdmin {
 		t.Fatalf("capabilities = %q, want [%s]", caps, CapUserAdmin)
@@ -190,7 +205,7 @@ func TestValuesKeepTheirTypes(t *testing.T) {
 		"email": "a@example.com", "level": int64(3), "ratio": 0.5, "big": int64(1) << 60,
 		"groups": []any{"staff", int64(2)}, "nested": map[string]any{"ok": true, "n": int64(-7)}, "none": nil,
 	}
-	created, err := us.CreateUser(ctx, sdk.NewUser{Username: "alice", Password: "pw-123456", IsActive: true, Attributes: attrs})
+	created, err := admin.CreateUser(ctx, sdk.NewUser{Username: "alice", Password: "pw-123456", IsActive: true, Attributes: attrs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,10 +224,10 @@ func TestValuesKeepTheirTypes(t *testing.T) {
 		t.Fatalf("user = %+v: want last login %v and the stored hash", u, at)
 	}
 
-	cs := NewClaimSerializerClient(conn)
-	if _, err := cs.Configure(ctx, nil); err != nil {
+	if _, err := Configure(ctx, KindClaimSerializer, conn, nil); err != nil {
 		t.Fatal(err)
 	}
+	cs := ClaimSerializer(NewEndpoint(KindClaimSerializer, conn, nil))
 	claims := map[string]any{"user_id": "1", "exp": int64(1767225600), "scope": []any{"a"}, "f": 1.25}
 	back, err := cs.TokenUser(ctx, claims)
 	if err != nil {
@@ -237,4 +252,25 @@ func (echoSerializer) ResponseFields(context.Context, sdk.User) (map[string]any,
 }
 func (echoSerializer) TokenUser(_ context.Context, c map[string]any) (map[string]any, error) {
 	return c, nil
+}
+
+// TestOptionalMethodsOfAPluginWithout: a host that calls an optional method
+// the plugin lacks (as an older host ignoring capabilities would) gets
+// errors.ErrUnsupported naming the interface, never a success.
+func TestOptionalMethodsOfAPluginWithout(t *testing.T) {
+	type bare struct{ sdk.UserStore }
+	conn := pair(t, Set{UserStore: func(context.Context, sdk.Config) (sdk.UserStore, error) { return bare{memory.NewUserStore()}, nil }})
+	ctx := context.Background()
+	caps, err := Configure(ctx, KindUserStore, conn, nil)
+	if err != nil || len(caps) != 0 {
+		t.Fatalf("Configure = %v, %v; want no capabilities", caps, err)
+	}
+	admin, ok := sdk.As[sdk.UserAdmin](UserStore(NewEndpoint(KindUserStore, conn, []string{CapUserAdmin})))
+	if !ok {
+		t.Fatal("no UserAdmin although the endpoint claims the capability")
+	}
+	_, err = admin.CreateUser(ctx, sdk.NewUser{Username: "x", Password: "pw-123456"})
+	if !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), "sdk.UserAdmin") {
+		t.Fatalf("CreateUser = %v; want errors.ErrUnsupported naming sdk.UserAdmin", err)
+	}
 }

@@ -1,14 +1,16 @@
-package plugin
+package wire
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/jwtd/jwtd/sdk"
 	authrulev1 "github.com/jwtd/jwtd/sdk/proto/jwtd/authrule/v1"
@@ -24,6 +26,9 @@ const (
 	CapUserAdmin = "user_admin"
 	// CapPing: the implementation implements sdk.Pinger.
 	CapPing = "ping"
+	// CapLoginFailures: the blacklist store implements
+	// sdk.LoginFailureStore.
+	CapLoginFailures = "login_failures"
 )
 
 // slot holds the implementation a kind's factory built at Configure. The
@@ -53,7 +58,7 @@ func (s *slot[T]) configure(ctx context.Context, req *commonv1.ConfigureRequest)
 		if !errors.Is(err, sdk.ErrUnavailable) && !errors.Is(err, sdk.ErrInvalidConfig) {
 			err = fmt.Errorf("%w: %w", sdk.ErrInvalidConfig, err)
 		}
-		return nil, toStatus(err)
+		return nil, ToStatus(err)
 	}
 	s.mu.Lock()
 	old, hadOld := s.impl, s.set
@@ -62,14 +67,31 @@ func (s *slot[T]) configure(ctx context.Context, req *commonv1.ConfigureRequest)
 	if hadOld {
 		closeImpl(old)
 	}
+	return &commonv1.ConfigureResponse{Capabilities: Capabilities(impl)}, nil
+}
+
+// Capabilities lists the optional sdk interfaces impl implements, by the
+// names a Configure reply carries. The host builds its view of a plugin
+// from this list, in process and out of process alike.
+func Capabilities(impl any) []string {
 	var caps []string
-	if _, ok := any(impl).(sdk.UserAdmin); ok {
-		caps = append(caps, CapUserAdmin)
+	for _, c := range capabilityChecks {
+		if c.has(impl) {
+			caps = append(caps, c.name)
+		}
 	}
-	if _, ok := any(impl).(sdk.Pinger); ok {
-		caps = append(caps, CapPing)
-	}
-	return &commonv1.ConfigureResponse{Capabilities: caps}, nil
+	return caps
+}
+
+// capabilityChecks is the one table of optional interfaces that cross the
+// boundary; the client side offers each through Capability.
+var capabilityChecks = []struct {
+	name string
+	has  func(any) bool
+}{
+	{CapUserAdmin, func(v any) bool { _, ok := v.(sdk.UserAdmin); return ok }},
+	{CapPing, func(v any) bool { _, ok := v.(sdk.Pinger); return ok }},
+	{CapLoginFailures, func(v any) bool { _, ok := v.(sdk.LoginFailureStore); return ok }},
 }
 
 // get returns the configured implementation, or FailedPrecondition, which
@@ -91,7 +113,7 @@ func (s *slot[T]) ping(ctx context.Context) (*commonv1.PingResponse, error) {
 	}
 	if p, ok := any(impl).(sdk.Pinger); ok {
 		if err := p.Ping(ctx); err != nil {
-			return nil, toStatus(err)
+			return nil, ToStatus(err)
 		}
 	}
 	return &commonv1.PingResponse{}, nil
@@ -112,6 +134,57 @@ func (s *slot[T]) close() {
 func closeImpl(impl any) {
 	if c, ok := impl.(io.Closer); ok {
 		_ = c.Close()
+	}
+}
+
+// common is every kind's server of Configure and Ping, written once.
+type common[T any] struct {
+	slot *slot[T]
+}
+
+// Configure builds the kind's implementation from its config table.
+func (c common[T]) Configure(ctx context.Context, req *commonv1.ConfigureRequest) (*commonv1.ConfigureResponse, error) {
+	return c.slot.configure(ctx, req)
+}
+
+// Ping answers while the process runs and, when the implementation is an
+// sdk.Pinger, what stands behind it does too.
+func (c common[T]) Ping(ctx context.Context, _ *commonv1.PingRequest) (*commonv1.PingResponse, error) {
+	return c.slot.ping(ctx)
+}
+
+// The generated forward-compatibility methods sit one level below common's
+// Configure and Ping in each server, which therefore win.
+type (
+	unimplementedUserStore struct {
+		userstorev1.UnimplementedUserStoreServer
+	}
+	unimplementedBlacklistStore struct {
+		blackliststorev1.UnimplementedBlacklistStoreServer
+	}
+	unimplementedAuthRule struct {
+		authrulev1.UnimplementedAuthRuleServer
+	}
+	unimplementedClaimSerializer struct {
+		claimserializerv1.UnimplementedClaimSerializerServer
+	}
+)
+
+// optional returns a getter of the configured implementation as its
+// optional interface O, which answers UNIMPLEMENTED (errors.ErrUnsupported
+// on the host) when the implementation lacks it.
+func optional[O, T any](sl *slot[T], lacks string) func() (O, error) {
+	return func() (O, error) {
+		var zero O
+		impl, err := sl.get()
+		if err != nil {
+			return zero, err
+		}
+		o, ok := any(impl).(O)
+		if !ok {
+			return zero, status.Errorf(codes.Unimplemented, "%s (no %s)", lacks, strings.TrimPrefix(fmt.Sprintf("%T", (*O)(nil)), "*"))
+		}
+		return o, nil
 	}
 }
 
@@ -136,7 +209,7 @@ func call[T any, R any](get func() (T, error), fn func(T) (R, error)) (R, error)
 		return zero, status.Error(codes.Unknown, m.Error())
 	}
 	if err != nil {
-		return zero, toStatus(err)
+		return zero, ToStatus(err)
 	}
 	return reply, nil
 }
@@ -144,16 +217,8 @@ func call[T any, R any](get func() (T, error), fn func(T) (R, error)) (R, error)
 // userStoreServer serves sdk.UserStore (and sdk.UserAdmin when the
 // implementation has it).
 type userStoreServer struct {
-	userstorev1.UnimplementedUserStoreServer
-	slot *slot[sdk.UserStore]
-}
-
-func (s *userStoreServer) Configure(ctx context.Context, req *commonv1.ConfigureRequest) (*commonv1.ConfigureResponse, error) {
-	return s.slot.configure(ctx, req)
-}
-
-func (s *userStoreServer) Ping(ctx context.Context, _ *commonv1.PingRequest) (*commonv1.PingResponse, error) {
-	return s.slot.ping(ctx)
+	common[sdk.UserStore]
+	unimplementedUserStore
 }
 
 func (s *userStoreServer) LoginFields(ctx context.Context, _ *userstorev1.LoginFieldsRequest) (*userstorev1.LoginFieldsResponse, error) {
@@ -172,7 +237,7 @@ func userReply(u sdk.User, err error) (*userstorev1.UserResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := userToProto(u)
+	p, err := userToProto(u, withHash)
 	if err != nil {
 		return nil, err
 	}
@@ -201,20 +266,8 @@ func (s *userStoreServer) RecordLogin(ctx context.Context, req *userstorev1.Reco
 	})
 }
 
-func (s *userStoreServer) admin() (sdk.UserAdmin, error) {
-	impl, err := s.slot.get()
-	if err != nil {
-		return nil, err
-	}
-	a, ok := impl.(sdk.UserAdmin)
-	if !ok {
-		return nil, status.Error(codes.Unimplemented, "this user store cannot manage users (no sdk.UserAdmin)")
-	}
-	return a, nil
-}
-
 func (s *userStoreServer) CreateUser(ctx context.Context, req *userstorev1.CreateUserRequest) (*userstorev1.UserResponse, error) {
-	return call(s.admin, func(a sdk.UserAdmin) (*userstorev1.UserResponse, error) {
+	return call(optional[sdk.UserAdmin](s.slot, "this user store cannot manage users"), func(a sdk.UserAdmin) (*userstorev1.UserResponse, error) {
 		attrs, err := decodeObject(req.GetAttributesJson())
 		if err != nil {
 			return nil, malformed{err}
@@ -226,21 +279,21 @@ func (s *userStoreServer) CreateUser(ctx context.Context, req *userstorev1.Creat
 }
 
 func (s *userStoreServer) SetPassword(ctx context.Context, req *userstorev1.SetPasswordRequest) (*userstorev1.SetPasswordResponse, error) {
-	return call(s.admin, func(a sdk.UserAdmin) (*userstorev1.SetPasswordResponse, error) {
+	return call(optional[sdk.UserAdmin](s.slot, "this user store cannot manage users"), func(a sdk.UserAdmin) (*userstorev1.SetPasswordResponse, error) {
 		return &userstorev1.SetPasswordResponse{}, a.SetPassword(ctx, req.GetUsername(), req.GetPassword())
 	})
 }
 
 func (s *userStoreServer) SetActive(ctx context.Context, req *userstorev1.SetActiveRequest) (*userstorev1.SetActiveResponse, error) {
-	return call(s.admin, func(a sdk.UserAdmin) (*userstorev1.SetActiveResponse, error) {
+	return call(optional[sdk.UserAdmin](s.slot, "this user store cannot manage users"), func(a sdk.UserAdmin) (*userstorev1.SetActiveResponse, error) {
 		return &userstorev1.SetActiveResponse{}, a.SetActive(ctx, req.GetUsername(), req.GetActive())
 	})
 }
 
 // blacklistStoreServer serves sdk.BlacklistStore.
 type blacklistStoreServer struct {
-	blackliststorev1.UnimplementedBlacklistStoreServer
-	slot *slot[sdk.BlacklistStore]
+	common[sdk.BlacklistStore]
+	unimplementedBlacklistStore
 }
 
 func recordFromProto(p *blackliststorev1.TokenRecord) sdk.TokenRecord {
@@ -261,14 +314,6 @@ func recordToProto(t sdk.TokenRecord) *blackliststorev1.TokenRecord {
 		IssuedAt:  toTimestamp(t.IssuedAt),
 		ExpiresAt: toTimestamp(t.ExpiresAt),
 	}
-}
-
-func (s *blacklistStoreServer) Configure(ctx context.Context, req *commonv1.ConfigureRequest) (*commonv1.ConfigureResponse, error) {
-	return s.slot.configure(ctx, req)
-}
-
-func (s *blacklistStoreServer) Ping(ctx context.Context, _ *commonv1.PingRequest) (*commonv1.PingResponse, error) {
-	return s.slot.ping(ctx)
 }
 
 func (s *blacklistStoreServer) AddOutstanding(ctx context.Context, req *blackliststorev1.TokenRecordRequest) (*blackliststorev1.AddOutstandingResponse, error) {
@@ -298,18 +343,32 @@ func (s *blacklistStoreServer) FlushExpired(ctx context.Context, req *blacklists
 	})
 }
 
+func countToProto(c sdk.LoginFailureCount, err error) (*blackliststorev1.LoginFailureCount, error) {
+	return &blackliststorev1.LoginFailureCount{Count: int64(c.Count), ResetIn: durationpb.New(c.ResetIn)}, err
+}
+
+func (s *blacklistStoreServer) AddLoginFailure(ctx context.Context, req *blackliststorev1.AddLoginFailureRequest) (*blackliststorev1.LoginFailureCount, error) {
+	return call(optional[sdk.LoginFailureStore](s.slot, "this blacklist store cannot share failed-login counters"), func(f sdk.LoginFailureStore) (*blackliststorev1.LoginFailureCount, error) {
+		return countToProto(f.AddLoginFailure(ctx, req.GetKey(), req.GetWindow().AsDuration()))
+	})
+}
+
+func (s *blacklistStoreServer) LoginFailures(ctx context.Context, req *blackliststorev1.LoginFailuresRequest) (*blackliststorev1.LoginFailureCount, error) {
+	return call(optional[sdk.LoginFailureStore](s.slot, "this blacklist store cannot share failed-login counters"), func(f sdk.LoginFailureStore) (*blackliststorev1.LoginFailureCount, error) {
+		return countToProto(f.LoginFailures(ctx, req.GetKey()))
+	})
+}
+
+func (s *blacklistStoreServer) ClearLoginFailures(ctx context.Context, req *blackliststorev1.ClearLoginFailuresRequest) (*blackliststorev1.ClearLoginFailuresResponse, error) {
+	return call(optional[sdk.LoginFailureStore](s.slot, "this blacklist store cannot share failed-login counters"), func(f sdk.LoginFailureStore) (*blackliststorev1.ClearLoginFailuresResponse, error) {
+		return &blackliststorev1.ClearLoginFailuresResponse{}, f.ClearLoginFailures(ctx, req.GetKey())
+	})
+}
+
 // authRuleServer serves sdk.AuthRule.
 type authRuleServer struct {
-	authrulev1.UnimplementedAuthRuleServer
-	slot *slot[sdk.AuthRule]
-}
-
-func (s *authRuleServer) Configure(ctx context.Context, req *commonv1.ConfigureRequest) (*commonv1.ConfigureResponse, error) {
-	return s.slot.configure(ctx, req)
-}
-
-func (s *authRuleServer) Ping(ctx context.Context, _ *commonv1.PingRequest) (*commonv1.PingResponse, error) {
-	return s.slot.ping(ctx)
+	common[sdk.AuthRule]
+	unimplementedAuthRule
 }
 
 func (s *authRuleServer) Allow(ctx context.Context, req *authrulev1.AllowRequest) (*authrulev1.AllowResponse, error) {
@@ -325,16 +384,8 @@ func (s *authRuleServer) Allow(ctx context.Context, req *authrulev1.AllowRequest
 
 // claimSerializerServer serves sdk.ClaimSerializer.
 type claimSerializerServer struct {
-	claimserializerv1.UnimplementedClaimSerializerServer
-	slot *slot[sdk.ClaimSerializer]
-}
-
-func (s *claimSerializerServer) Configure(ctx context.Context, req *commonv1.ConfigureRequest) (*commonv1.ConfigureResponse, error) {
-	return s.slot.configure(ctx, req)
-}
-
-func (s *claimSerializerServer) Ping(ctx context.Context, _ *commonv1.PingRequest) (*commonv1.PingResponse, error) {
-	return s.slot.ping(ctx)
+	common[sdk.ClaimSerializer]
+	unimplementedClaimSerializer
 }
 
 // objectReply turns a serializer's object into its reply; call maps the

@@ -1,4 +1,4 @@
-package plugin
+package wire
 
 import (
 	"context"
@@ -14,9 +14,9 @@ import (
 // scheduling of a second process.
 func BenchmarkInMemoryTransport(b *testing.B) {
 	conn := pairB(b, Set{AuthRule: func(context.Context, sdk.Config) (sdk.AuthRule, error) { return failingRule{}, nil }})
-	c := NewAuthRuleClient(conn)
+	c := AuthRule(NewEndpoint(KindAuthRule, conn, nil))
 	ctx := context.Background()
-	if _, err := c.Configure(ctx, nil); err != nil {
+	if _, err := Configure(ctx, KindAuthRule, conn, nil); err != nil {
 		b.Fatal(err)
 	}
 	u := sdk.User{ID: "1", Username: "alice", IsActive: true, Attributes: map[string]any{"email": "a@example.com"}}

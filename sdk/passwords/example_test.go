@@ -3,7 +3,7 @@ package passwords_test
 import (
 	"fmt"
 
-	"github.com/jwtd/jwtd/passwords"
+	"github.com/jwtd/jwtd/sdk/passwords"
 )
 
 // Check verifies a hash exactly as Django stored it in auth_user.password.

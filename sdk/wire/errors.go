@@ -1,4 +1,4 @@
-package plugin
+package wire
 
 import (
 	"context"
@@ -25,10 +25,11 @@ var sentinelCodes = []struct {
 	{errors.ErrUnsupported, codes.Unimplemented},
 }
 
-// toStatus is the plugin side: an implementation's error becomes a gRPC
+// ToStatus is the plugin side: an implementation's error becomes a gRPC
 // status whose code names the sentinel it wraps. The message is kept so the
-// host's logs show the plugin's own words.
-func toStatus(err error) error {
+// host's logs show the plugin's own words. A plugin written in another
+// language follows the same table (see the .proto files).
+func ToStatus(err error) error {
 	if err == nil {
 		return nil
 	}
@@ -37,8 +38,13 @@ func toStatus(err error) error {
 			return status.Error(s.code, err.Error())
 		}
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return status.Error(codes.Unavailable, err.Error())
+	// The context's own codes, which the host maps to sdk.ErrUnavailable
+	// still matching the context error (in process as out of process).
+	if errors.Is(err, context.DeadlineExceeded) {
+		return status.Error(codes.DeadlineExceeded, err.Error())
+	}
+	if errors.Is(err, context.Canceled) {
+		return status.Error(codes.Canceled, err.Error())
 	}
 	return status.Error(codes.Unknown, err.Error())
 }
@@ -76,17 +82,23 @@ func (e *RemoteError) Unwrap() []error {
 	return errs
 }
 
-// fromStatus is the host side of toStatus. Anything that is not a status
+// FromStatus is the host side of ToStatus. Anything that is not a status
 // from the plugin itself, or that says the transport failed (deadline,
 // cancellation, connection refused or reset), is sdk.ErrUnavailable, so a
 // request that needed the plugin fails closed with 503, never hangs and
-// never succeeds.
-func fromStatus(kind string, err error) error {
+// never succeeds. An error that already matches an sdk sentinel (one the
+// host side made itself, such as "the process is down") is kept as it is.
+func FromStatus(kind string, err error) error {
 	if err == nil {
 		return nil
 	}
 	st, ok := status.FromError(err)
 	if !ok {
+		for _, s := range sentinelCodes {
+			if errors.Is(err, s.err) {
+				return err
+			}
+		}
 		return &RemoteError{Kind: kind, Sentinel: sdk.ErrUnavailable, Cause: err, Msg: err.Error()}
 	}
 	re := &RemoteError{Kind: kind, Msg: st.Message()}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jwtd/jwtd/passwords"
+	"github.com/jwtd/jwtd/sdk/passwords"
 )
 
 func TestHasherWritesWhatCheckVerifies(t *testing.T) {

@@ -1,4 +1,4 @@
-package plugin
+package wire
 
 import (
 	"bytes"
@@ -89,10 +89,24 @@ func fromTimestamp(ts *timestamppb.Timestamp) time.Time {
 	return ts.AsTime()
 }
 
-func userToProto(u sdk.User) (*commonv1.User, error) {
+// hashPolicy says whether a user crosses the boundary with its password
+// hash: only a user store's answers carry it (the core derives the revoke
+// claim from it); an auth rule or claim serializer never needs it, so it
+// never leaves the host.
+type hashPolicy bool
+
+const (
+	withHash    hashPolicy = true
+	withoutHash hashPolicy = false
+)
+
+func userToProto(u sdk.User, hash hashPolicy) (*commonv1.User, error) {
 	attrs, err := encodeObject(u.Attributes)
 	if err != nil {
 		return nil, fmt.Errorf("user %q attributes: %w", u.ID, err)
+	}
+	if hash == withoutHash {
+		u.PasswordHash = ""
 	}
 	return &commonv1.User{
 		Id:             u.ID,

@@ -1,4 +1,4 @@
-package plugin
+package wire
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jwtd/jwtd/plugins/defaults"
 	"github.com/jwtd/jwtd/sdk"
 	"github.com/jwtd/jwtd/sdk/memory"
 )
@@ -20,10 +19,10 @@ func TestDescribeListsServedKinds(t *testing.T) {
 		set  Set
 		want map[string][]uint32
 	}{
-		{"one kind", Set{AuthRule: defaults.NewAuthRule}, map[string][]uint32{KindAuthRule: {1}}},
+		{"one kind", Set{AuthRule: func(context.Context, sdk.Config) (sdk.AuthRule, error) { return failingRule{}, nil }}, map[string][]uint32{KindAuthRule: {1}}},
 		{"two kinds", Set{
 			BlacklistStore:  func(context.Context, sdk.Config) (sdk.BlacklistStore, error) { return memory.NewBlacklistStore(), nil },
-			ClaimSerializer: defaults.NewClaimSerializer,
+			ClaimSerializer: func(context.Context, sdk.Config) (sdk.ClaimSerializer, error) { return echoSerializer{}, nil },
 		}, map[string][]uint32{KindBlacklistStore: {1}, KindClaimSerializer: {1}}},
 	}
 	for _, tc := range cases {
@@ -87,21 +86,5 @@ func TestNegotiateKind(t *testing.T) {
 				t.Errorf("errors.As(VersionError) = %v, want %v", !tc.wantVErr, tc.wantVErr)
 			}
 		})
-	}
-}
-
-// TestNewKindClientVersion: a client exists for every kind at every
-// version this SDK speaks, and none for another version.
-func TestNewKindClientVersion(t *testing.T) {
-	conn := pair(t, Set{AuthRule: defaults.NewAuthRule})
-	for kind, versions := range KindVersions {
-		for _, v := range versions {
-			if c, err := NewKindClientVersion(kind, v, conn); err != nil || c == nil {
-				t.Errorf("%s v%d: %v", kind, v, err)
-			}
-		}
-		if _, err := NewKindClientVersion(kind, 99, conn); err == nil {
-			t.Errorf("%s v99: a client for a version this SDK does not speak", kind)
-		}
 	}
 }

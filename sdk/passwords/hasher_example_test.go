@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/jwtd/jwtd/passwords"
+	"github.com/jwtd/jwtd/sdk/passwords"
 )
 
 // A Hasher writes what Django's own PBKDF2PasswordHasher writes, so a stock

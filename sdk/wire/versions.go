@@ -1,4 +1,4 @@
-package plugin
+package wire
 
 import (
 	"context"
@@ -14,17 +14,21 @@ import (
 	commonv1 "github.com/jwtd/jwtd/sdk/proto/jwtd/common/v1"
 )
 
-// KindVersions are the protocol versions this SDK speaks for each kind:
+// kindVersions are the protocol versions this SDK speaks for each kind:
 // version N of a kind is its jwtd.<kind>.vN gRPC service. A later SDK
 // lists a kind's new version beside the old, so its host still serves
 // plugins built against the old one, and a plugin it builds still reports
 // every version it can serve.
-var KindVersions = map[string][]uint32{
+var kindVersions = map[string][]uint32{
 	KindUserStore:       {1},
 	KindBlacklistStore:  {1},
 	KindAuthRule:        {1},
 	KindClaimSerializer: {1},
 }
+
+// Versions returns the protocol versions this SDK speaks for kind (nil for
+// an unknown kind); the caller may keep or change the slice.
+func Versions(kind string) []uint32 { return slices.Clone(kindVersions[kind]) }
 
 // pluginInfoName is the PluginInfo service's entry in a plugin's go-plugin
 // set; it is never dispensed, only registered.
@@ -39,7 +43,7 @@ type pluginInfoServer struct {
 func (s *pluginInfoServer) Describe(context.Context, *commonv1.DescribeRequest) (*commonv1.DescribeResponse, error) {
 	resp := &commonv1.DescribeResponse{}
 	for _, k := range s.kinds {
-		resp.Kinds = append(resp.Kinds, &commonv1.KindVersions{Kind: k, Versions: KindVersions[k]})
+		resp.Kinds = append(resp.Kinds, &commonv1.KindVersions{Kind: k, Versions: kindVersions[k]})
 	}
 	return resp, nil
 }
@@ -54,7 +58,7 @@ func Describe(ctx context.Context, conn grpc.ClientConnInterface) (map[string][]
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("describe: %w", fromStatus("plugin", err))
+		return nil, fmt.Errorf("describe: %w", FromStatus("plugin", err))
 	}
 	out := map[string][]uint32{}
 	for _, kv := range resp.GetKinds() {
@@ -99,7 +103,7 @@ func versionList(vs []uint32) string {
 // errors.ErrUnsupported; one it serves only at versions this SDK does not
 // speak is a *VersionError.
 func NegotiateKind(kind string, described map[string][]uint32) (uint32, error) {
-	spoken, ok := KindVersions[kind]
+	spoken, ok := kindVersions[kind]
 	if !ok {
 		return 0, fmt.Errorf("unknown plugin kind %q", kind)
 	}
@@ -125,13 +129,4 @@ func NegotiateKind(kind string, described map[string][]uint32) (uint32, error) {
 		return 0, &VersionError{Kind: kind, Offered: slices.Clone(offered), Spoken: slices.Clone(spoken)}
 	}
 	return best, nil
-}
-
-// NewKindClientVersion returns the host-side client of kind at protocol
-// version on conn (see NegotiateKind).
-func NewKindClientVersion(kind string, version uint32, conn grpc.ClientConnInterface) (Client, error) {
-	if version != 1 || !slices.Contains(KindVersions[kind], version) {
-		return nil, fmt.Errorf("no client for %s protocol version %d", kind, version)
-	}
-	return NewKindClient(kind, conn)
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jwtd/jwtd/passwords"
+	"github.com/jwtd/jwtd/sdk/passwords"
 )
 
 type vector struct {

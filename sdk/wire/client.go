@@ -1,0 +1,237 @@
+package wire
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/jwtd/jwtd/sdk"
+	authrulev1 "github.com/jwtd/jwtd/sdk/proto/jwtd/authrule/v1"
+	blackliststorev1 "github.com/jwtd/jwtd/sdk/proto/jwtd/blackliststore/v1"
+	claimserializerv1 "github.com/jwtd/jwtd/sdk/proto/jwtd/claimserializer/v1"
+	userstorev1 "github.com/jwtd/jwtd/sdk/proto/jwtd/userstore/v1"
+)
+
+// The client adapters: one per sdk method, turning the call into its gRPC
+// request and the reply back into sdk values. Errors arrive already mapped
+// to sdk sentinels (the Endpoint's connection does that), and deadlines,
+// supervision, metrics and caching sit on the connection too, so none of
+// them is written here again.
+
+// UserStore returns the user store behind e (e's kind must be
+// KindUserStore). sdk.As finds sdk.UserAdmin on it when the plugin reported
+// CapUserAdmin.
+func UserStore(e Endpoint) sdk.UserStore {
+	return &userStoreClient{client{e}, userstorev1.NewUserStoreClient(e.conn)}
+}
+
+// BlacklistStore returns the blacklist store behind e.
+func BlacklistStore(e Endpoint) sdk.BlacklistStore {
+	return &blacklistStoreClient{client{e}, blackliststorev1.NewBlacklistStoreClient(e.conn)}
+}
+
+// AuthRule returns the authentication rule behind e.
+func AuthRule(e Endpoint) sdk.AuthRule {
+	return &authRuleClient{client{e}, authrulev1.NewAuthRuleClient(e.conn)}
+}
+
+// ClaimSerializer returns the claim serializer behind e.
+func ClaimSerializer(e Endpoint) sdk.ClaimSerializer {
+	return &claimSerializerClient{client{e}, claimserializerv1.NewClaimSerializerClient(e.conn)}
+}
+
+// offer sets *target to v when target points to an O and the plugin has
+// the capability.
+func offer[O any](target any, has bool, v O) bool {
+	t, ok := target.(*O)
+	if ok && has {
+		*t = v
+	}
+	return ok && has
+}
+
+type userStoreClient struct {
+	client
+	rpc userstorev1.UserStoreClient
+}
+
+// Capability offers sdk.UserAdmin when the plugin has it.
+func (u *userStoreClient) Capability(target any) bool {
+	return offer[sdk.UserAdmin](target, u.Has(CapUserAdmin), userAdminClient{u.rpc}) || u.client.Capability(target)
+}
+
+func (u *userStoreClient) LoginFields(ctx context.Context) ([]string, error) {
+	resp, err := u.rpc.LoginFields(ctx, &userstorev1.LoginFieldsRequest{})
+	return resp.GetFields(), err
+}
+
+func (u *userStoreClient) Authenticate(ctx context.Context, creds sdk.Credentials) (sdk.User, error) {
+	return userResult(u.rpc.Authenticate(ctx, &userstorev1.AuthenticateRequest{Credentials: creds}))
+}
+
+func (u *userStoreClient) LookupUser(ctx context.Context, field, value string) (sdk.User, error) {
+	return userResult(u.rpc.LookupUser(ctx, &userstorev1.LookupUserRequest{Field: field, Value: value}))
+}
+
+func (u *userStoreClient) RecordLogin(ctx context.Context, userID string, at time.Time) error {
+	_, err := u.rpc.RecordLogin(ctx, &userstorev1.RecordLoginRequest{UserId: userID, At: toTimestamp(at)})
+	return err
+}
+
+// userResult turns a user reply into an sdk.User; a reply that does not
+// decode is the plugin failing (fail closed), not the transport.
+func userResult(resp *userstorev1.UserResponse, err error) (sdk.User, error) {
+	if err != nil {
+		return sdk.User{}, err
+	}
+	u, err := userFromProto(resp.GetUser())
+	if err != nil {
+		return sdk.User{}, &RemoteError{Kind: KindUserStore, Msg: err.Error()}
+	}
+	return u, nil
+}
+
+type userAdminClient struct{ rpc userstorev1.UserStoreClient }
+
+func (a userAdminClient) CreateUser(ctx context.Context, nu sdk.NewUser) (sdk.User, error) {
+	attrs, err := encodeObject(nu.Attributes)
+	if err != nil {
+		return sdk.User{}, fmt.Errorf("user attributes: %w", err)
+	}
+	return userResult(a.rpc.CreateUser(ctx, &userstorev1.CreateUserRequest{
+		Username: nu.Username, Password: nu.Password, IsActive: nu.IsActive, AttributesJson: attrs,
+	}))
+}
+
+func (a userAdminClient) SetPassword(ctx context.Context, username, password string) error {
+	_, err := a.rpc.SetPassword(ctx, &userstorev1.SetPasswordRequest{Username: username, Password: password})
+	return err
+}
+
+func (a userAdminClient) SetActive(ctx context.Context, username string, active bool) error {
+	_, err := a.rpc.SetActive(ctx, &userstorev1.SetActiveRequest{Username: username, Active: active})
+	return err
+}
+
+type blacklistStoreClient struct {
+	client
+	rpc blackliststorev1.BlacklistStoreClient
+}
+
+// Capability offers sdk.LoginFailureStore when the plugin has it.
+func (b *blacklistStoreClient) Capability(target any) bool {
+	return offer[sdk.LoginFailureStore](target, b.Has(CapLoginFailures), loginFailuresClient{b.rpc}) || b.client.Capability(target)
+}
+
+func (b *blacklistStoreClient) AddOutstanding(ctx context.Context, t sdk.TokenRecord) error {
+	_, err := b.rpc.AddOutstanding(ctx, &blackliststorev1.TokenRecordRequest{Record: recordToProto(t)})
+	return err
+}
+
+func (b *blacklistStoreClient) Blacklist(ctx context.Context, t sdk.TokenRecord) (bool, error) {
+	resp, err := b.rpc.Blacklist(ctx, &blackliststorev1.TokenRecordRequest{Record: recordToProto(t)})
+	return resp.GetAdded(), err
+}
+
+func (b *blacklistStoreClient) IsBlacklisted(ctx context.Context, jti string) (bool, error) {
+	resp, err := b.rpc.IsBlacklisted(ctx, &blackliststorev1.IsBlacklistedRequest{Jti: jti})
+	return resp.GetBlacklisted(), err
+}
+
+func (b *blacklistStoreClient) FlushExpired(ctx context.Context, now time.Time) (int, error) {
+	resp, err := b.rpc.FlushExpired(ctx, &blackliststorev1.FlushExpiredRequest{Now: toTimestamp(now)})
+	return int(resp.GetDropped()), err
+}
+
+type loginFailuresClient struct {
+	rpc blackliststorev1.BlacklistStoreClient
+}
+
+func (l loginFailuresClient) AddLoginFailure(ctx context.Context, key string, window time.Duration) (sdk.LoginFailureCount, error) {
+	return countResult(l.rpc.AddLoginFailure(ctx, &blackliststorev1.AddLoginFailureRequest{Key: key, Window: durationpb.New(window)}))
+}
+
+func (l loginFailuresClient) LoginFailures(ctx context.Context, key string) (sdk.LoginFailureCount, error) {
+	return countResult(l.rpc.LoginFailures(ctx, &blackliststorev1.LoginFailuresRequest{Key: key}))
+}
+
+func (l loginFailuresClient) ClearLoginFailures(ctx context.Context, key string) error {
+	_, err := l.rpc.ClearLoginFailures(ctx, &blackliststorev1.ClearLoginFailuresRequest{Key: key})
+	return err
+}
+
+func countResult(c *blackliststorev1.LoginFailureCount, err error) (sdk.LoginFailureCount, error) {
+	if err != nil {
+		return sdk.LoginFailureCount{}, err
+	}
+	return sdk.LoginFailureCount{Count: int(c.GetCount()), ResetIn: c.GetResetIn().AsDuration()}, nil
+}
+
+type authRuleClient struct {
+	client
+	rpc authrulev1.AuthRuleClient
+}
+
+func (a *authRuleClient) Allow(ctx context.Context, user sdk.User) (bool, error) {
+	p, err := userToProto(user, withoutHash)
+	if err != nil {
+		return false, err
+	}
+	resp, err := a.rpc.Allow(ctx, &authrulev1.AllowRequest{User: p})
+	return resp.GetAllowed(), err
+}
+
+type claimSerializerClient struct {
+	client
+	rpc claimserializerv1.ClaimSerializerClient
+}
+
+func (s *claimSerializerClient) TokenClaims(ctx context.Context, user sdk.User, tokenType string) (map[string]any, error) {
+	p, err := userToProto(user, withoutHash)
+	if err != nil {
+		return nil, err
+	}
+	return objectResult(s.rpc.TokenClaims(ctx, &claimserializerv1.TokenClaimsRequest{User: p, TokenType: tokenType}))
+}
+
+func (s *claimSerializerClient) ResponseFields(ctx context.Context, user sdk.User) (map[string]any, error) {
+	p, err := userToProto(user, withoutHash)
+	if err != nil {
+		return nil, err
+	}
+	return objectResult(s.rpc.ResponseFields(ctx, &claimserializerv1.ResponseFieldsRequest{User: p}))
+}
+
+func (s *claimSerializerClient) TokenUser(ctx context.Context, claims map[string]any) (map[string]any, error) {
+	b, err := encodeObject(claims)
+	if err != nil {
+		return nil, fmt.Errorf("token claims: %w", err)
+	}
+	return objectResult(s.rpc.TokenUser(ctx, &claimserializerv1.TokenUserRequest{ClaimsJson: b}))
+}
+
+func objectResult(resp *claimserializerv1.JSONObjectResponse, err error) (map[string]any, error) {
+	if err != nil {
+		return nil, err
+	}
+	m, err := decodeObject(resp.GetObjectJson())
+	if err != nil {
+		return nil, &RemoteError{Kind: KindClaimSerializer, Msg: err.Error()}
+	}
+	return m, nil
+}
+
+// Compile-time interface guards.
+var (
+	_ sdk.UserStore         = (*userStoreClient)(nil)
+	_ sdk.UserAdmin         = userAdminClient{}
+	_ sdk.BlacklistStore    = (*blacklistStoreClient)(nil)
+	_ sdk.AuthRule          = (*authRuleClient)(nil)
+	_ sdk.ClaimSerializer   = (*claimSerializerClient)(nil)
+	_ sdk.Pinger            = client{}
+	_ sdk.Capable           = (*userStoreClient)(nil)
+	_ sdk.Capable           = (*blacklistStoreClient)(nil)
+	_ sdk.LoginFailureStore = loginFailuresClient{}
+)
