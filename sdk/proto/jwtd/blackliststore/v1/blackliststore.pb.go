@@ -9,11 +9,11 @@
 package blackliststorev1
 
 import (
-	duration "github.com/golang/protobuf/ptypes/duration"
-	timestamp "github.com/golang/protobuf/ptypes/timestamp"
 	v1 "github.com/jwtd/jwtd/sdk/proto/jwtd/common/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -32,8 +32,8 @@ type TokenRecord struct {
 	Jti           string                 `protobuf:"bytes,1,opt,name=jti,proto3" json:"jti,omitempty"`
 	UserId        string                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	TokenType     string                 `protobuf:"bytes,3,opt,name=token_type,json=tokenType,proto3" json:"token_type,omitempty"`
-	IssuedAt      *timestamp.Timestamp   `protobuf:"bytes,4,opt,name=issued_at,json=issuedAt,proto3" json:"issued_at,omitempty"`
-	ExpiresAt     *timestamp.Timestamp   `protobuf:"bytes,5,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	IssuedAt      *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=issued_at,json=issuedAt,proto3" json:"issued_at,omitempty"`
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -89,14 +89,14 @@ func (x *TokenRecord) GetTokenType() string {
 	return ""
 }
 
-func (x *TokenRecord) GetIssuedAt() *timestamp.Timestamp {
+func (x *TokenRecord) GetIssuedAt() *timestamppb.Timestamp {
 	if x != nil {
 		return x.IssuedAt
 	}
 	return nil
 }
 
-func (x *TokenRecord) GetExpiresAt() *timestamp.Timestamp {
+func (x *TokenRecord) GetExpiresAt() *timestamppb.Timestamp {
 	if x != nil {
 		return x.ExpiresAt
 	}
@@ -317,7 +317,7 @@ func (x *IsBlacklistedResponse) GetBlacklisted() bool {
 
 type FlushExpiredRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Now           *timestamp.Timestamp   `protobuf:"bytes,1,opt,name=now,proto3" json:"now,omitempty"`
+	Now           *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=now,proto3" json:"now,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -352,7 +352,7 @@ func (*FlushExpiredRequest) Descriptor() ([]byte, []int) {
 	return file_jwtd_blackliststore_v1_blackliststore_proto_rawDescGZIP(), []int{6}
 }
 
-func (x *FlushExpiredRequest) GetNow() *timestamp.Timestamp {
+func (x *FlushExpiredRequest) GetNow() *timestamppb.Timestamp {
 	if x != nil {
 		return x.Now
 	}
@@ -408,7 +408,7 @@ func (x *FlushExpiredResponse) GetDropped() int64 {
 type AddLoginFailureRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	Window        *duration.Duration     `protobuf:"bytes,2,opt,name=window,proto3" json:"window,omitempty"`
+	Window        *durationpb.Duration   `protobuf:"bytes,2,opt,name=window,proto3" json:"window,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -450,7 +450,7 @@ func (x *AddLoginFailureRequest) GetKey() string {
 	return ""
 }
 
-func (x *AddLoginFailureRequest) GetWindow() *duration.Duration {
+func (x *AddLoginFailureRequest) GetWindow() *durationpb.Duration {
 	if x != nil {
 		return x.Window
 	}
@@ -585,7 +585,7 @@ func (*ClearLoginFailuresResponse) Descriptor() ([]byte, []int) {
 type LoginFailureCount struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Count         int64                  `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
-	ResetIn       *duration.Duration     `protobuf:"bytes,2,opt,name=reset_in,json=resetIn,proto3" json:"reset_in,omitempty"`
+	ResetIn       *durationpb.Duration   `protobuf:"bytes,2,opt,name=reset_in,json=resetIn,proto3" json:"reset_in,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -627,9 +627,746 @@ func (x *LoginFailureCount) GetCount() int64 {
 	return 0
 }
 
-func (x *LoginFailureCount) GetResetIn() *duration.Duration {
+func (x *LoginFailureCount) GetResetIn() *durationpb.Duration {
 	if x != nil {
 		return x.ResetIn
+	}
+	return nil
+}
+
+// Session mirrors sdk.Session.
+type Session struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	UserId        string                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	LastUsedAt    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=last_used_at,json=lastUsedAt,proto3" json:"last_used_at,omitempty"`
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	ClientAddr    string                 `protobuf:"bytes,6,opt,name=client_addr,json=clientAddr,proto3" json:"client_addr,omitempty"`
+	UserAgent     string                 `protobuf:"bytes,7,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
+	Revoked       bool                   `protobuf:"varint,8,opt,name=revoked,proto3" json:"revoked,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Session) Reset() {
+	*x = Session{}
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Session) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Session) ProtoMessage() {}
+
+func (x *Session) ProtoReflect() protoreflect.Message {
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Session.ProtoReflect.Descriptor instead.
+func (*Session) Descriptor() ([]byte, []int) {
+	return file_jwtd_blackliststore_v1_blackliststore_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *Session) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Session) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *Session) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *Session) GetLastUsedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastUsedAt
+	}
+	return nil
+}
+
+func (x *Session) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+func (x *Session) GetClientAddr() string {
+	if x != nil {
+		return x.ClientAddr
+	}
+	return ""
+}
+
+func (x *Session) GetUserAgent() string {
+	if x != nil {
+		return x.UserAgent
+	}
+	return ""
+}
+
+func (x *Session) GetRevoked() bool {
+	if x != nil {
+		return x.Revoked
+	}
+	return false
+}
+
+type CreateSessionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Session       *Session               `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
+	First         string                 `protobuf:"bytes,2,opt,name=first,proto3" json:"first,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateSessionRequest) Reset() {
+	*x = CreateSessionRequest{}
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateSessionRequest) ProtoMessage() {}
+
+func (x *CreateSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateSessionRequest.ProtoReflect.Descriptor instead.
+func (*CreateSessionRequest) Descriptor() ([]byte, []int) {
+	return file_jwtd_blackliststore_v1_blackliststore_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *CreateSessionRequest) GetSession() *Session {
+	if x != nil {
+		return x.Session
+	}
+	return nil
+}
+
+func (x *CreateSessionRequest) GetFirst() string {
+	if x != nil {
+		return x.First
+	}
+	return ""
+}
+
+type CreateSessionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateSessionResponse) Reset() {
+	*x = CreateSessionResponse{}
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateSessionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateSessionResponse) ProtoMessage() {}
+
+func (x *CreateSessionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateSessionResponse.ProtoReflect.Descriptor instead.
+func (*CreateSessionResponse) Descriptor() ([]byte, []int) {
+	return file_jwtd_blackliststore_v1_blackliststore_proto_rawDescGZIP(), []int{15}
+}
+
+type RotateSessionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	Parent        string                 `protobuf:"bytes,3,opt,name=parent,proto3" json:"parent,omitempty"`
+	Child         string                 `protobuf:"bytes,4,opt,name=child,proto3" json:"child,omitempty"`
+	Now           *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=now,proto3" json:"now,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateSessionRequest) Reset() {
+	*x = RotateSessionRequest{}
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateSessionRequest) ProtoMessage() {}
+
+func (x *RotateSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateSessionRequest.ProtoReflect.Descriptor instead.
+func (*RotateSessionRequest) Descriptor() ([]byte, []int) {
+	return file_jwtd_blackliststore_v1_blackliststore_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *RotateSessionRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *RotateSessionRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *RotateSessionRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *RotateSessionRequest) GetChild() string {
+	if x != nil {
+		return x.Child
+	}
+	return ""
+}
+
+func (x *RotateSessionRequest) GetNow() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Now
+	}
+	return nil
+}
+
+// RotateSessionResponse mirrors sdk.Rotation; outcome is sdk.RotateOutcome
+// (1 rotated, 2 reused, 3 refused).
+type RotateSessionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Outcome       int32                  `protobuf:"varint,1,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	ConsumedAt    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=consumed_at,json=consumedAt,proto3" json:"consumed_at,omitempty"`
+	Child         string                 `protobuf:"bytes,3,opt,name=child,proto3" json:"child,omitempty"`
+	ChildConsumed bool                   `protobuf:"varint,4,opt,name=child_consumed,json=childConsumed,proto3" json:"child_consumed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateSessionResponse) Reset() {
+	*x = RotateSessionResponse{}
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateSessionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateSessionResponse) ProtoMessage() {}
+
+func (x *RotateSessionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateSessionResponse.ProtoReflect.Descriptor instead.
+func (*RotateSessionResponse) Descriptor() ([]byte, []int) {
+	return file_jwtd_blackliststore_v1_blackliststore_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *RotateSessionResponse) GetOutcome() int32 {
+	if x != nil {
+		return x.Outcome
+	}
+	return 0
+}
+
+func (x *RotateSessionResponse) GetConsumedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ConsumedAt
+	}
+	return nil
+}
+
+func (x *RotateSessionResponse) GetChild() string {
+	if x != nil {
+		return x.Child
+	}
+	return ""
+}
+
+func (x *RotateSessionResponse) GetChildConsumed() bool {
+	if x != nil {
+		return x.ChildConsumed
+	}
+	return false
+}
+
+type RevokeSessionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeSessionRequest) Reset() {
+	*x = RevokeSessionRequest{}
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeSessionRequest) ProtoMessage() {}
+
+func (x *RevokeSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeSessionRequest.ProtoReflect.Descriptor instead.
+func (*RevokeSessionRequest) Descriptor() ([]byte, []int) {
+	return file_jwtd_blackliststore_v1_blackliststore_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *RevokeSessionRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *RevokeSessionRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type RevokeSessionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Revoked       bool                   `protobuf:"varint,1,opt,name=revoked,proto3" json:"revoked,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeSessionResponse) Reset() {
+	*x = RevokeSessionResponse{}
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeSessionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeSessionResponse) ProtoMessage() {}
+
+func (x *RevokeSessionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeSessionResponse.ProtoReflect.Descriptor instead.
+func (*RevokeSessionResponse) Descriptor() ([]byte, []int) {
+	return file_jwtd_blackliststore_v1_blackliststore_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *RevokeSessionResponse) GetRevoked() bool {
+	if x != nil {
+		return x.Revoked
+	}
+	return false
+}
+
+type RevokeUserSessionsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	NotBefore     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=not_before,json=notBefore,proto3" json:"not_before,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeUserSessionsRequest) Reset() {
+	*x = RevokeUserSessionsRequest{}
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeUserSessionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeUserSessionsRequest) ProtoMessage() {}
+
+func (x *RevokeUserSessionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeUserSessionsRequest.ProtoReflect.Descriptor instead.
+func (*RevokeUserSessionsRequest) Descriptor() ([]byte, []int) {
+	return file_jwtd_blackliststore_v1_blackliststore_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *RevokeUserSessionsRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *RevokeUserSessionsRequest) GetNotBefore() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NotBefore
+	}
+	return nil
+}
+
+type RevokeUserSessionsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Revoked       int64                  `protobuf:"varint,1,opt,name=revoked,proto3" json:"revoked,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeUserSessionsResponse) Reset() {
+	*x = RevokeUserSessionsResponse{}
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeUserSessionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeUserSessionsResponse) ProtoMessage() {}
+
+func (x *RevokeUserSessionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeUserSessionsResponse.ProtoReflect.Descriptor instead.
+func (*RevokeUserSessionsResponse) Descriptor() ([]byte, []int) {
+	return file_jwtd_blackliststore_v1_blackliststore_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *RevokeUserSessionsResponse) GetRevoked() int64 {
+	if x != nil {
+		return x.Revoked
+	}
+	return 0
+}
+
+type SessionsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Now           *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=now,proto3" json:"now,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SessionsRequest) Reset() {
+	*x = SessionsRequest{}
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionsRequest) ProtoMessage() {}
+
+func (x *SessionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionsRequest.ProtoReflect.Descriptor instead.
+func (*SessionsRequest) Descriptor() ([]byte, []int) {
+	return file_jwtd_blackliststore_v1_blackliststore_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *SessionsRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *SessionsRequest) GetNow() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Now
+	}
+	return nil
+}
+
+type SessionsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Sessions      []*Session             `protobuf:"bytes,1,rep,name=sessions,proto3" json:"sessions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SessionsResponse) Reset() {
+	*x = SessionsResponse{}
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionsResponse) ProtoMessage() {}
+
+func (x *SessionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionsResponse.ProtoReflect.Descriptor instead.
+func (*SessionsResponse) Descriptor() ([]byte, []int) {
+	return file_jwtd_blackliststore_v1_blackliststore_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *SessionsResponse) GetSessions() []*Session {
+	if x != nil {
+		return x.Sessions
+	}
+	return nil
+}
+
+type SessionStateRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	Now           *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=now,proto3" json:"now,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SessionStateRequest) Reset() {
+	*x = SessionStateRequest{}
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionStateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionStateRequest) ProtoMessage() {}
+
+func (x *SessionStateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionStateRequest.ProtoReflect.Descriptor instead.
+func (*SessionStateRequest) Descriptor() ([]byte, []int) {
+	return file_jwtd_blackliststore_v1_blackliststore_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *SessionStateRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *SessionStateRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *SessionStateRequest) GetNow() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Now
+	}
+	return nil
+}
+
+// SessionStateResponse mirrors sdk.SessionState; not_before is absent when
+// never set.
+type SessionStateResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Revoked       bool                   `protobuf:"varint,1,opt,name=revoked,proto3" json:"revoked,omitempty"`
+	NotBefore     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=not_before,json=notBefore,proto3" json:"not_before,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SessionStateResponse) Reset() {
+	*x = SessionStateResponse{}
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionStateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionStateResponse) ProtoMessage() {}
+
+func (x *SessionStateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionStateResponse.ProtoReflect.Descriptor instead.
+func (*SessionStateResponse) Descriptor() ([]byte, []int) {
+	return file_jwtd_blackliststore_v1_blackliststore_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *SessionStateResponse) GetRevoked() bool {
+	if x != nil {
+		return x.Revoked
+	}
+	return false
+}
+
+func (x *SessionStateResponse) GetNotBefore() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NotBefore
 	}
 	return nil
 }
@@ -670,7 +1407,61 @@ const file_jwtd_blackliststore_v1_blackliststore_proto_rawDesc = "" +
 	"\x1aClearLoginFailuresResponse\"_\n" +
 	"\x11LoginFailureCount\x12\x14\n" +
 	"\x05count\x18\x01 \x01(\x03R\x05count\x124\n" +
-	"\breset_in\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\aresetIn2\xa5\a\n" +
+	"\breset_in\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\aresetIn\"\xc0\x02\n" +
+	"\aSession\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\tR\x06userId\x129\n" +
+	"\n" +
+	"created_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12<\n" +
+	"\flast_used_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"lastUsedAt\x129\n" +
+	"\n" +
+	"expires_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12\x1f\n" +
+	"\vclient_addr\x18\x06 \x01(\tR\n" +
+	"clientAddr\x12\x1d\n" +
+	"\n" +
+	"user_agent\x18\a \x01(\tR\tuserAgent\x12\x18\n" +
+	"\arevoked\x18\b \x01(\bR\arevoked\"g\n" +
+	"\x14CreateSessionRequest\x129\n" +
+	"\asession\x18\x01 \x01(\v2\x1f.jwtd.blackliststore.v1.SessionR\asession\x12\x14\n" +
+	"\x05first\x18\x02 \x01(\tR\x05first\"\x17\n" +
+	"\x15CreateSessionResponse\"\x9b\x01\n" +
+	"\x14RotateSessionRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x16\n" +
+	"\x06parent\x18\x03 \x01(\tR\x06parent\x12\x14\n" +
+	"\x05child\x18\x04 \x01(\tR\x05child\x12,\n" +
+	"\x03now\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x03now\"\xab\x01\n" +
+	"\x15RotateSessionResponse\x12\x18\n" +
+	"\aoutcome\x18\x01 \x01(\x05R\aoutcome\x12;\n" +
+	"\vconsumed_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"consumedAt\x12\x14\n" +
+	"\x05child\x18\x03 \x01(\tR\x05child\x12%\n" +
+	"\x0echild_consumed\x18\x04 \x01(\bR\rchildConsumed\"?\n" +
+	"\x14RevokeSessionRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"1\n" +
+	"\x15RevokeSessionResponse\x12\x18\n" +
+	"\arevoked\x18\x01 \x01(\bR\arevoked\"o\n" +
+	"\x19RevokeUserSessionsRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x129\n" +
+	"\n" +
+	"not_before\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tnotBefore\"6\n" +
+	"\x1aRevokeUserSessionsResponse\x12\x18\n" +
+	"\arevoked\x18\x01 \x01(\x03R\arevoked\"X\n" +
+	"\x0fSessionsRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12,\n" +
+	"\x03now\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x03now\"O\n" +
+	"\x10SessionsResponse\x12;\n" +
+	"\bsessions\x18\x01 \x03(\v2\x1f.jwtd.blackliststore.v1.SessionR\bsessions\"l\n" +
+	"\x13SessionStateRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12,\n" +
+	"\x03now\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x03now\"k\n" +
+	"\x14SessionStateResponse\x12\x18\n" +
+	"\arevoked\x18\x01 \x01(\bR\arevoked\x129\n" +
+	"\n" +
+	"not_before\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tnotBefore2\xb6\f\n" +
 	"\x0eBlacklistStore\x12P\n" +
 	"\tConfigure\x12 .jwtd.common.v1.ConfigureRequest\x1a!.jwtd.common.v1.ConfigureResponse\x12A\n" +
 	"\x04Ping\x12\x1b.jwtd.common.v1.PingRequest\x1a\x1c.jwtd.common.v1.PingResponse\x12l\n" +
@@ -680,7 +1471,13 @@ const file_jwtd_blackliststore_v1_blackliststore_proto_rawDesc = "" +
 	"\fFlushExpired\x12+.jwtd.blackliststore.v1.FlushExpiredRequest\x1a,.jwtd.blackliststore.v1.FlushExpiredResponse\x12l\n" +
 	"\x0fAddLoginFailure\x12..jwtd.blackliststore.v1.AddLoginFailureRequest\x1a).jwtd.blackliststore.v1.LoginFailureCount\x12h\n" +
 	"\rLoginFailures\x12,.jwtd.blackliststore.v1.LoginFailuresRequest\x1a).jwtd.blackliststore.v1.LoginFailureCount\x12{\n" +
-	"\x12ClearLoginFailures\x121.jwtd.blackliststore.v1.ClearLoginFailuresRequest\x1a2.jwtd.blackliststore.v1.ClearLoginFailuresResponseBHZFgithub.com/jwtd/jwtd/sdk/proto/jwtd/blackliststore/v1;blackliststorev1b\x06proto3"
+	"\x12ClearLoginFailures\x121.jwtd.blackliststore.v1.ClearLoginFailuresRequest\x1a2.jwtd.blackliststore.v1.ClearLoginFailuresResponse\x12l\n" +
+	"\rCreateSession\x12,.jwtd.blackliststore.v1.CreateSessionRequest\x1a-.jwtd.blackliststore.v1.CreateSessionResponse\x12l\n" +
+	"\rRotateSession\x12,.jwtd.blackliststore.v1.RotateSessionRequest\x1a-.jwtd.blackliststore.v1.RotateSessionResponse\x12l\n" +
+	"\rRevokeSession\x12,.jwtd.blackliststore.v1.RevokeSessionRequest\x1a-.jwtd.blackliststore.v1.RevokeSessionResponse\x12{\n" +
+	"\x12RevokeUserSessions\x121.jwtd.blackliststore.v1.RevokeUserSessionsRequest\x1a2.jwtd.blackliststore.v1.RevokeUserSessionsResponse\x12]\n" +
+	"\bSessions\x12'.jwtd.blackliststore.v1.SessionsRequest\x1a(.jwtd.blackliststore.v1.SessionsResponse\x12i\n" +
+	"\fSessionState\x12+.jwtd.blackliststore.v1.SessionStateRequest\x1a,.jwtd.blackliststore.v1.SessionStateResponseBHZFgithub.com/jwtd/jwtd/sdk/proto/jwtd/blackliststore/v1;blackliststorev1b\x06proto3"
 
 var (
 	file_jwtd_blackliststore_v1_blackliststore_proto_rawDescOnce sync.Once
@@ -694,7 +1491,7 @@ func file_jwtd_blackliststore_v1_blackliststore_proto_rawDescGZIP() []byte {
 	return file_jwtd_blackliststore_v1_blackliststore_proto_rawDescData
 }
 
-var file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_jwtd_blackliststore_v1_blackliststore_proto_goTypes = []any{
 	(*TokenRecord)(nil),                // 0: jwtd.blackliststore.v1.TokenRecord
 	(*TokenRecordRequest)(nil),         // 1: jwtd.blackliststore.v1.TokenRecordRequest
@@ -709,43 +1506,79 @@ var file_jwtd_blackliststore_v1_blackliststore_proto_goTypes = []any{
 	(*ClearLoginFailuresRequest)(nil),  // 10: jwtd.blackliststore.v1.ClearLoginFailuresRequest
 	(*ClearLoginFailuresResponse)(nil), // 11: jwtd.blackliststore.v1.ClearLoginFailuresResponse
 	(*LoginFailureCount)(nil),          // 12: jwtd.blackliststore.v1.LoginFailureCount
-	(*timestamp.Timestamp)(nil),        // 13: google.protobuf.Timestamp
-	(*duration.Duration)(nil),          // 14: google.protobuf.Duration
-	(*v1.ConfigureRequest)(nil),        // 15: jwtd.common.v1.ConfigureRequest
-	(*v1.PingRequest)(nil),             // 16: jwtd.common.v1.PingRequest
-	(*v1.ConfigureResponse)(nil),       // 17: jwtd.common.v1.ConfigureResponse
-	(*v1.PingResponse)(nil),            // 18: jwtd.common.v1.PingResponse
+	(*Session)(nil),                    // 13: jwtd.blackliststore.v1.Session
+	(*CreateSessionRequest)(nil),       // 14: jwtd.blackliststore.v1.CreateSessionRequest
+	(*CreateSessionResponse)(nil),      // 15: jwtd.blackliststore.v1.CreateSessionResponse
+	(*RotateSessionRequest)(nil),       // 16: jwtd.blackliststore.v1.RotateSessionRequest
+	(*RotateSessionResponse)(nil),      // 17: jwtd.blackliststore.v1.RotateSessionResponse
+	(*RevokeSessionRequest)(nil),       // 18: jwtd.blackliststore.v1.RevokeSessionRequest
+	(*RevokeSessionResponse)(nil),      // 19: jwtd.blackliststore.v1.RevokeSessionResponse
+	(*RevokeUserSessionsRequest)(nil),  // 20: jwtd.blackliststore.v1.RevokeUserSessionsRequest
+	(*RevokeUserSessionsResponse)(nil), // 21: jwtd.blackliststore.v1.RevokeUserSessionsResponse
+	(*SessionsRequest)(nil),            // 22: jwtd.blackliststore.v1.SessionsRequest
+	(*SessionsResponse)(nil),           // 23: jwtd.blackliststore.v1.SessionsResponse
+	(*SessionStateRequest)(nil),        // 24: jwtd.blackliststore.v1.SessionStateRequest
+	(*SessionStateResponse)(nil),       // 25: jwtd.blackliststore.v1.SessionStateResponse
+	(*timestamppb.Timestamp)(nil),      // 26: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),        // 27: google.protobuf.Duration
+	(*v1.ConfigureRequest)(nil),        // 28: jwtd.common.v1.ConfigureRequest
+	(*v1.PingRequest)(nil),             // 29: jwtd.common.v1.PingRequest
+	(*v1.ConfigureResponse)(nil),       // 30: jwtd.common.v1.ConfigureResponse
+	(*v1.PingResponse)(nil),            // 31: jwtd.common.v1.PingResponse
 }
 var file_jwtd_blackliststore_v1_blackliststore_proto_depIdxs = []int32{
-	13, // 0: jwtd.blackliststore.v1.TokenRecord.issued_at:type_name -> google.protobuf.Timestamp
-	13, // 1: jwtd.blackliststore.v1.TokenRecord.expires_at:type_name -> google.protobuf.Timestamp
+	26, // 0: jwtd.blackliststore.v1.TokenRecord.issued_at:type_name -> google.protobuf.Timestamp
+	26, // 1: jwtd.blackliststore.v1.TokenRecord.expires_at:type_name -> google.protobuf.Timestamp
 	0,  // 2: jwtd.blackliststore.v1.TokenRecordRequest.record:type_name -> jwtd.blackliststore.v1.TokenRecord
-	13, // 3: jwtd.blackliststore.v1.FlushExpiredRequest.now:type_name -> google.protobuf.Timestamp
-	14, // 4: jwtd.blackliststore.v1.AddLoginFailureRequest.window:type_name -> google.protobuf.Duration
-	14, // 5: jwtd.blackliststore.v1.LoginFailureCount.reset_in:type_name -> google.protobuf.Duration
-	15, // 6: jwtd.blackliststore.v1.BlacklistStore.Configure:input_type -> jwtd.common.v1.ConfigureRequest
-	16, // 7: jwtd.blackliststore.v1.BlacklistStore.Ping:input_type -> jwtd.common.v1.PingRequest
-	1,  // 8: jwtd.blackliststore.v1.BlacklistStore.AddOutstanding:input_type -> jwtd.blackliststore.v1.TokenRecordRequest
-	1,  // 9: jwtd.blackliststore.v1.BlacklistStore.Blacklist:input_type -> jwtd.blackliststore.v1.TokenRecordRequest
-	4,  // 10: jwtd.blackliststore.v1.BlacklistStore.IsBlacklisted:input_type -> jwtd.blackliststore.v1.IsBlacklistedRequest
-	6,  // 11: jwtd.blackliststore.v1.BlacklistStore.FlushExpired:input_type -> jwtd.blackliststore.v1.FlushExpiredRequest
-	8,  // 12: jwtd.blackliststore.v1.BlacklistStore.AddLoginFailure:input_type -> jwtd.blackliststore.v1.AddLoginFailureRequest
-	9,  // 13: jwtd.blackliststore.v1.BlacklistStore.LoginFailures:input_type -> jwtd.blackliststore.v1.LoginFailuresRequest
-	10, // 14: jwtd.blackliststore.v1.BlacklistStore.ClearLoginFailures:input_type -> jwtd.blackliststore.v1.ClearLoginFailuresRequest
-	17, // 15: jwtd.blackliststore.v1.BlacklistStore.Configure:output_type -> jwtd.common.v1.ConfigureResponse
-	18, // 16: jwtd.blackliststore.v1.BlacklistStore.Ping:output_type -> jwtd.common.v1.PingResponse
-	2,  // 17: jwtd.blackliststore.v1.BlacklistStore.AddOutstanding:output_type -> jwtd.blackliststore.v1.AddOutstandingResponse
-	3,  // 18: jwtd.blackliststore.v1.BlacklistStore.Blacklist:output_type -> jwtd.blackliststore.v1.BlacklistResponse
-	5,  // 19: jwtd.blackliststore.v1.BlacklistStore.IsBlacklisted:output_type -> jwtd.blackliststore.v1.IsBlacklistedResponse
-	7,  // 20: jwtd.blackliststore.v1.BlacklistStore.FlushExpired:output_type -> jwtd.blackliststore.v1.FlushExpiredResponse
-	12, // 21: jwtd.blackliststore.v1.BlacklistStore.AddLoginFailure:output_type -> jwtd.blackliststore.v1.LoginFailureCount
-	12, // 22: jwtd.blackliststore.v1.BlacklistStore.LoginFailures:output_type -> jwtd.blackliststore.v1.LoginFailureCount
-	11, // 23: jwtd.blackliststore.v1.BlacklistStore.ClearLoginFailures:output_type -> jwtd.blackliststore.v1.ClearLoginFailuresResponse
-	15, // [15:24] is the sub-list for method output_type
-	6,  // [6:15] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	26, // 3: jwtd.blackliststore.v1.FlushExpiredRequest.now:type_name -> google.protobuf.Timestamp
+	27, // 4: jwtd.blackliststore.v1.AddLoginFailureRequest.window:type_name -> google.protobuf.Duration
+	27, // 5: jwtd.blackliststore.v1.LoginFailureCount.reset_in:type_name -> google.protobuf.Duration
+	26, // 6: jwtd.blackliststore.v1.Session.created_at:type_name -> google.protobuf.Timestamp
+	26, // 7: jwtd.blackliststore.v1.Session.last_used_at:type_name -> google.protobuf.Timestamp
+	26, // 8: jwtd.blackliststore.v1.Session.expires_at:type_name -> google.protobuf.Timestamp
+	13, // 9: jwtd.blackliststore.v1.CreateSessionRequest.session:type_name -> jwtd.blackliststore.v1.Session
+	26, // 10: jwtd.blackliststore.v1.RotateSessionRequest.now:type_name -> google.protobuf.Timestamp
+	26, // 11: jwtd.blackliststore.v1.RotateSessionResponse.consumed_at:type_name -> google.protobuf.Timestamp
+	26, // 12: jwtd.blackliststore.v1.RevokeUserSessionsRequest.not_before:type_name -> google.protobuf.Timestamp
+	26, // 13: jwtd.blackliststore.v1.SessionsRequest.now:type_name -> google.protobuf.Timestamp
+	13, // 14: jwtd.blackliststore.v1.SessionsResponse.sessions:type_name -> jwtd.blackliststore.v1.Session
+	26, // 15: jwtd.blackliststore.v1.SessionStateRequest.now:type_name -> google.protobuf.Timestamp
+	26, // 16: jwtd.blackliststore.v1.SessionStateResponse.not_before:type_name -> google.protobuf.Timestamp
+	28, // 17: jwtd.blackliststore.v1.BlacklistStore.Configure:input_type -> jwtd.common.v1.ConfigureRequest
+	29, // 18: jwtd.blackliststore.v1.BlacklistStore.Ping:input_type -> jwtd.common.v1.PingRequest
+	1,  // 19: jwtd.blackliststore.v1.BlacklistStore.AddOutstanding:input_type -> jwtd.blackliststore.v1.TokenRecordRequest
+	1,  // 20: jwtd.blackliststore.v1.BlacklistStore.Blacklist:input_type -> jwtd.blackliststore.v1.TokenRecordRequest
+	4,  // 21: jwtd.blackliststore.v1.BlacklistStore.IsBlacklisted:input_type -> jwtd.blackliststore.v1.IsBlacklistedRequest
+	6,  // 22: jwtd.blackliststore.v1.BlacklistStore.FlushExpired:input_type -> jwtd.blackliststore.v1.FlushExpiredRequest
+	8,  // 23: jwtd.blackliststore.v1.BlacklistStore.AddLoginFailure:input_type -> jwtd.blackliststore.v1.AddLoginFailureRequest
+	9,  // 24: jwtd.blackliststore.v1.BlacklistStore.LoginFailures:input_type -> jwtd.blackliststore.v1.LoginFailuresRequest
+	10, // 25: jwtd.blackliststore.v1.BlacklistStore.ClearLoginFailures:input_type -> jwtd.blackliststore.v1.ClearLoginFailuresRequest
+	14, // 26: jwtd.blackliststore.v1.BlacklistStore.CreateSession:input_type -> jwtd.blackliststore.v1.CreateSessionRequest
+	16, // 27: jwtd.blackliststore.v1.BlacklistStore.RotateSession:input_type -> jwtd.blackliststore.v1.RotateSessionRequest
+	18, // 28: jwtd.blackliststore.v1.BlacklistStore.RevokeSession:input_type -> jwtd.blackliststore.v1.RevokeSessionRequest
+	20, // 29: jwtd.blackliststore.v1.BlacklistStore.RevokeUserSessions:input_type -> jwtd.blackliststore.v1.RevokeUserSessionsRequest
+	22, // 30: jwtd.blackliststore.v1.BlacklistStore.Sessions:input_type -> jwtd.blackliststore.v1.SessionsRequest
+	24, // 31: jwtd.blackliststore.v1.BlacklistStore.SessionState:input_type -> jwtd.blackliststore.v1.SessionStateRequest
+	30, // 32: jwtd.blackliststore.v1.BlacklistStore.Configure:output_type -> jwtd.common.v1.ConfigureResponse
+	31, // 33: jwtd.blackliststore.v1.BlacklistStore.Ping:output_type -> jwtd.common.v1.PingResponse
+	2,  // 34: jwtd.blackliststore.v1.BlacklistStore.AddOutstanding:output_type -> jwtd.blackliststore.v1.AddOutstandingResponse
+	3,  // 35: jwtd.blackliststore.v1.BlacklistStore.Blacklist:output_type -> jwtd.blackliststore.v1.BlacklistResponse
+	5,  // 36: jwtd.blackliststore.v1.BlacklistStore.IsBlacklisted:output_type -> jwtd.blackliststore.v1.IsBlacklistedResponse
+	7,  // 37: jwtd.blackliststore.v1.BlacklistStore.FlushExpired:output_type -> jwtd.blackliststore.v1.FlushExpiredResponse
+	12, // 38: jwtd.blackliststore.v1.BlacklistStore.AddLoginFailure:output_type -> jwtd.blackliststore.v1.LoginFailureCount
+	12, // 39: jwtd.blackliststore.v1.BlacklistStore.LoginFailures:output_type -> jwtd.blackliststore.v1.LoginFailureCount
+	11, // 40: jwtd.blackliststore.v1.BlacklistStore.ClearLoginFailures:output_type -> jwtd.blackliststore.v1.ClearLoginFailuresResponse
+	15, // 41: jwtd.blackliststore.v1.BlacklistStore.CreateSession:output_type -> jwtd.blackliststore.v1.CreateSessionResponse
+	17, // 42: jwtd.blackliststore.v1.BlacklistStore.RotateSession:output_type -> jwtd.blackliststore.v1.RotateSessionResponse
+	19, // 43: jwtd.blackliststore.v1.BlacklistStore.RevokeSession:output_type -> jwtd.blackliststore.v1.RevokeSessionResponse
+	21, // 44: jwtd.blackliststore.v1.BlacklistStore.RevokeUserSessions:output_type -> jwtd.blackliststore.v1.RevokeUserSessionsResponse
+	23, // 45: jwtd.blackliststore.v1.BlacklistStore.Sessions:output_type -> jwtd.blackliststore.v1.SessionsResponse
+	25, // 46: jwtd.blackliststore.v1.BlacklistStore.SessionState:output_type -> jwtd.blackliststore.v1.SessionStateResponse
+	32, // [32:47] is the sub-list for method output_type
+	17, // [17:32] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_jwtd_blackliststore_v1_blackliststore_proto_init() }
@@ -759,7 +1592,7 @@ func file_jwtd_blackliststore_v1_blackliststore_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_jwtd_blackliststore_v1_blackliststore_proto_rawDesc), len(file_jwtd_blackliststore_v1_blackliststore_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
