@@ -95,7 +95,10 @@ func (s *Service) startSession(ctx context.Context, m map[string]any, now time.T
 	m[AuthTimeClaim] = at
 	s.clampToSession(m)
 	r := s.recordOf(m, TypeRefresh)
-	c, _ := ctxClient(ctx)
+	var c SessionClient
+	if s.set.SessionClientInfo {
+		c, _ = ctxClient(ctx)
+	}
 	created := time.Unix(at, 0)
 	err = s.sess.CreateSession(ctx, sdk.Session{
 		ID: id, UserID: r.UserID, CreatedAt: created, LastUsedAt: created,

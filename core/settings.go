@@ -98,6 +98,9 @@ type Settings struct {
 	// "not before" instant: one SessionStore call per request. Needs
 	// Sessions.
 	RevokeAccessTokens bool
+	// SessionClientInfo keeps the login's client address and User-Agent
+	// (given with WithSessionClient) in its session. Default true.
+	SessionClientInfo bool
 }
 
 // DefaultReuseInterval is ReuseInterval's default: GoTrue's default reuse
@@ -135,6 +138,7 @@ func DefaultSettings() Settings {
 		SessionIDClaim:              "sid",
 		ReuseInterval:               DefaultReuseInterval,
 		SessionAbsoluteLifetime:     DefaultSessionAbsoluteLifetime,
+		SessionClientInfo:           true,
 	}
 }
 

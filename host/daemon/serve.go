@@ -169,6 +169,7 @@ func (opts ServeOptions) build(ctx context.Context, cfg *config.Config, logger *
 		Middleware:     opts.Middleware,
 		ForwardAuth:    cfg.ForwardAuth,
 		Cookies:        cfg.Cookies,
+		ClientAddr:     sessionClientAddr(cfg),
 	})
 	// Metrics wrap the whole API, so requests the API answers before its
 	// handlers (431 header cap, recovered panics) are counted too.
