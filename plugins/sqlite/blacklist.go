@@ -85,6 +85,9 @@ CREATE INDEX jwtd_blacklisted_tokens_expires_at ON jwtd_blacklisted_tokens (expi
 // It is safe for concurrent use. Close stops the sweep and closes the
 // database; calls after Close return errors wrapping sdk.ErrUnavailable.
 type BlacklistStore struct {
+	// SessionTables give the store sdk.SessionStore (sessions.go).
+	*sqlstore.SessionTables
+
 	db          *sql.DB // the writer (one connection)
 	ro          *sql.DB // the read pool (IsBlacklisted, Export, Ping)
 	isBlacklist *sql.Stmt
@@ -121,6 +124,10 @@ func openDjangoBlacklist(ctx context.Context, cfg sdk.Config) (sdk.BlacklistStor
 		return nil, err
 	}
 	if err := migrate(ctx, db, loginFailuresComponent, loginFailureMigrations); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := migrate(ctx, db, sessionsComponent, sessionMigrations); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -191,6 +198,10 @@ func (s *BlacklistStore) init(ctx context.Context, path string, busy time.Durati
 	if err := migrate(ctx, s.db, loginFailuresComponent, loginFailureMigrations); err != nil {
 		return err
 	}
+	if err := migrate(ctx, s.db, sessionsComponent, sessionMigrations); err != nil {
+		return err
+	}
+	s.SessionTables = sqlstore.NewSessions(dialect{}, s.db, busy+time.Second)
 	var err error
 	if s.ro, err = openReader(ctx, path, busy); err != nil {
 		return err
@@ -331,7 +342,8 @@ func (s *BlacklistStore) FlushExpired(ctx context.Context, now time.Time) (int, 
 	if err := tx.Commit(); err != nil {
 		return 0, unavailable("flush expired", err)
 	}
-	return total, nil
+	n, err := s.FlushSessions(ctx, now)
+	return total + n, err
 }
 
 // Export calls fn for every entry whose token has not expired at now: once
