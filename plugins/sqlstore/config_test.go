@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jwtd/jwtd/sdk/passwords"
 	"github.com/jwtd/jwtd/sdk"
+	"github.com/jwtd/jwtd/sdk/passwords"
 )
 
 func TestResolveUserMapping(t *testing.T) {

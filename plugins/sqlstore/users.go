@@ -14,8 +14,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/jwtd/jwtd/sdk/passwords"
 	"github.com/jwtd/jwtd/sdk"
+	"github.com/jwtd/jwtd/sdk/passwords"
 )
 
 // UserStore is an sdk.UserStore and sdk.UserAdmin on a SQL users table:

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/jwtd/jwtd/sdk/passwords"
 	"github.com/jwtd/jwtd/sdk"
+	"github.com/jwtd/jwtd/sdk/passwords"
 )
 
 // UserStoreConfig is the [plugins.user_store.config] table of the SQL user

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jwtd/jwtd/sdk/passwords"
 	"github.com/jwtd/jwtd/plugins/sqlstore"
 	"github.com/jwtd/jwtd/sdk"
+	"github.com/jwtd/jwtd/sdk/passwords"
 )
 
 // DjangoVector is a hash Django 3.2's make_password wrote
