@@ -49,7 +49,7 @@ func TestConformance(t *testing.T) {
 					if !django {
 						return sdktest.UserStoreSetup{Store: s}
 					}
-					return sdktest.UserStoreSetup{Store: s, Users: seedDjangoUsers(t, s.(sdk.UserAdmin))}
+					return sdktest.UserStoreSetup{Store: s, Users: seedDjangoUsers(t, sdktest.Admin(t, s))}
 				}
 			}
 			blCfg := sdk.Config{"dsn": dsn, "django": django, "sweep_interval": "0"}
@@ -61,6 +61,9 @@ func TestConformance(t *testing.T) {
 				// plugin protocol does not carry them yet).
 				sdktest.TestLoginFailureStore(t, func(t *testing.T) sdk.LoginFailureStore {
 					return openBlacklist(t, blCfg).(sdk.LoginFailureStore)
+				})
+			sdktest.TestSessionStore(t, func(t *testing.T) sdk.SessionStore {
+					return openBlacklist(t, blCfg).(sdk.SessionStore)
 				})
 			})
 			t.Run("out of process", func(t *testing.T) {
@@ -75,6 +78,11 @@ func TestConformance(t *testing.T) {
 					t.Fatal(err)
 				}
 				sdktest.TestBlacklistStore(t, func(*testing.T) sdk.BlacklistStore { return bl })
+			ss, ok := sdk.As[sdk.SessionStore](bl)
+				if !ok {
+					t.Fatal("the plugin's blacklist store does not offer sdk.SessionStore across the boundary")
+				}
+				sdktest.TestSessionStore(t, func(*testing.T) sdk.SessionStore { return ss })
 			})
 		})
 	}
