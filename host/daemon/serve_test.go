@@ -90,7 +90,7 @@ func TestServeRefuses(t *testing.T) {
 	}{
 		{"bad config", strings.Replace(memoryConfig, "[tokens]", "[tokens]\nalgoritm = \"HS256\"", 1), "127.0.0.1:0", "tokens.algoritm"},
 		{"weak key", strings.Replace(memoryConfig, "daemon-test-secret-0123456789abcdefghij", "short", 1), "127.0.0.1:0", "signing_key"},
-		{"unknown built-in", strings.Replace(memoryConfig, `use = "memory"`, `use = "postgres"`, 1), "127.0.0.1:0", `no built-in "postgres"`},
+		{"unknown built-in", strings.Replace(memoryConfig, `use = "memory"`, `use = "oracle"`, 1), "127.0.0.1:0", `no built-in "oracle"`},
 		{"missing plugin binary", strings.Replace(memoryConfig, `use = "memory"`, `use = "./no-such-plugin"`, 1), "127.0.0.1:0", "no-such-plugin"},
 		{"address in use", memoryConfig, busy.Addr().String(), "server.listen"},
 	}

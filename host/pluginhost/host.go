@@ -4,13 +4,17 @@
 // Each Spec names a plugin binary and its config table. The Host starts the
 // binary (gRPC only, AutoMTLS, without the host's environment, checked
 // against an optional SHA-256 pin), hands each kind its config through the
-// Configure call, and returns the kind's wire.Endpoint: a supervised
-// connection on which every call of every method runs under a deadline (the
-// sdk values are the SDK's client adapters on it). A health check watches
-// every process; when one dies, calls fail fast with sdk.ErrUnavailable
-// while a supervisor restarts it with exponential backoff and configures it
-// again, after which calls succeed again. Kinds with the same binary, pin
-// and config share one process.
+// Configure call, and returns an sdk value whose methods call the plugin
+// under a deadline. A health check watches every process; when one dies, the
+// values fail fast with sdk.ErrUnavailable while a supervisor restarts it
+// with exponential backoff and configures it again, after which calls
+// succeed again. Kinds with the same binary, pin and config share one
+// process.
+//
+// Underneath, each kind is a wire.Endpoint (Endpoint): a supervised
+// connection on which every call of every method gets the deadline and the
+// fail-fast check, and on which jwtd adds metrics and caching; the sdk
+// values are the SDK's client adapters on it.
 package pluginhost
 
 import (

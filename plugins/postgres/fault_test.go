@@ -9,6 +9,7 @@ import (
 	"github.com/jwtd/jwtd/internal/pgtest"
 	"github.com/jwtd/jwtd/plugins/sqlstore/sqlstoretest"
 	"github.com/jwtd/jwtd/sdk"
+	"github.com/jwtd/jwtd/sdk/sdktest"
 )
 
 // TestFaults: PostgreSQL down, hanging and crashed (sqlstoretest.TestFaults),
@@ -47,7 +48,7 @@ func TestOutOfProcessDownAndBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := users.(sdk.UserAdmin).CreateUser(ctx, sdk.NewUser{Username: "gina", Password: "pw", IsActive: true})
+	u, err := sdktest.Admin(t, users).CreateUser(ctx, sdk.NewUser{Username: "gina", Password: "pw", IsActive: true})
 	if err != nil {
 		t.Fatal(err)
 	}

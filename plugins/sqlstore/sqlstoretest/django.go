@@ -17,6 +17,7 @@ import (
 	"github.com/jwtd/jwtd/plugins/sqlstore"
 	"github.com/jwtd/jwtd/sdk"
 	"github.com/jwtd/jwtd/sdk/passwords"
+	"github.com/jwtd/jwtd/sdk/sdktest"
 )
 
 // DjangoVector is a hash Django 3.2's make_password wrote
@@ -93,7 +94,7 @@ func TestDjango(t *testing.T, env Env) {
 	t.Run("user written by jwtd reads as Django reads it", func(t *testing.T) {
 		name := unique("jwtd-")
 		s := env.Users(t, nil)
-		created, err := s.(sdk.UserAdmin).CreateUser(ctx, sdk.NewUser{Username: name, Password: "pw-jwtd", IsActive: true})
+		created, err := sdktest.Admin(t, s).CreateUser(ctx, sdk.NewUser{Username: name, Password: "pw-jwtd", IsActive: true})
 		if err != nil {
 			t.Fatal(err)
 		}

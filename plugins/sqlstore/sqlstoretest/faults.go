@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jwtd/jwtd/sdk"
+	"github.com/jwtd/jwtd/sdk/sdktest"
 )
 
 // Server is a database server a fault test can stop, restart, freeze and
@@ -39,7 +40,7 @@ func TestFaults(t *testing.T, env FaultEnv) {
 	users := env.Users(t, extra)
 	bl := env.Blacklist(t, extra)
 	name := unique("fault-")
-	created, err := users.(sdk.UserAdmin).CreateUser(ctx, sdk.NewUser{Username: name, Password: "pw-fault", IsActive: true})
+	created, err := sdktest.Admin(t, users).CreateUser(ctx, sdk.NewUser{Username: name, Password: "pw-fault", IsActive: true})
 	if err != nil {
 		t.Fatal(err)
 	}
