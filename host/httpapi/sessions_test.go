@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -189,5 +190,24 @@ func TestCookieLogoutClearsCookies(t *testing.T) {
 	}
 	if resp, _ := e.do(jsonPost(refreshPath, tokenBody("refresh", refresh))); resp.StatusCode != 401 {
 		t.Fatalf("refresh after cookie logout = %d", resp.StatusCode)
+	}
+}
+
+// TestSessionEndpointNames: the session rows label their requests, an id
+// segment included, and nothing deeper matches them.
+func TestSessionEndpointNames(t *testing.T) {
+	e := newEnvWith(t, configText(sessionTokens, ""), nil)
+	for path, want := range map[string]string{
+		"/api/token/logout/":         "logout",
+		"/api/token/logout-all":      "logout_all",
+		"/api/token/sessions/":       "sessions",
+		"/api/token/sessions/abc/":   "session",
+		"/api/token/sessions/a/b/":   "other",
+		"/api/token/refresh/abc/":    "other",
+		"/api/token/logout-all/abc/": "other",
+	} {
+		if got := e.api.EndpointName(httptest.NewRequest("DELETE", path, nil)); got != want {
+			t.Errorf("EndpointName(%s) = %q, want %q", path, got, want)
+		}
 	}
 }
