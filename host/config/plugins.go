@@ -38,6 +38,11 @@ type Plugin struct {
 	// plugin process (`env = ["REDIS_PASSWORD"]`). Nothing else of jwtd's
 	// environment reaches a plugin, since it may hold the signing key.
 	Env []string
+	// User is the user (name or uid) an external plugin process runs as,
+	// so that it cannot read jwtd's memory, environment or files (jwtd
+	// must run as root for this); "" runs it as jwtd's user. Group (name
+	// or gid) replaces that user's primary group.
+	User, Group string
 	// Config is the plugin's own [plugins.<kind>.config] table, handed over
 	// as it is, with relative "path" values made absolute against the config
 	// file's directory.
@@ -65,6 +70,8 @@ type rawPlugin struct {
 	SHA256      *string        `toml:"sha256"`
 	CallTimeout *string        `toml:"call_timeout"`
 	Env         []string       `toml:"env"`
+	User        *string        `toml:"user"`
+	Group       *string        `toml:"group"`
 	Config      map[string]any `toml:"config"`
 	CacheTTL    *string        `toml:"cache_ttl"`
 	CacheSize   *int64         `toml:"cache_size"`
@@ -92,6 +99,8 @@ const DefaultCallTimeout = 5 * time.Second
 var (
 	sha256Hex = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 	envName   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	// userName is what useradd accepts, plus numeric ids.
+	userName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}\$?$`)
 )
 
 func (r rawPlugins) build(baseDir string) (Plugins, error) {
@@ -192,6 +201,9 @@ func (r *rawPlugin) build(kind, baseDir string) (*Plugin, error) {
 		}
 		p.Env = append([]string(nil), r.Env...)
 	}
+	if err := r.buildUser(p, key); err != nil {
+		return nil, err
+	}
 	for k, v := range r.Config {
 		p.Config[k] = v
 	}
@@ -199,6 +211,32 @@ func (r *rawPlugin) build(kind, baseDir string) (*Plugin, error) {
 		return nil, fmt.Errorf("%w: %s.config: %v", ErrInvalid, key, err)
 	}
 	return p, nil
+}
+
+// buildUser checks user and group: names or ids, for plugin binaries
+// only (a built-in runs inside jwtd), group only beside user. Whether the
+// user exists and jwtd may switch to it is checked when the plugin starts.
+func (r *rawPlugin) buildUser(p *Plugin, key string) error {
+	for _, f := range []struct {
+		name string
+		v    *string
+		dst  *string
+	}{{"user", r.User, &p.User}, {"group", r.Group, &p.Group}} {
+		if f.v == nil {
+			continue
+		}
+		if !userName.MatchString(*f.v) {
+			return invalid(key+"."+f.name, "%q is not a %s name or id", *f.v, f.name)
+		}
+		if !p.External {
+			return invalid(key+"."+f.name, "only applies to a plugin binary; the built-in %q runs inside jwtd", p.Use)
+		}
+		*f.dst = *f.v
+	}
+	if p.Group != "" && p.User == "" {
+		return invalid(key+".group", "needs user beside it")
+	}
+	return nil
 }
 
 // absolutePaths makes the config table's "path"-like string values absolute

@@ -1,4 +1,4 @@
-// Package httpapi is jwtd's HTTP API (SPEC §2): Simple JWT's token
+// Package httpapi is jwtd's HTTP API (docs/http-api.md): Simple JWT's token
 // endpoints with its exact bodies, the authenticate endpoints, forward-auth
 // for reverse proxies (forwardauth.go), the opt-in cookie transport for
 // browser apps (cookies.go), and the operational endpoints. It knows HTTP
