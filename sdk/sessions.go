@@ -22,7 +22,9 @@ type Session struct {
 	// at or after it, however often the session was refreshed.
 	ExpiresAt time.Time
 	// ClientAddr and UserAgent describe the login's client; both may be
-	// empty (the host keeps them only when configured to).
+	// empty (the host keeps them only when configured to), and the host
+	// sends at most 255 bytes of valid UTF-8 in each, so a store may keep
+	// them in a varchar(255).
 	ClientAddr string
 	UserAgent  string
 	// Revoked is set on sessions a store reports as revoked (never by

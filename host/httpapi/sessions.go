@@ -5,7 +5,9 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jwtd/jwtd/core"
 	"github.com/jwtd/jwtd/sdk"
@@ -53,16 +55,21 @@ func (a *API) withSessionClient(ctx context.Context, r *http.Request) context.Co
 	} else if host, _, err := net.SplitHostPort(addr); err == nil {
 		addr = host
 	}
-	ua := r.UserAgent()
+	ua := strings.ToValidUTF8(r.UserAgent(), "")
 	if len(ua) > maxUserAgent {
+		// Cut at a rune boundary, so the store gets valid UTF-8.
 		ua = ua[:maxUserAgent]
+		for !utf8.ValidString(ua) {
+			ua = ua[:len(ua)-1]
+		}
 	}
 	return core.WithSessionClient(ctx, core.SessionClient{Addr: addr, UserAgent: ua})
 }
 
-// maxUserAgent bounds the User-Agent kept with a session: enough for any
-// real browser's, and a client cannot make the store keep kilobytes.
-const maxUserAgent = 256
+// maxUserAgent bounds the User-Agent kept with a session (sdk.Session's
+// limit): enough for any real browser's, and a client cannot make the
+// store keep kilobytes.
+const maxUserAgent = 255
 
 // logout ends the session of a refresh token: 200 {}. With the token from
 // its cookie the cookies are cleared whether the token was still good or

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 const (
@@ -209,5 +210,16 @@ func TestSessionEndpointNames(t *testing.T) {
 		if got := e.api.EndpointName(httptest.NewRequest("DELETE", path, nil)); got != want {
 			t.Errorf("EndpointName(%s) = %q, want %q", path, got, want)
 		}
+	}
+}
+
+// TestSessionUserAgentBounded: a long User-Agent is kept as at most 255
+// bytes of valid UTF-8 (what a varchar(255) column holds).
+func TestSessionUserAgentBounded(t *testing.T) {
+	e := newEnvWith(t, configText(sessionTokens, ""), nil)
+	_, access := httpLogin(t, e, alicePW, strings.Repeat("é", 500))
+	rows := listSessions(t, e, access)
+	if len(rows) != 1 || len(rows[0].UserAgent) > 255 || len(rows[0].UserAgent) < 250 || !utf8.ValidString(rows[0].UserAgent) {
+		t.Fatalf("kept user agent of %d bytes (valid %v)", len(rows[0].UserAgent), utf8.ValidString(rows[0].UserAgent))
 	}
 }
