@@ -70,7 +70,7 @@ func (p *jwtdProc) login(t *testing.T) (refresh, access string) {
 }
 
 // TestSessionsTwoInstances: two real jwtd processes on one shared store
-// (Redis, and a SQLite file): a stolen refresh token used by the attacker
+// (Redis, in process and as the plugin process, and a SQLite file): a stolen refresh token used by the attacker
 // on one instance and by the victim on the other kills the session for
 // both, with its access tokens; logout-all on one instance is seen by the
 // other.
@@ -85,6 +85,15 @@ func TestSessionsTwoInstances(t *testing.T) {
 	}{
 		{"redis", func(t *testing.T) string {
 			return fmt.Sprintf("[plugins.blacklist_store]\nuse = \"redis\"\n[plugins.blacklist_store.config]\naddrs = [%q]\n", redistest.Start(t).Addr)
+		}},
+		{"redis plugin process", func(t *testing.T) string {
+			// The test binary doubles as the Redis plugin binary (TestMain),
+			// so the sessions cross the plugin boundary here.
+			self, err := os.Executable()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprintf("[plugins.blacklist_store]\nuse = %q\n[plugins.blacklist_store.config]\naddrs = [%q]\n", self, redistest.Start(t).Addr)
 		}},
 		{"sqlite", func(t *testing.T) string {
 			return fmt.Sprintf("[plugins.blacklist_store]\nuse = \"sqlite\"\n[plugins.blacklist_store.config]\npath = %q\n", filepath.Join(t.TempDir(), "blacklist.db"))
