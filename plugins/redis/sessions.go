@@ -71,13 +71,22 @@ redis.call('HSET', KEYS[1], 'current', ARGV[3], 'used', ARGV[4])
 return {1}
 `)
 
-// revokeSessionScript revokes KEYS[1] when it is ARGV[1]'s and live.
+// revokeSessionScript revokes KEYS[1] when it is ARGV[1]'s and live,
+// recording the call's nonce (ARGV[2]): a go-redis retry after a lost
+// reply recognises its own revocation and still answers 1, so of
+// concurrent revocations exactly one reports it (as blacklistScript).
 var revokeSessionScript = goredis.NewScript(`
-local s = redis.call('HMGET', KEYS[1], 'user', 'revoked')
-if s[1] == false or s[1] ~= ARGV[1] or s[2] == '1' then
+local s = redis.call('HMGET', KEYS[1], 'user', 'revoked', 'revoked_by')
+if s[1] == false or s[1] ~= ARGV[1] then
   return 0
 end
-redis.call('HSET', KEYS[1], 'revoked', '1')
+if s[2] == '1' then
+  if s[3] == ARGV[2] then
+    return 1
+  end
+  return 0
+end
+redis.call('HSET', KEYS[1], 'revoked', '1', 'revoked_by', ARGV[2])
 return 1
 `)
 
@@ -189,7 +198,11 @@ func (b *BlacklistStore) RevokeSession(ctx context.Context, userID, id string) (
 	if checkSessionID(id) != nil {
 		return false, nil
 	}
-	n, err := revokeSessionScript.Run(ctx, b.client, []string{b.sessionKey(userID, id)}, userID).Int()
+	nonce, err := newNonce()
+	if err != nil {
+		return false, unavailable("revoke session", err)
+	}
+	n, err := revokeSessionScript.Run(ctx, b.client, []string{b.sessionKey(userID, id)}, userID, nonce).Int()
 	if err != nil {
 		return false, unavailable("revoke session", err)
 	}
