@@ -62,8 +62,10 @@ func main() {
 	flag.StringVar(&o.jwtd, "jwtd", "bin/jwtd", "jwtd binary to measure")
 	flag.StringVar(&o.pluginDir, "plugin-dir", "bin", "directory of the out-of-process plugin binaries (plugins mode)")
 	flag.StringVar(&o.template, "config-template", "", "jwtd.toml template (Go text/template) instead of the built-in one")
-	modes := flag.String("modes", "bare,builtin,plugins,redis,redis-plugins,postgres,postgres-plugins",
-		"comma-separated modes to run: bare, builtin, plugins (SQLite stores in/out of process), redis, redis-plugins (Redis blacklist in/out of process; blacklist scenarios only), "+
+	modes := flag.String("modes", "bare,builtin,"+modeBuiltinOldPath+",plugins,"+modePluginsOldPath+",redis,redis-plugins,postgres,postgres-plugins",
+		"comma-separated modes to run: bare, builtin, plugins (SQLite stores in/out of process), "+
+			modeBuiltinOldPath+", "+modePluginsOldPath+" (SQLite blacklist with group_commit = false; refresh-rotating only), "+
+			"redis, redis-plugins (Redis blacklist in/out of process; blacklist scenarios only), "+
 			"postgres, postgres-plugins (both stores on PostgreSQL in/out of process; authenticate and refresh-rotating only)")
 	scen := flag.String("scenarios", strings.Join(allScenarios, ","), "comma-separated jwtd scenarios to run")
 	flag.IntVar(&o.workers, "workers", 8, "concurrent closed-loop connections")
@@ -169,6 +171,12 @@ func run(ctx context.Context, o options) error {
 				mo.scenarios[sc] = o.scenarios[sc]
 			}
 		}
+		if isOldPathMode(mode) {
+			mo.scenarios = map[string]bool{}
+			for _, sc := range oldPathScenarios {
+				mo.scenarios[sc] = o.scenarios[sc]
+			}
+		}
 		if isPostgresMode(mode) {
 			if pgSrv == nil {
 				fmt.Fprintln(os.Stderr, "bench: starting PostgreSQL")
@@ -203,7 +211,7 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
-	notes = append(append(storeComparison(rows), postgresComparison(rows)...), notes...)
+	notes = append(append(append(rotationTargets(rows), storeComparison(rows)...), postgresComparison(rows)...), notes...)
 	if slices.ContainsFunc(o.modes, isPostgresMode) && pgSrv != nil {
 		notes = append(notes, "PostgreSQL rows: both stores on a local PostgreSQL 15 (fsync and synchronous_commit on). "+
 			"Their CPU/req and peak RSS include the postmaster's and its backends' (RSS summed per process, so shared buffers count once per backend); they run only authenticate and refresh-rotating")

@@ -40,6 +40,9 @@ func blacklistConfig(mode, redisAddr string) string {
 	if isRedisMode(mode) {
 		return fmt.Sprintf("addrs = [%q]\nkey_prefix = %q\n", redisAddr, redisKeyPrefix)
 	}
+	if isOldPathMode(mode) {
+		return "path = \"jwtd.db\"\ngroup_commit = false\n"
+	}
 	return "path = \"jwtd.db\"\n"
 }
 

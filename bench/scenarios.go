@@ -11,10 +11,13 @@ import (
 
 // The jwtd scenarios, by the paths of docs/http-api.md, in report order.
 const (
-	scObtain        = "obtain"
-	scRefresh       = "refresh"
-	scRefreshRot    = "refresh-rotating"
-	scVerify        = "verify"
+	scObtain     = "obtain"
+	scRefresh    = "refresh"
+	scRefreshRot = "refresh-rotating"
+	scVerify     = "verify"
+	// Verify of a refresh token: unlike an access token's, its jti is
+	// looked up in the blacklist store.
+	scVerifyRefresh = "verify-refresh"
 	scAuth          = "authenticate"
 	scAuthStateless = "authenticate-stateless"
 	// A reverse proxy's question (nginx auth_request, Traefik, Caddy):
@@ -33,7 +36,7 @@ const (
 	scAuthRevokeAccess = "authenticate-revoke-access"
 )
 
-var allScenarios = []string{scObtain, scRefresh, scRefreshRot, scRefreshRotSessions, scVerify, scAuth, scAuthRevokeAccess, scAuthStateless, scForwardAuth, scObtainFailed}
+var allScenarios = []string{scObtain, scRefresh, scRefreshRot, scRefreshRotSessions, scVerify, scVerifyRefresh, scAuth, scAuthRevokeAccess, scAuthStateless, scForwardAuth, scObtainFailed}
 
 const (
 	pathObtain    = "/api/token/"
@@ -198,6 +201,7 @@ func enumerationNote(mode string, s *splitLatencies) string {
 func jwtdSteps(c *client, creds []byte, p pair, workers int, split *splitLatencies) map[string][]Step {
 	refresh := mustJSON(map[string]string{"refresh": p.Refresh})
 	verify := mustJSON(map[string]string{"token": p.Access})
+	verifyRefresh := mustJSON(map[string]string{"token": p.Refresh})
 	wrongPassword := mustJSON(map[string]string{"username": benchUser, "password": benchPassword + "-wrong"})
 	unknownUser := mustJSON(map[string]string{"username": benchUser + "-nobody", "password": benchPassword})
 	return map[string][]Step{
@@ -216,6 +220,10 @@ func jwtdSteps(c *client, creds []byte, p pair, workers int, split *splitLatenci
 			_, err := c.post(ctx, pathVerify, verify, 200)
 			return err
 		}),
+		scVerifyRefresh: same(workers, func(ctx context.Context) error {
+			_, err := c.post(ctx, pathVerify, verifyRefresh, 200)
+			return err
+		}),
 		scAuth: same(workers, func(ctx context.Context) error {
 			_, err := c.getBearer(ctx, pathAuth, p.Access, 200)
 			return err
@@ -231,17 +239,13 @@ func jwtdSteps(c *client, creds []byte, p pair, workers int, split *splitLatenci
 	}
 }
 
-// rotatingSteps gives each worker its own refresh token chain: every request
-// presents the refresh token the previous answer returned, as a client of a
-// rotating server must.
-func rotatingSteps(ctx context.Context, c *client, creds []byte, workers int) ([]Step, error) {
+// rotatingSteps gives each worker its own refresh token chain, started
+// from a pair issue makes: every request presents the refresh token the
+// previous answer returned, as a client of a rotating server must.
+func rotatingSteps(c *client, issue func() (pair, error), workers int) ([]Step, error) {
 	steps := make([]Step, workers)
 	for i := range steps {
-		body, err := c.post(ctx, pathObtain, creds, 200)
-		if err != nil {
-			return nil, err
-		}
-		p, err := decodePair(body)
+		p, err := issue()
 		if err != nil {
 			return nil, err
 		}

@@ -134,17 +134,21 @@ func TestTarget(t *testing.T) {
 	tests := []struct {
 		mode, name string
 		rps        float64
+		rss        int64
 		want       string
 	}{
-		{"builtin", scVerify, 600, "≥ 50% of bare req/s: met"},
-		{"builtin", scAuthStateless, 400, "≥ 50% of bare req/s: MISSED"},
-		{"plugins", scAuth, 300, "≥ 30% of bare req/s: met"},
-		{"plugins", scAuth, 299, "≥ 30% of bare req/s: MISSED"},
-		{"builtin", scAuth, 10, ""},
-		{"builtin", scObtain, 10, "bound by the password hash (not measured)"},
+		{"builtin", scVerify, 700, 0, "≥ 0.7× bare req/s: 0.70×, met"},
+		{"builtin", scVerifyRefresh, 699, 0, "≥ 0.7× bare req/s: 0.70×, MISSED"},
+		{"builtin", scAuthStateless, 400, 0, "≥ 0.8× bare req/s: 0.40×, MISSED"},
+		{"plugins", scAuth, 600, 45 << 20, "≥ 0.6× bare req/s: 0.60×, met; peak RSS ≤ 45 MB: met"},
+		{"plugins", scVerify, 599, 46 << 20, "≥ 0.6× bare req/s: 0.60×, MISSED; peak RSS ≤ 45 MB: MISSED"},
+		{"plugins", scAuthStateless, 800, 10 << 20, "≥ 0.8× bare req/s: 0.80×, met; peak RSS ≤ 45 MB: met"},
+		{"builtin", scRefresh, 10, 0, ""},
+		{"redis", scVerify, 10, 0, ""},
+		{"builtin", scObtain, 10, 0, "bound by the password hash (not measured)"},
 	}
 	for _, tt := range tests {
-		if got := target(tt.mode, tt.name, Row{RPS: tt.rps}, base, Row{}); got != tt.want {
+		if got := target(tt.mode, tt.name, Row{RPS: tt.rps, PeakRSS: tt.rss}, base, Row{}); got != tt.want {
 			t.Errorf("target(%s, %s, %v) = %q, want %q", tt.mode, tt.name, tt.rps, got, tt.want)
 		}
 	}
@@ -222,5 +226,27 @@ func TestFailedLoginSteps(t *testing.T) {
 	}
 	if d := wrong.Load() - unknown.Load(); d < -2 || d > 2 {
 		t.Errorf("not alternating: %d wrong-password vs %d unknown-user requests", wrong.Load(), unknown.Load())
+	}
+}
+
+// TestRotationTargets: each group-commit refresh-rotating row is held to
+// 3× the req/s of its old-path row from the same run, in and out of
+// process separately.
+func TestRotationTargets(t *testing.T) {
+	rows := []Row{
+		{Mode: "builtin", Scenario: scRefreshRot, RPS: 3000},
+		{Mode: "plugins", Scenario: scRefreshRot, RPS: 1000},
+		{Mode: "builtin", Scenario: scVerify, RPS: 9000},
+		{Mode: modeBuiltinOldPath, Scenario: scRefreshRot, RPS: 1000},
+		{Mode: modePluginsOldPath, Scenario: scRefreshRot, RPS: 500},
+	}
+	notes := rotationTargets(rows)
+	if len(notes) != 2 {
+		t.Fatalf("notes %q", notes)
+	}
+	for i, want := range []string{"≥ 3× the old path's req/s: 3.00×, met", "≥ 3× the old path's req/s: 2.00×, MISSED", ""} {
+		if rows[i].Target != want {
+			t.Errorf("%s/%s: target %q, want %q", rows[i].Mode, rows[i].Scenario, rows[i].Target, want)
+		}
 	}
 }

@@ -3,6 +3,9 @@ package core_test
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -114,7 +117,7 @@ func TestBlacklistStoreDownFailsClosed(t *testing.T) {
 	ops := map[string]func() error{
 		"obtain":         func() error { _, err := svc.Obtain(ctx, creds("alice", "pw")); return err },
 		"refresh":        func() error { _, err := svc.Refresh(ctx, pair.Refresh); return err },
-		"verify":         func() error { return svc.Verify(ctx, pair.Access) },
+		"verify":         func() error { return svc.Verify(ctx, pair.Refresh) },
 		"blacklist":      func() error { return svc.Blacklist(ctx, pair.Refresh) },
 		"sliding":        func() error { _, err := svc.RefreshSliding(ctx, sl.Token); return err },
 		"authenticate":   func() error { _, _, err := svc.Authenticate(ctx, "Bearer "+sl.Token); return err },
@@ -133,5 +136,133 @@ func TestBlacklistStoreDownFailsClosed(t *testing.T) {
 	bl.down = false
 	if _, err := svc.Refresh(ctx, pair.Refresh); err != nil {
 		t.Fatalf("after recovery: %v", err)
+	}
+}
+
+// countingBlacklist is the in-memory store counting IsBlacklisted calls.
+type countingBlacklist struct {
+	flakyBlacklist
+	lookups atomic.Int64
+}
+
+func (c *countingBlacklist) IsBlacklisted(ctx context.Context, jti string) (bool, error) {
+	c.lookups.Add(1)
+	return c.flakyBlacklist.IsBlacklisted(ctx, jti)
+}
+
+// TestAccessTokensAskNoBlacklist: access tokens are never blacklisted, so
+// verify and authenticate of one ask the blacklist store nothing: they
+// answer while it is down, and make no call while it is up. Refresh and
+// sliding tokens still ask it (and fail closed), whatever the auth classes'
+// order.
+func TestAccessTokensAskNoBlacklist(t *testing.T) {
+	ctx := context.Background()
+	for _, classes := range [][]string{{"access"}, {"sliding", "access"}, {"access", "sliding"}} {
+		t.Run(strings.Join(classes, ","), func(t *testing.T) {
+			users := memory.NewUserStore()
+			alice, _ := users.CreateUser(ctx, sdk.NewUser{Username: "alice", Password: "pw", IsActive: true})
+			bl := &countingBlacklist{flakyBlacklist: flakyBlacklist{BlacklistStore: memory.NewBlacklistStore()}}
+			s := hsSettings(t)
+			s.AuthTokenClasses = classes
+			svc, err := core.New(s, core.Plugins{Users: users, Blacklist: bl})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pair, _ := svc.IssueFor(ctx, alice)
+			sl, _ := svc.IssueSlidingFor(ctx, alice)
+			for _, down := range []bool{false, true} {
+				bl.down = down
+				before := bl.lookups.Load()
+				if err := svc.Verify(ctx, pair.Access); err != nil {
+					t.Fatalf("down=%v: verify access: %v", down, err)
+				}
+				if _, _, err := svc.Authenticate(ctx, "Bearer "+pair.Access); err != nil {
+					t.Fatalf("down=%v: authenticate access: %v", down, err)
+				}
+				if _, _, err := svc.AuthenticateStateless(ctx, "Bearer "+pair.Access); err != nil {
+					t.Fatalf("down=%v: stateless access: %v", down, err)
+				}
+				if n := bl.lookups.Load() - before; n != 0 {
+					t.Fatalf("down=%v: %d blacklist lookups for an access token", down, n)
+				}
+				err := svc.Verify(ctx, pair.Refresh)
+				if down {
+					mustIs(t, err, core.ErrUnavailable)
+				} else if err != nil {
+					t.Fatalf("verify refresh: %v", err)
+				}
+				if slices.Contains(classes, "sliding") {
+					_, _, err := svc.Authenticate(ctx, "Bearer "+sl.Token)
+					if down {
+						mustIs(t, err, core.ErrUnavailable)
+					} else if err != nil {
+						t.Fatalf("authenticate sliding: %v", err)
+					}
+				}
+				if bl.lookups.Load() == before {
+					t.Fatalf("down=%v: refresh and sliding tokens asked the store nothing", down)
+				}
+			}
+		})
+	}
+}
+
+// meetingBlacklist is the in-memory store whose Blacklist answers only once
+// AddOutstanding has been called too (or after a timeout, as a failure).
+type meetingBlacklist struct {
+	*memory.BlacklistStore
+	outstanding chan struct{}
+}
+
+func (m *meetingBlacklist) AddOutstanding(ctx context.Context, r sdk.TokenRecord) error {
+	select {
+	case m.outstanding <- struct{}{}:
+	default:
+	}
+	return m.BlacklistStore.AddOutstanding(ctx, r)
+}
+
+var errNotTogether = errors.New("AddOutstanding was not in flight beside Blacklist")
+
+func (m *meetingBlacklist) Blacklist(ctx context.Context, r sdk.TokenRecord) (bool, error) {
+	select {
+	case <-m.outstanding:
+	case <-time.After(5 * time.Second):
+		return false, errNotTogether
+	}
+	return m.BlacklistStore.Blacklist(ctx, r)
+}
+
+// TestRotationWritesTogether: a rotating refresh hands the store its two
+// writes (consume the old token, record the new one) at once, so that a
+// group-committing store commits them together and an out-of-process one
+// serves them in one round trip's time. The new token is recorded, and
+// usable; the old one is consumed.
+func TestRotationWritesTogether(t *testing.T) {
+	ctx := context.Background()
+	users := memory.NewUserStore()
+	alice, _ := users.CreateUser(ctx, sdk.NewUser{Username: "alice", Password: "pw", IsActive: true})
+	bl := &meetingBlacklist{BlacklistStore: memory.NewBlacklistStore(), outstanding: make(chan struct{}, 1)}
+	s := hsSettings(t)
+	s.RotateRefreshTokens, s.BlacklistAfterRotation = true, true
+	svc, err := core.New(s, core.Plugins{Users: users, Blacklist: bl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := svc.IssueFor(ctx, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-bl.outstanding // the pair's own record
+	next, err := svc.Refresh(ctx, pair.Refresh)
+	if err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	if _, err := svc.Refresh(ctx, pair.Refresh); !errors.Is(err, core.ErrTokenBlacklisted) {
+		t.Fatalf("old token again: %v", err)
+	}
+	jti, _ := claimsOf(t, next.Refresh)["jti"].(string)
+	if _, found := bl.Outstanding(jti); !found {
+		t.Fatal("the new refresh token was not recorded as outstanding")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/jwtd/jwtd/sdk"
@@ -285,7 +286,8 @@ func (s *Service) revokeMatches(rc *rawClaims, u sdk.User) bool {
 // rebuilt from the current user (see reclaim), unlike Simple JWT. With BLACKLIST_AFTER_ROTATION and a blacklist
 // store, the old token is consumed atomically before anything is issued: of
 // concurrent refreshes with one token exactly one succeeds, the others get
-// ErrTokenBlacklisted.
+// ErrTokenBlacklisted. The new refresh token is recorded (AddOutstanding)
+// in the same moment as the old one is consumed, not after it.
 func (s *Service) Refresh(ctx context.Context, refresh string) (Issued, error) {
 	var rc rawClaims
 	if err := s.decode(ctx, refresh, &rc); err != nil {
@@ -311,14 +313,39 @@ func (s *Service) Refresh(ctx context.Context, refresh string) (Issued, error) {
 	if err := s.reclaim(ctx, claims, u, TypeRefresh); err != nil {
 		return Issued{}, err
 	}
+	// With rotation the next refresh token (same claims, fresh jti, exp
+	// and iat) is made before the old one is consumed, so that recording
+	// it runs beside the consuming write: both reach the store together
+	// (one group commit, or two plugin calls at once) rather than one
+	// after the other. When the consume fails, the record names a token
+	// that was never handed out, which is harmless and expires.
+	var next map[string]any
+	if s.set.RotateRefreshTokens {
+		jti, err := newJTI()
+		if err != nil {
+			return Issued{}, ErrUnavailable.With(err)
+		}
+		next = maps.Clone(claims)
+		next[s.set.JTIClaim] = jti
+		s.stamp(next, TypeRefresh, now)
+		s.clampToSession(next)
+	}
+	consumed := false
 	if s.set.RotateRefreshTokens && s.set.BlacklistAfterRotation && s.p.Blacklist != nil {
+		recorded := make(chan error, 1)
+		go func() { recorded <- s.outstand(ctx, next, TypeRefresh) }()
 		added, err := s.p.Blacklist.Blacklist(ctx, s.record(&rc, TypeRefresh))
+		recordErr := <-recorded
 		if err != nil {
 			return Issued{}, pluginErr(err)
 		}
 		if !added {
 			return Issued{}, ErrTokenBlacklisted
 		}
+		if recordErr != nil {
+			return Issued{}, recordErr
+		}
+		consumed = true
 	}
 	access, err := s.accessFrom(claims, now)
 	if err != nil {
@@ -331,18 +358,13 @@ func (s *Service) Refresh(ctx context.Context, refresh string) (Issued, error) {
 	if !s.set.RotateRefreshTokens {
 		return out, nil
 	}
-	jti, err := newJTI()
-	if err != nil {
+	if out.Refresh, err = s.sign(next); err != nil {
 		return Issued{}, ErrUnavailable.With(err)
 	}
-	claims[s.set.JTIClaim] = jti
-	s.stamp(claims, TypeRefresh, now)
-	s.clampToSession(claims)
-	if out.Refresh, err = s.sign(claims); err != nil {
-		return Issued{}, ErrUnavailable.With(err)
-	}
-	if err := s.outstand(ctx, claims, TypeRefresh); err != nil {
-		return Issued{}, err
+	if !consumed {
+		if err := s.outstand(ctx, next, TypeRefresh); err != nil {
+			return Issued{}, err
+		}
 	}
 	return out, nil
 }

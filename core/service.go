@@ -225,7 +225,7 @@ func (s *Service) checkAs(ctx context.Context, rc *rawClaims, typ string) error 
 // checkBlacklist is BlacklistMixin.check_blacklist for refresh and sliding
 // tokens.
 func (s *Service) checkBlacklist(ctx context.Context, rc *rawClaims, typ string) error {
-	if s.p.Blacklist == nil || (typ != TypeRefresh && typ != TypeSliding) {
+	if (typ != TypeRefresh && typ != TypeSliding) || !s.mayBeBlacklisted(rc) {
 		return nil
 	}
 	black, err := s.p.Blacklist.IsBlacklisted(ctx, jtiOf(rc))
@@ -238,9 +238,38 @@ func (s *Service) checkBlacklist(ctx context.Context, rc *rawClaims, typ string)
 	return nil
 }
 
+// mayBeBlacklisted reports whether the blacklist store can hold rc's jti,
+// that is whether asking it can change an answer. Only refresh and sliding
+// tokens are ever blacklisted (the blacklist endpoint, rotation, a revoked
+// password on refresh and `jwtd token blacklist` all refuse other types,
+// as Simple JWT's BlacklistMixin sits on those two classes only), so a
+// token whose type claim is "access" is not looked up: its check cannot
+// fail, and skipping it keeps verify and authenticate of access tokens
+// off the store (no round trip to a plugin, and an answer while the store
+// is down). A feature that does put access tokens into the store turns
+// the lookup back on through revokesAccessTokens.
+func (s *Service) mayBeBlacklisted(rc *rawClaims) bool {
+	if s.p.Blacklist == nil {
+		return false
+	}
+	if rc.typ != nil && jsonStringIs(rc.typ, TypeAccess) && !s.revokesAccessTokens() {
+		return false
+	}
+	return true
+}
+
+// revokesAccessTokens reports whether a configured feature revokes access
+// tokens through the blacklist store's jti entries. None does: sessions'
+// RevokeAccessTokens refuses access tokens through the session store
+// instead (sessionCheck, one SessionState call), never by blacklisting
+// their jtis. A feature that blacklists access jtis adds its setting here,
+// and every access-token check asks the store again.
+func (s *Service) revokesAccessTokens() bool { return false }
+
 // Verify is TokenVerifyView (untyped: any valid token). With a blacklist
 // store configured, a blacklisted jti is ErrBlacklistedOnVerify whatever
-// BLACKLIST_AFTER_ROTATION says (a deliberate improvement on Simple JWT).
+// BLACKLIST_AFTER_ROTATION says (a deliberate improvement on Simple JWT);
+// an access token is not looked up (mayBeBlacklisted).
 func (s *Service) Verify(ctx context.Context, token string) error {
 	var rc rawClaims
 	if err := s.decode(ctx, token, &rc); err != nil {
@@ -249,7 +278,7 @@ func (s *Service) Verify(ctx context.Context, token string) error {
 	if err := s.checkType(&rc, TypeUntyped); err != nil {
 		return err
 	}
-	if s.p.Blacklist != nil {
+	if s.mayBeBlacklisted(&rc) {
 		black, err := s.p.Blacklist.IsBlacklisted(ctx, jtiOf(&rc))
 		if err != nil {
 			return pluginErr(err)

@@ -27,7 +27,8 @@ type ServeOptions struct {
 	ConfigPath string
 	// Listen overrides [server].listen when set.
 	Listen string
-	// LogOutput receives the logs (default os.Stderr).
+	// LogOutput receives the logs (default os.Stderr). An *os.File is
+	// written in batches, every 100 ms and at return (see logBuffer).
 	LogOutput io.Writer
 	// Registry is the built-in registry (default builtin.Default()).
 	Registry *builtin.Registry
@@ -48,7 +49,7 @@ type ServeOptions struct {
 // API handler. SIGHUP builds a new one and swaps it in.
 type generation struct {
 	stack   *Stack
-	handler http.Handler // the API inside the metrics
+	handler http.Handler // the API (it reports to the metrics)
 	ops     http.Handler // the operational endpoints, for metrics_listen
 }
 
@@ -61,6 +62,14 @@ type generation struct {
 func Serve(ctx context.Context, opts ServeOptions) error {
 	if opts.LogOutput == nil {
 		opts.LogOutput = os.Stderr
+	}
+	if f, ok := opts.LogOutput.(*os.File); ok {
+		// A file, pipe or terminal costs a system call per write: the
+		// lines go out in batches (logbuf.go). An in-memory writer is
+		// written to directly.
+		lb := newLogBuffer(f, logFlushInterval)
+		defer lb.Close()
+		opts.LogOutput = lb
 	}
 	boot := NewLogger(opts.LogOutput, config.DefaultServer())
 	cfg, err := config.Load(opts.ConfigPath, config.Options{Logger: boot})
@@ -163,6 +172,7 @@ func (opts ServeOptions) build(ctx context.Context, cfg *config.Config, logger *
 		Logger:         logger,
 		Ready:          st.Ready,
 		Metrics:        opts.metrics.Handler(),
+		Observer:       opts.metrics,
 		PublicOps:      cfg.Server.PublicOps,
 		Login:          login,
 		LoginTimeout:   cfg.Server.WriteTimeout,
@@ -171,10 +181,9 @@ func (opts ServeOptions) build(ctx context.Context, cfg *config.Config, logger *
 		Cookies:        cfg.Cookies,
 		ClientAddr:     sessionClientAddr(cfg),
 	})
-	// Metrics wrap the whole API, so requests the API answers before its
-	// handlers (431 header cap, recovered panics) are counted too.
-	wrap := opts.metrics.Wrap(api.EndpointName)
-	return &generation{stack: st, handler: wrap(api), ops: api.OpsHandler()}, nil
+	// The API observes every request it answers (431 header cap and
+	// recovered panics included) in the wrapper that writes its log line.
+	return &generation{stack: st, handler: api, ops: api.OpsHandler()}, nil
 }
 
 // reload builds a generation from the config file as it is now and swaps

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -170,7 +171,7 @@ func (a *API) authenticate(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	setUserID(r.Context(), user.ID)
+	setUserID(w, user.ID)
 	writeJSON(w, http.StatusOK, userBody(user))
 }
 
@@ -184,10 +185,20 @@ func (a *API) authenticateStateless(w http.ResponseWriter, r *http.Request) {
 	}
 	if id, ok := user["id"]; ok {
 		if s, ok := id.(string); ok {
-			setUserID(r.Context(), s)
+			setUserID(w, s)
 		}
 	}
-	writeJSON(w, http.StatusOK, user)
+	writeJSON(w, http.StatusOK, sortedObject(user))
+}
+
+// sortedObject is m as an object in key order, which is how encoding/json
+// writes a map: the same bytes, without reflection.
+func sortedObject(m map[string]any) object {
+	o := make(object, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		o = append(o, member{k, m[k]})
+	}
+	return o
 }
 
 // issuedBody orders the token fields as Simple JWT's serializers do and

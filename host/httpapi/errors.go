@@ -231,6 +231,12 @@ func appendValue(b []byte, v any) ([]byte, error) {
 		return append(b, ']'), nil
 	case object:
 		return t.appendJSON(b)
+	case int64:
+		return strconv.AppendInt(b, t, 10), nil
+	case bool:
+		return strconv.AppendBool(b, t), nil
+	case nil:
+		return append(b, "null"...), nil
 	}
 	data, err := marshal(v)
 	if err != nil {
@@ -309,6 +315,13 @@ func marshal(v any) ([]byte, error) {
 	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
+// The header values every JSON answer carries.
+var (
+	headerJSON    = []string{"application/json"}
+	headerNosniff = []string{"nosniff"}
+	headerNoStore = []string{"no-store"}
+)
+
 func writeJSON(w http.ResponseWriter, status int, body any) {
 	data, err := marshal(body)
 	if err != nil {
@@ -316,9 +329,10 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 		data = []byte(`{"detail":"Internal server error."}`)
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
+	// Shared values (net/http only reads them): no allocation per answer.
+	h["Content-Type"] = headerJSON
+	h["X-Content-Type-Options"] = headerNosniff
+	h["Cache-Control"] = headerNoStore
 	if status == http.StatusServiceUnavailable && h.Get("Retry-After") == "" {
 		// Every 503 (an error, /readyz) tells the client when to come back.
 		h.Set("Retry-After", unavailableRetryAfter)

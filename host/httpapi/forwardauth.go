@@ -220,7 +220,7 @@ func (a *API) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, errForbidden)
 		return
 	}
-	setUserID(r.Context(), id)
+	setUserID(w, id)
 	h := w.Header()
 	h.Set(fa.UserIDHeader, id)
 	h.Set(fa.UsernameHeader, username)

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -398,4 +399,41 @@ func TestJWKURLOverHTTPNeedsOptIn(t *testing.T) {
 func readFile(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	return string(b), err
+}
+
+// TestVerifyAccessWhileBlacklistDown: access tokens are never blacklisted,
+// so verify and authenticate of one answer 200 while the blacklist store
+// cannot answer (here: the real SQLite store, closed); a refresh token
+// still fails closed with 503.
+func TestVerifyAccessWhileBlacklistDown(t *testing.T) {
+	reg := builtin.Default()
+	var store io.Closer
+	sqliteBlacklist := reg.BlacklistStores["sqlite"]
+	reg.BlacklistStores["sqlite"] = func(ctx context.Context, cfg sdk.Config) (sdk.BlacklistStore, error) {
+		bl, err := sqliteBlacklist(ctx, cfg)
+		store, _ = bl.(io.Closer)
+		return bl, err
+	}
+	e := newEnvRegistry(t, configText("", ""), nil, true, reg)
+	pair := e.pair("alice")
+	if store == nil {
+		t.Fatal("the SQLite blacklist store cannot be closed")
+	}
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		req  request
+		want int
+	}{
+		{"verify access", jsonPost("/api/token/verify/", `{"token":"`+pair.Access+`"}`), http.StatusOK},
+		{"authenticate access", bearer("/api/authenticate/", "Bearer "+pair.Access), http.StatusOK},
+		{"verify refresh", jsonPost("/api/token/verify/", `{"token":"`+pair.Refresh+`"}`), http.StatusServiceUnavailable},
+	} {
+		resp, body := e.do(tc.req)
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s: %d %s, want %d", tc.name, resp.StatusCode, body, tc.want)
+		}
+	}
 }

@@ -65,6 +65,9 @@ type Options struct {
 	// Metrics, when set, is served at GET /metrics by OpsHandler, and by
 	// the API itself only with PublicOps.
 	Metrics http.Handler
+	// Observer, when set, is told of every API request once answered
+	// (the request metrics), from the same wrapper as the access log.
+	Observer RequestObserver
 	// PublicOps serves /metrics and /readyz's per-plugin detail on the API
 	// itself. Off by default: they tell an attacker which stores are down
 	// and how the service is loaded, so they belong on a private listener

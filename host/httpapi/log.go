@@ -1,56 +1,91 @@
 package httpapi
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"sync"
 	"time"
 
 	"github.com/jwtd/jwtd/internal/httpx"
 )
 
-// requestInfo carries what the request log line needs from deep inside a
-// handler: the authenticated user id, when one is known.
-type requestInfo struct {
-	mu     sync.Mutex
+// RequestObserver receives every API request once answered: the endpoint
+// (the endpoint table's name, or "other"), the status code written (200
+// when the handler wrote nothing) and how long it took. The metrics
+// implement it.
+type RequestObserver interface {
+	ObserveRequest(endpoint string, status int, elapsed time.Duration)
+}
+
+// respWriter is the one wrapper around each request's ResponseWriter: it
+// records what the access log line and the RequestObserver need (status,
+// endpoint, the authenticated user id), so that one writer, one clock
+// reading pair and no request copy serve both.
+type respWriter struct {
+	httpx.StatusWriter
+	// endpoint is the route's name, set by dispatch when it finds one.
+	endpoint string
+	// userID is the authenticated user's id, set by the handler.
 	userID string
 }
 
-type infoKey struct{}
+// observed finds the request's respWriter under w (tests' middleware may
+// wrap it), or nil outside the API's own chain (the ops listener).
+func observed(w http.ResponseWriter) *respWriter {
+	for {
+		switch t := w.(type) {
+		case *respWriter:
+			return t
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = t.Unwrap()
+		default:
+			return nil
+		}
+	}
+}
 
-func setUserID(ctx context.Context, id string) {
-	if ri, ok := ctx.Value(infoKey{}).(*requestInfo); ok {
-		ri.mu.Lock()
-		ri.userID = id
-		ri.mu.Unlock()
+// setUserID records the authenticated user's id for the log line.
+func setUserID(w http.ResponseWriter, id string) {
+	if rw := observed(w); rw != nil {
+		rw.userID = id
 	}
 }
 
 // logRequests writes one line per request: method, path, status, duration
-// and the user id when known. Never a header, body or query value: they may
-// hold tokens or passwords.
+// and the user id when known, and hands the request to the
+// RequestObserver. Never a header, body or query value: they may hold
+// tokens or passwords.
 func (a *API) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ri := &requestInfo{}
-		sw := &httpx.StatusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), infoKey{}, ri)))
-		attrs := []slog.Attr{
+		rw := &respWriter{StatusWriter: httpx.StatusWriter{ResponseWriter: w}}
+		next.ServeHTTP(rw, r)
+		elapsed := time.Since(start)
+		if o := a.opts.Observer; o != nil {
+			endpoint := rw.endpoint
+			if endpoint == "" {
+				endpoint = a.EndpointName(r)
+			}
+			code := rw.Status
+			if code == 0 {
+				code = http.StatusOK
+			}
+			o.ObserveRequest(endpoint, code, elapsed)
+		}
+		attrs := [...]slog.Attr{
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
-			slog.Int("status", sw.Status),
-			slog.Duration("duration", time.Since(start)),
+			slog.Int("status", rw.Status),
+			slog.Duration("duration", elapsed),
 			slog.String("remote", r.RemoteAddr),
+			slog.String("user_id", rw.userID),
 		}
-		ri.mu.Lock()
-		if ri.userID != "" {
-			attrs = append(attrs, slog.String("user_id", ri.userID))
+		n := len(attrs)
+		if rw.userID == "" {
+			n--
 		}
-		ri.mu.Unlock()
-		a.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+		a.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs[:n]...)
 	})
 }
 

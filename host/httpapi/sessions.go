@@ -93,7 +93,7 @@ func (a *API) logout(w http.ResponseWriter, r *http.Request) {
 // sessionUser authenticates the request (header, or the access cookie
 // after the CSRF check for a state-changing method) and returns its user
 // id and the token's session id.
-func (a *API) sessionUser(r *http.Request) (userID, current string, fromCookie bool, err error) {
+func (a *API) sessionUser(w http.ResponseWriter, r *http.Request) (userID, current string, fromCookie bool, err error) {
 	header, fromCookie := a.credentialHeader(r)
 	if fromCookie && r.Method != http.MethodGet && r.Method != http.MethodHead {
 		if err := a.checkCSRF(r); err != nil {
@@ -104,7 +104,7 @@ func (a *API) sessionUser(r *http.Request) (userID, current string, fromCookie b
 	if err != nil {
 		return "", "", fromCookie, err
 	}
-	setUserID(r.Context(), user.ID)
+	setUserID(w, user.ID)
 	sc := a.sessions()
 	if userID, err = sc.UserIDOf(user); err != nil {
 		return "", "", fromCookie, err
@@ -115,7 +115,7 @@ func (a *API) sessionUser(r *http.Request) (userID, current string, fromCookie b
 // logoutAll revokes every session of the access token's user: 200
 // {"revoked": N}. With the token from its cookie the cookies are cleared.
 func (a *API) logoutAll(w http.ResponseWriter, r *http.Request) {
-	uid, _, fromCookie, err := a.sessionUser(r)
+	uid, _, fromCookie, err := a.sessionUser(w, r)
 	if err == nil {
 		var n int
 		if n, err = a.sessions().RevokeUser(r.Context(), uid); err == nil {
@@ -132,7 +132,7 @@ func (a *API) logoutAll(w http.ResponseWriter, r *http.Request) {
 // listSessions is GET {prefix}/sessions/: the user's live sessions, oldest
 // first, the one the request's token belongs to marked current.
 func (a *API) listSessions(w http.ResponseWriter, r *http.Request) {
-	uid, current, _, err := a.sessionUser(r)
+	uid, current, _, err := a.sessionUser(w, r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -161,7 +161,7 @@ func (a *API) listSessions(w http.ResponseWriter, r *http.Request) {
 // live session ID was ended, 404 for any other id (another user's reads
 // the same, so ids cannot be probed).
 func (a *API) endSession(w http.ResponseWriter, r *http.Request) {
-	uid, _, _, err := a.sessionUser(r)
+	uid, _, _, err := a.sessionUser(w, r)
 	if err == nil {
 		if err = a.sessions().EndSession(r.Context(), uid, r.PathValue("id")); err == nil {
 			w.WriteHeader(http.StatusNoContent)

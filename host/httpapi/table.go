@@ -93,9 +93,10 @@ const otherEndpoint = "other"
 // route is one endpoint as served: its name, the Allow header as DRF words
 // it, and a handler per method.
 type route struct {
-	name    string
-	allow   string
-	methods map[string]http.HandlerFunc
+	name string
+	// allowHeader is the Allow header's value, shared by every answer.
+	allowHeader []string
+	methods     map[string]http.HandlerFunc
 	// any, when set, serves every method (endpoint.anyMethod).
 	any http.HandlerFunc
 }
@@ -160,7 +161,7 @@ func (a *API) newRoute(e endpoint, opsListener bool) *route {
 		}
 	}
 	rt.methods[http.MethodOptions] = func(w http.ResponseWriter, r *http.Request) { a.options(w, r) }
-	rt.allow = strings.Join(append(allow, http.MethodOptions), ", ")
+	rt.allowHeader = []string{strings.Join(append(allow, http.MethodOptions), ", ")}
 	return rt
 }
 
@@ -182,11 +183,15 @@ func (a *API) dispatch(routes map[string]*route) http.HandlerFunc {
 			a.writeError(w, r, errNotFound)
 			return
 		}
+		if rw := observed(w); rw != nil {
+			rw.endpoint = rt.name
+		}
 		if rt.any != nil {
 			rt.any(w, r)
 			return
 		}
-		w.Header().Set("Allow", rt.allow)
+		// One shared value per route: net/http only reads it.
+		w.Header()["Allow"] = rt.allowHeader
 		h, ok := rt.methods[r.Method]
 		if !ok {
 			a.writeError(w, r, methodNotAllowed(r.Method))

@@ -11,7 +11,7 @@ package metrics
 
 import (
 	"net/http"
-	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,15 +41,18 @@ type Metrics struct {
 
 	requests       *prometheus.CounterVec   // endpoint, code
 	requestLatency *prometheus.HistogramVec // endpoint
-	issued         *prometheus.CounterVec   // type
-	refreshed      *prometheus.CounterVec   // type
-	blacklisted    *prometheus.CounterVec   // type
-	pluginCalls    *prometheus.CounterVec   // kind, method, outcome
-	pluginLatency  *prometheus.HistogramVec // kind, method, outcome
-	restarts       *prometheus.CounterVec   // plugin
-	loginLocks     *prometheus.CounterVec   // scope
-	loginRefused   *prometheus.CounterVec   // reason
-	sessionReuse   *prometheus.CounterVec   // outcome
+	// byEndpoint holds each endpoint's resolved request series
+	// (*endpointSeries, http.go).
+	byEndpoint    sync.Map
+	issued        *prometheus.CounterVec   // type
+	refreshed     *prometheus.CounterVec   // type
+	blacklisted   *prometheus.CounterVec   // type
+	pluginCalls   *prometheus.CounterVec   // kind, method, outcome
+	pluginLatency *prometheus.HistogramVec // kind, method, outcome
+	restarts      *prometheus.CounterVec   // plugin
+	loginLocks    *prometheus.CounterVec   // scope
+	loginRefused  *prometheus.CounterVec   // reason
+	sessionReuse  *prometheus.CounterVec   // outcome
 }
 
 // New builds a Metrics with its own registry, which also carries the Go
@@ -121,13 +124,6 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 // /metrics, on the main listener or a separate metrics listen address).
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
-}
-
-// ObserveRequest records one answered request to endpoint with status
-// code, taking d.
-func (m *Metrics) ObserveRequest(endpoint string, status int, d time.Duration) {
-	m.requests.WithLabelValues(endpoint, strconv.Itoa(status)).Inc()
-	m.requestLatency.WithLabelValues(endpoint).Observe(d.Seconds())
 }
 
 // TokenIssued counts one token of tokenType issued (a pair counts as one

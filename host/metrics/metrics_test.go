@@ -330,28 +330,3 @@ func ExampleMetrics_Middleware() {
 	}
 	// Output: jwtd_http_requests_total{code="200",endpoint="verify"} 1
 }
-
-// TestWrapNamesEndpoints: every request is counted under the name the
-// namer gives it (httpapi's endpoint table in jwtd).
-func TestWrapNamesEndpoints(t *testing.T) {
-	m := metrics.New()
-	name := func(r *http.Request) string {
-		if strings.HasPrefix(r.URL.Path, "/api/") {
-			return "api"
-		}
-		return "other"
-	}
-	h := m.Wrap(name)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/api/refresh/" {
-			w.WriteHeader(401)
-		}
-	}))
-	for _, p := range []string{"/api/token/", "/api/refresh/", "/wp-admin.php", "/"} {
-		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", p, nil))
-	}
-	expectSeries(t, scrape(t, m),
-		`jwtd_http_requests_total{code="200",endpoint="api"} 1`,
-		`jwtd_http_requests_total{code="401",endpoint="api"} 1`,
-		`jwtd_http_requests_total{code="200",endpoint="other"} 2`,
-	)
-}

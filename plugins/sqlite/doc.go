@@ -17,6 +17,15 @@
 // (IsBlacklisted, LookupUser), which WAL lets run beside the writer. The
 // statements of the hot paths are prepared once per store.
 //
+// The blacklist's writes are group-committed (group_commit, default true):
+// Blacklist and AddOutstanding calls that arrive while a transaction
+// commits are committed together in the next one, so one fsync
+// (synchronous=FULL) makes many writes durable; every call is still
+// answered only once its own write has committed, with its own result, and
+// a write that fails fails its own call only. group_commit = false commits
+// each call on its own, as before (BENCHMARKS.md compares the two). The
+// Django tables (django = true) always commit each call on its own.
+//
 // The user store also serves an existing Django database as it is: with
 // django = true it reads Django's auth_user table, verifies Django's password
 // hashes (package passwords), writes new and changed passwords as

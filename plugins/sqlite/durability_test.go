@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,7 +22,8 @@ const childDBEnv = "JWTD_SQLITE_TEST_CHILD_DB"
 
 // TestBlacklistSurvivesSIGKILL: every blacklist entry the store acknowledged
 // is there after the process holding the database is killed with SIGKILL
-// mid-stream and the file is opened again.
+// mid-stream (concurrent writers, so mid group commit) and the file is
+// opened again.
 func TestBlacklistSurvivesSIGKILL(t *testing.T) {
 	if path := os.Getenv(childDBEnv); path != "" {
 		runBlacklistChild(path)
@@ -31,6 +33,7 @@ func TestBlacklistSurvivesSIGKILL(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestBlacklistSurvivesSIGKILL$")
 	cmd.Env = append(os.Environ(), childDBEnv+"="+path)
 	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -38,6 +41,7 @@ func TestBlacklistSurvivesSIGKILL(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	var acked []string
 	sc := bufio.NewScanner(out)
 	for sc.Scan() && len(acked) < 200 {
@@ -61,6 +65,9 @@ func TestBlacklistSurvivesSIGKILL(t *testing.T) {
 	}
 }
 
+// runBlacklistChild blacklists from several goroutines at once, so that
+// with group commit the writes are committed in batches and the kill can
+// fall between a batch's statements and its commit.
 func runBlacklistChild(path string) {
 	ctx := context.Background()
 	s, err := openBlacklistForChild(ctx, path)
@@ -68,13 +75,22 @@ func runBlacklistChild(path string) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	for i := 0; ; i++ {
-		jti := fmt.Sprintf("jti-%d", i)
-		added, err := s.Blacklist(ctx, sdk.TokenRecord{JTI: jti, UserID: "1", TokenType: "refresh", ExpiresAt: time.Now().Add(time.Hour)})
-		if err != nil || !added {
-			fmt.Fprintln(os.Stderr, "blacklist:", added, err)
-			os.Exit(2)
-		}
-		fmt.Println("acked " + jti)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				jti := fmt.Sprintf("jti-%d-%d", g, i)
+				added, err := s.Blacklist(ctx, sdk.TokenRecord{JTI: jti, UserID: "1", TokenType: "refresh", ExpiresAt: time.Now().Add(time.Hour)})
+				if err != nil || !added {
+					fmt.Fprintln(os.Stderr, "blacklist:", added, err)
+					os.Exit(2)
+				}
+				mu.Lock()
+				fmt.Println("acked " + jti)
+				mu.Unlock()
+			}
+		})
 	}
+	wg.Wait()
 }

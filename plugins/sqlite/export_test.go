@@ -16,3 +16,15 @@ func ReadPool(s *BlacklistStore) *sql.DB { return s.ro }
 
 // UserReadPool exposes a user store's read pool.
 func UserReadPool(u *UserStore) *sql.DB { return u.ro }
+
+// Commits is how many transactions the store's group committer has
+// committed (0 without group commit).
+func Commits(s *BlacklistStore) int64 {
+	if s.group == nil {
+		return 0
+	}
+	return s.group.commits.Load()
+}
+
+// Writer exposes a blacklist store's writer pool (one connection).
+func Writer(s *BlacklistStore) *sql.DB { return s.db }

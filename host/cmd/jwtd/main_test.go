@@ -200,14 +200,19 @@ func TestReadmeQuickStart(t *testing.T) {
 	if claims["user_id"] != "1" || claims["token_type"] != "access" {
 		t.Errorf("access claims %v", claims)
 	}
-	if strings.Contains(s.Log.String(), "alice-password") || strings.Contains(s.Log.String(), pair["access"].(string)) {
-		t.Error("the log holds a password or a token")
-	}
 	if err := s.stop(syscall.SIGTERM); err != nil {
 		t.Fatalf("SIGTERM: exit %v\n%s", err, s.Log.String())
 	}
 	if !strings.Contains(s.Log.String(), "stopped") {
 		t.Errorf("no clean stop logged:\n%s", s.Log.String())
+	}
+	// The access log is written in batches; by the clean stop every line
+	// is out, whole: one per API request above.
+	if n := strings.Count(s.Log.String(), "msg=request method="); n < 4 || strings.Count(s.Log.String(), " path=/api/") != 4 {
+		t.Errorf("%d request lines, want one per request (4 to /api/):\n%s", n, s.Log.String())
+	}
+	if strings.Contains(s.Log.String(), "alice-password") || strings.Contains(s.Log.String(), pair["access"].(string)) {
+		t.Error("the log holds a password or a token")
 	}
 }
 
