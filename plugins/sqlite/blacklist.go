@@ -201,6 +201,7 @@ func OpenBlacklistStore(ctx context.Context, cfg sdk.Config) (*BlacklistStore, e
 	}
 	if c.GroupCommit == nil || *c.GroupCommit {
 		s.group = newCommitter(db, s.blacklist, s.outstanding)
+		s.SessionTables.WithTxRunner(s.group.runTx)
 	}
 	s.startSweep(sweep)
 	return s, nil
@@ -216,9 +217,11 @@ func (s *BlacklistStore) init(ctx context.Context, path string, busy time.Durati
 	if err := migrate(ctx, s.db, sessionsComponent, sessionMigrations); err != nil {
 		return err
 	}
-	s.SessionTables = sqlstore.NewSessions(dialect{}, s.db, busy+time.Second)
 	var err error
 	if s.ro, err = openReader(ctx, path, busy); err != nil {
+		return err
+	}
+	if s.SessionTables, err = sqlstore.NewSessions(dialect{}, s.db, s.ro, busy+time.Second); err != nil {
 		return err
 	}
 	// Each statement is prepared once here and reused by every call;
@@ -446,7 +449,7 @@ func (s *BlacklistStore) Close() error {
 		if s.group != nil {
 			s.group.close()
 		}
-		s.closeErr = errors.Join(s.isBlacklist.Close(), s.blacklist.Close(), s.outstanding.Close(), s.ro.Close(), s.db.Close())
+		s.closeErr = errors.Join(s.isBlacklist.Close(), s.blacklist.Close(), s.outstanding.Close(), s.SessionTables.Close(), s.ro.Close(), s.db.Close())
 	})
 	return s.closeErr
 }

@@ -41,7 +41,42 @@ func SessionMigrations(d Dialect) [][]string {
 // PostgreSQL, MySQL (InnoDB's locking read) and SQLite (one writer) alike.
 type SessionTables struct {
 	c *conn
-	q sessionSQL
+	// ro serves the reads (SessionState on every authenticated request
+	// under revoke_access_tokens, listing, the reads after a rotation that
+	// did not happen): the pool by default, SQLite's read pool there, so
+	// they never queue behind its one writer connection.
+	ro *sql.DB
+	q  sessionSQL
+	// prepared holds the reads prepared once on ro (NewSessions), by
+	// query: SQLite's driver parses every unprepared query anew, and
+	// SessionState runs on every authenticated request.
+	prepared map[string]*sql.Stmt
+	// inTx runs a rotation's statements in a transaction: its own by
+	// default (ownTx); SQLite's store hands them to its group committer,
+	// so a rotation shares the fsync of the blacklist writes beside it.
+	inTx func(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error
+}
+
+// WithTxRunner makes the rotation's statements run through run, which
+// must execute fn in a write transaction, commit it and return fn's or the
+// commit's error; a fn that wrote nothing may share a transaction with
+// other writes. It returns s.
+func (s *SessionTables) WithTxRunner(run func(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error) *SessionTables {
+	s.inTx = run
+	return s
+}
+
+// ownTx runs fn in a transaction of its own.
+func (s *SessionTables) ownTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	tx, err := s.c.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(ctx, tx); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 type sessionSQL struct {
@@ -51,17 +86,58 @@ type sessionSQL struct {
 }
 
 // NewSessions serves sdk.SessionStore on db (whose tables the caller has
-// migrated), each call bounded by queryTimeout. The SQL blacklist stores
-// build theirs themselves; SQLite's native store uses this.
-func NewSessions(d Dialect, db *sql.DB, queryTimeout time.Duration) *SessionTables {
-	return newSessions(&conn{d: d, db: db, queryTimeout: queryTimeout})
+// migrated), reading through ro (which may be db), each call bounded by
+// queryTimeout. The SQL blacklist stores build theirs themselves; SQLite's
+// native store uses this, with its writer and its read pool.
+func NewSessions(d Dialect, db, ro *sql.DB, queryTimeout time.Duration) (*SessionTables, error) {
+	s := newSessions(&conn{d: d, db: db, queryTimeout: queryTimeout})
+	s.ro = ro
+	s.prepared = map[string]*sql.Stmt{}
+	for _, q := range []string{s.q.session, s.q.readNotBefore} {
+		st, err := ro.Prepare(q)
+		if err != nil {
+			s.Close()
+			return nil, s.c.unavailable("prepare session reads", err)
+		}
+		s.prepared[q] = st
+	}
+	return s, nil
+}
+
+// Close releases the prepared reads (not the pools, which the caller
+// owns).
+func (s *SessionTables) Close() error {
+	for _, st := range s.prepared {
+		st.Close()
+	}
+	return nil
+}
+
+// row is query's single-row read on the read pool, prepared when it can be.
+func (s *SessionTables) row(ctx context.Context, query string, args []any) *sql.Row {
+	if st, ok := s.prepared[query]; ok {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return s.ro.QueryRowContext(ctx, query, args...)
+}
+
+// read runs a single-row read on the read pool, retried once as
+// conn.queryRow does.
+func (s *SessionTables) read(ctx context.Context, query string, args []any, dest ...any) error {
+	err := s.row(ctx, query, args).Scan(dest...)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) && ctx.Err() == nil && s.c.d.IsRetryable(err) {
+		err = s.row(ctx, query, args).Scan(dest...)
+	}
+	return err
 }
 
 func newSessions(c *conn) *SessionTables {
 	d := c.d
 	i := "CAST(? AS " + d.Types().IntCast + ")"
 	cols := "id, user_id, created_at, last_used_at, expires_at, client_addr, user_agent"
-	return &SessionTables{c: c, q: sessionSQL{
+	s := &SessionTables{c: c, ro: c.db}
+	s.inTx = s.ownTx
+	s.q = sessionSQL{
 		create: d.Rebind("INSERT INTO jwtd_sessions (" + cols + ", revoked, current_jti) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)"),
 		rotate: d.Rebind("UPDATE jwtd_sessions SET current_jti = ?, last_used_at = " + i +
 			" WHERE id = ? AND user_id = ? AND revoked = 0 AND expires_at > " + i + " AND current_jti = ?"),
@@ -78,7 +154,8 @@ func newSessions(c *conn) *SessionTables {
 		listAll:        d.Rebind("SELECT " + cols + " FROM jwtd_sessions WHERE revoked = 0 AND expires_at > " + i + " ORDER BY created_at, id"),
 		flushSessions:  d.Rebind("DELETE FROM jwtd_sessions WHERE expires_at < " + i),
 		flushRotations: d.Rebind("DELETE FROM jwtd_session_rotations WHERE expires_at < " + i),
-	}}
+	}
+	return s
 }
 
 // CreateSession inserts the session, live, with first current.
@@ -119,7 +196,7 @@ func (s *SessionTables) RotateSession(ctx context.Context, userID, id, parent, c
 	}
 	var r sdk.Rotation
 	var at int64
-	err = s.c.queryRow(ctx, s.q.rotation, []any{parent, id}, &r.Child, &at)
+	err = s.read(ctx, s.q.rotation, []any{parent, id}, &r.Child, &at)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return sdk.Rotation{Outcome: sdk.Refused}, nil
@@ -127,7 +204,7 @@ func (s *SessionTables) RotateSession(ctx context.Context, userID, id, parent, c
 		return sdk.Rotation{}, s.c.unavailable("read rotation", err)
 	}
 	var n int
-	if err := s.c.queryRow(ctx, s.q.childUsed, []any{r.Child, id}, &n); err != nil {
+	if err := s.read(ctx, s.q.childUsed, []any{r.Child, id}, &n); err != nil {
 		return sdk.Rotation{}, s.c.unavailable("read rotation", err)
 	}
 	r.Outcome, r.ConsumedAt, r.ChildConsumed = sdk.Reused, time.UnixMilli(at), n > 0
@@ -135,36 +212,37 @@ func (s *SessionTables) RotateSession(ctx context.Context, userID, id, parent, c
 }
 
 func (s *SessionTables) rotateOnce(ctx context.Context, userID, id, parent, child string, now time.Time) (bool, error) {
-	tx, err := s.c.db.BeginTx(ctx, nil)
-	if err != nil {
-		return false, err
-	}
-	defer tx.Rollback()
-	ms := now.UnixMilli()
-	res, err := tx.ExecContext(ctx, s.q.rotate, child, ms, id, userID, ms, parent)
-	if err != nil {
-		return false, err
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return false, err
-	}
-	// The rotation row lives as long as the session can (its expiry).
-	var uid string
-	var revoked, expires int64
-	if err := tx.QueryRowContext(ctx, s.q.session, id).Scan(&uid, &revoked, &expires); err != nil {
-		return false, err
-	}
-	if _, err := tx.ExecContext(ctx, s.q.recordRotation, parent, id, child, ms, expires); err != nil {
-		return false, err
-	}
-	return true, tx.Commit()
+	rotated := false
+	err := s.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		rotated = false // a retried fn starts over
+		ms := now.UnixMilli()
+		res, err := tx.ExecContext(ctx, s.q.rotate, child, ms, id, userID, ms, parent)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return err // nothing written: Reused or Refused, read after
+		}
+		// The rotation row lives as long as the session can (its expiry).
+		var uid string
+		var revoked, expires int64
+		if err := tx.QueryRowContext(ctx, s.q.session, id).Scan(&uid, &revoked, &expires); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q.recordRotation, parent, id, child, ms, expires); err != nil {
+			return err
+		}
+		rotated = true
+		return nil
+	})
+	return rotated && err == nil, err
 }
 
 // live reports whether session id of userID is live at now.
 func (s *SessionTables) live(ctx context.Context, userID, id string, now time.Time) (bool, error) {
 	var uid string
 	var revoked, expires int64
-	err := s.c.queryRow(ctx, s.q.session, []any{id}, &uid, &revoked, &expires)
+	err := s.read(ctx, s.q.session, []any{id}, &uid, &revoked, &expires)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return false, nil
@@ -235,7 +313,7 @@ func (s *SessionTables) Sessions(ctx context.Context, userID string, now time.Ti
 	if userID == "" {
 		q, args = s.q.listAll, []any{now.UnixMilli()}
 	}
-	rows, err := s.c.db.QueryContext(ctx, q, args...)
+	rows, err := s.ro.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, s.c.unavailable("list sessions", err)
 	}
@@ -269,7 +347,7 @@ func (s *SessionTables) SessionState(ctx context.Context, userID, id string, now
 		st.Revoked = !live
 	}
 	var nb int64
-	err := s.c.queryRow(ctx, s.q.readNotBefore, []any{userID}, &nb)
+	err := s.read(ctx, s.q.readNotBefore, []any{userID}, &nb)
 	switch {
 	case err == nil:
 		st.NotBefore = time.UnixMilli(nb)
