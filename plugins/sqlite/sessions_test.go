@@ -76,3 +76,28 @@ func TestSessionsFlushed(t *testing.T) {
 		t.Fatal("flushed session still reads live")
 	}
 }
+
+// TestSessionRotationInGroupCommit: with group commit on, a rotation is
+// committed by the committer (sharing its fsync with the blacklist writes
+// beside it), and with it off in a transaction of its own.
+func TestSessionRotationInGroupCommit(t *testing.T) {
+	ctx := context.Background()
+	for _, group := range []bool{true, false} {
+		s, err := sqlite.OpenBlacklistStore(ctx, sdk.Config{"path": dbPath(t), "sweep_interval": "0", "group_commit": group})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		now := time.Now()
+		if err := s.CreateSession(ctx, sdk.Session{ID: "s1", UserID: "u", CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(time.Hour)}, "j1"); err != nil {
+			t.Fatal(err)
+		}
+		before := sqlite.Commits(s)
+		if r, err := s.RotateSession(ctx, "u", "s1", "j1", "j2", now); err != nil || r.Outcome != sdk.Rotated {
+			t.Fatalf("RotateSession = %+v, %v", r, err)
+		}
+		if got, want := sqlite.Commits(s)-before, map[bool]int64{true: 1, false: 0}[group]; got != want {
+			t.Fatalf("group_commit %v: the rotation made %d committer transactions, want %d", group, got, want)
+		}
+	}
+}
