@@ -167,12 +167,17 @@ func (s *Service) decode(ctx context.Context, token string, rc *rawClaims) error
 	if h.crit {
 		return ErrTokenInvalid.With(errCrit)
 	}
-	alg := s.c.keys.method
+	alg, key := s.c.keys.method, s.c.keys.verify
+	if s.jwks == nil {
+		// The kid picks a key of the ring, and with it the one algorithm
+		// the token may use; the token never picks an algorithm itself.
+		if alg, key, err = s.c.keys.verifyKey(h, s.now); err != nil {
+			return ErrTokenInvalid.With(err)
+		}
+	}
 	if !jsonStringIs(h.alg, alg.name) {
 		return ErrTokenInvalid.With(errAlg)
 	}
-
-	key := s.c.keys.verify
 	if s.jwks != nil {
 		kid := ""
 		if h.kid != nil {
@@ -416,10 +421,12 @@ func (s *Service) nowSeconds() float64 {
 }
 
 // encodedHeader is the fixed base64url JOSE header of issued tokens:
-// {"alg":…,"typ":"JWT"} as PyJWT writes it, plus the verifying key's kid
-// for asymmetric algorithms so JWKS consumers can pick the key.
+// {"alg":…,"typ":"JWT"} as PyJWT writes it, plus the signing key's kid
+// (which PyJWT ignores without JWK_URL) so a verifier can pick the key.
 func encodedHeader(ks *keySet) string {
 	h := map[string]string{"alg": ks.method.name, "typ": "JWT"}
+	// Every key has a kid (HMAC ones too), so verification can pick the
+	// key that signed a token after a rotation.
 	if ks.kid != "" {
 		h["kid"] = ks.kid
 	}

@@ -30,9 +30,9 @@
 //     header and payload valid UTF-8, no duplicate JSON keys in header or
 //     payload (top level), exp/nbf/iat must be JSON numbers (1e400 is not),
 //     any "crit" header is refused, and jwk/jku/x5u/x5c headers are ignored
-//     (keys never come from a token; kid only selects a key from JWK_URL's
-//     set, as a map key, never a file or query). All of these are
-//     ErrTokenInvalid;
+//     (keys never come from a token; kid only selects a key of the ring or
+//     of JWK_URL's set, as a map key, never a file or query). All of these
+//     are ErrTokenInvalid;
 //   - a jti that is present but not a non-empty JSON string is
 //     ErrTokenInvalid for every operation, verify included (Simple JWT
 //     would look up or record whatever value it holds);
@@ -50,8 +50,14 @@
 //   - an asymmetric algorithm without VERIFYING_KEY (and without JWK_URL) is
 //     refused at start rather than derived from the private key, and a
 //     verifying key that is not the signing key's public half is refused too;
-//   - issued asymmetric tokens carry the verifying key's RFC 7638 thumbprint
-//     as "kid", matching the document JWKS returns;
+//   - keys form a ring (Settings.Keys: one signing, others verify-only or
+//     retired, each with a kid and its own pinned algorithm); every issued
+//     token names its key in "kid" (by default an asymmetric key's RFC 7638
+//     thumbprint, matching the document JWKS returns, or a digest of an
+//     HMAC secret), verification picks the key by kid, and a token without
+//     one (as Simple JWT issues them) is verified with the signing key;
+//   - Verifier applies AuthenticateStateless's rules with no stores and no
+//     private key, for resource servers (package resource);
 //   - refresh and sliding refresh rebuild the claim serializer's claims from
 //     the user as they are now (a role taken away leaves the tokens at the
 //     next refresh); Simple JWT copies every claim of the old token. Without

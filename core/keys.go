@@ -1,7 +1,6 @@
 package core
 
 import (
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -9,7 +8,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -68,15 +66,6 @@ func Algorithms() []string {
 	return []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 }
 
-// keySet is the parsed key material of a Service.
-type keySet struct {
-	method *algorithm
-	sign   any    // []byte, *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey
-	verify any    // []byte, *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey; nil with JWK_URL only
-	kid    string // RFC 7638 thumbprint of the verifying key (asymmetric)
-	jwks   []byte // JWK Set document of the verifying key (asymmetric)
-}
-
 // ResolveKey turns a signing_key/verifying_key config value into key
 // material: "file:PATH" reads PATH (relative to baseDir unless absolute) and
 // drops one trailing newline, so a secret written with `echo` works;
@@ -125,62 +114,6 @@ func trimOneNewline(b []byte) []byte {
 		}
 	}
 	return b
-}
-
-func parseKeys(s Settings) (*keySet, error) {
-	alg, ok := algorithms[s.Algorithm]
-	if !ok {
-		return nil, refuse("algorithm", "unknown algorithm %q (supported: %s)", s.Algorithm, strings.Join(Algorithms(), ", "))
-	}
-	ks := &keySet{method: alg}
-	if s.SigningKey == "" {
-		return nil, refuse("signing_key", "must be set")
-	}
-	if alg.symmetric {
-		if len(s.SigningKey) < minHMACKeyBytes {
-			return nil, refuse("signing_key", "HMAC key is %d bytes; %s needs at least %d", len(s.SigningKey), alg.name, minHMACKeyBytes)
-		}
-		if strings.Contains(s.SigningKey, "-----BEGIN") {
-			return nil, refuse("signing_key", "is a PEM key, which does not fit the HMAC algorithm %s", alg.name)
-		}
-		ks.sign = []byte(s.SigningKey)
-		ks.verify = ks.sign
-		return ks, nil
-	}
-	priv, err := parsePrivatePEM([]byte(s.SigningKey))
-	if err != nil {
-		return nil, refuse("signing_key", "%v", err)
-	}
-	if err := keyFits(alg, priv); err != nil {
-		return nil, refuse("signing_key", "%v", err)
-	}
-	ks.sign = priv
-	if s.VerifyingKey == "" {
-		if s.JWKURL == "" {
-			return nil, refuse("verifying_key", "must be set for the asymmetric algorithm %s (or set jwk_url)", alg.name)
-		}
-		return ks, nil
-	}
-	pub, err := parsePublicPEM([]byte(s.VerifyingKey))
-	if err != nil {
-		return nil, refuse("verifying_key", "%v", err)
-	}
-	if err := keyFits(alg, pub); err != nil {
-		return nil, refuse("verifying_key", "%v", err)
-	}
-	if signer, ok := priv.(crypto.Signer); ok {
-		if eq, ok := signer.Public().(interface{ Equal(crypto.PublicKey) bool }); ok && !eq.Equal(pub) {
-			return nil, refuse("verifying_key", "is not the public half of signing_key: issued tokens would not verify")
-		}
-	}
-	ks.verify = pub
-	jwk, kid, err := publicJWK(alg, pub)
-	if err != nil {
-		return nil, refuse("verifying_key", "%v", err)
-	}
-	ks.kid = kid
-	ks.jwks, _ = json.Marshal(map[string]any{"keys": []any{jwk}})
-	return ks, nil
 }
 
 func pemBlock(data []byte) (*pem.Block, error) {

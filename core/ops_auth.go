@@ -158,14 +158,9 @@ func (s *Service) Authenticate(ctx context.Context, header string) (sdk.User, *T
 // ErrNoUserClaim, as in Authenticate.
 func (s *Service) AuthenticateStateless(ctx context.Context, header string) (map[string]any, *Token, error) {
 	var rc rawClaims
-	tok, err := s.headerToken(ctx, header, &rc)
+	tok, uid, err := s.statelessToken(ctx, header, &rc)
 	if err != nil {
 		return nil, nil, err
-	}
-	// The same rule as Authenticate: an ill-typed id is never echoed.
-	uid, ok := userIDOf(&rc)
-	if !ok {
-		return nil, nil, ErrNoUserClaim
 	}
 	// The id keeps the claim's JSON type (string as 5.5 issues it, integer
 	// as 5.2 did), exactly: the claims map holds numbers as float64, which
@@ -188,4 +183,21 @@ func (s *Service) AuthenticateStateless(ctx context.Context, header string) (map
 		}
 	}
 	return fields, tok, nil
+}
+
+// statelessToken is the token and user id of JWTStatelessUserAuthentication,
+// shared by AuthenticateStateless and Verifier.Authenticate so that both
+// apply exactly one set of rules. As in Authenticate, a user id claim that
+// is absent or neither a JSON string nor an integer fitting int64 is
+// ErrNoUserClaim: an ill-typed id is never echoed.
+func (s *Service) statelessToken(ctx context.Context, header string, rc *rawClaims) (*Token, string, error) {
+	tok, err := s.headerToken(ctx, header, rc)
+	if err != nil {
+		return nil, "", err
+	}
+	uid, ok := userIDOf(rc)
+	if !ok {
+		return nil, "", ErrNoUserClaim
+	}
+	return tok, uid, nil
 }

@@ -81,22 +81,33 @@ var errNoBlacklistStore = errors.New("no blacklist store is configured")
 // New validates settings and builds a Service. A refused setting is a
 // *SettingError.
 func New(settings Settings, plugins Plugins, opts ...Option) (*Service, error) {
-	c, err := settings.compile()
-	if err != nil {
-		return nil, err
-	}
-	if plugins.Users == nil {
-		return nil, errors.New("core: Plugins.Users is required")
-	}
-	if settings.BlacklistAfterRotation && plugins.Blacklist == nil {
+	if plugins.Users == nil || (settings.BlacklistAfterRotation && plugins.Blacklist == nil) {
+		// Refused settings are reported first, as they always were.
+		if _, err := settings.compile(false); err != nil {
+			return nil, err
+		}
+		if plugins.Users == nil {
+			return nil, errors.New("core: Plugins.Users is required")
+		}
 		// Without a store nothing can be blacklisted: a rotated refresh
 		// token would stay usable while the operator believes it revoked.
 		return nil, refuse("blacklist_after_rotation", "needs a blacklist store (configure [plugins.blacklist_store], or turn the setting off)")
+	}
+	return newService(settings, plugins, false, opts)
+}
+
+func newService(settings Settings, plugins Plugins, verifyOnly bool, opts []Option) (*Service, error) {
+	c, err := settings.compile(verifyOnly)
+	if err != nil {
+		return nil, err
 	}
 	settings.Audience = slices.Clone(settings.Audience)
 	settings.AuthHeaderTypes = slices.Clone(settings.AuthHeaderTypes)
 	settings.AuthTokenClasses = slices.Clone(settings.AuthTokenClasses)
 	settings.CustomTokenTypes = maps.Clone(settings.CustomTokenTypes)
+	settings.Keys = slices.Clone(settings.Keys)
+	// With a key ring, the algorithm in force is the signing key's.
+	settings.Algorithm = c.keys.method.name
 	s := &Service{
 		set:            settings,
 		c:              c,
@@ -172,13 +183,9 @@ func (s *Service) Settings() Settings {
 	c.AuthHeaderTypes = slices.Clone(c.AuthHeaderTypes)
 	c.AuthTokenClasses = slices.Clone(c.AuthTokenClasses)
 	c.CustomTokenTypes = maps.Clone(c.CustomTokenTypes)
+	c.Keys = slices.Clone(c.Keys)
 	return c
 }
-
-// JWKS returns the public verifying key as a JWK Set document ({"keys":
-// [...]}, with kid, alg and use), or nil when the algorithm is symmetric or
-// only JWK_URL supplies verifying keys.
-func (s *Service) JWKS() []byte { return slices.Clone(s.c.keys.jwks) }
 
 // FlushExpired drops expired rows from the blacklist store (Simple JWT's
 // flushexpiredtokens) and returns how many went. Without a blacklist store it

@@ -30,8 +30,14 @@ type Settings struct {
 	// that a deployment's verifying key is always the one its operator named).
 	SigningKey   string
 	VerifyingKey string
-	Audience     []string // AUDIENCE; empty means not issued and not checked
-	Issuer       string   // ISSUER; empty means not issued and not checked
+	// Keys is the key ring: several keys, each with a kid, algorithm and
+	// state (one signing, others verify-only or retired). Empty: the ring
+	// is the one signing key Algorithm, SigningKey and VerifyingKey give;
+	// set, SigningKey and VerifyingKey must be empty and Algorithm is the
+	// default of keys that name none.
+	Keys     []Key
+	Audience []string // AUDIENCE; empty means not issued and not checked
+	Issuer   string   // ISSUER; empty means not issued and not checked
 	// JWKURL (JWK_URL): when set, tokens are verified with the key of the
 	// JWK Set at this URL whose "kid" the token names; the core reaches it
 	// through the fetcher given with WithJWKSFetcher. Asymmetric algorithms
@@ -162,9 +168,10 @@ func refuse(setting, format string, args ...any) error {
 // the setting: an unknown algorithm, key material that does not parse, does
 // not fit the algorithm or is too weak (HMAC under 32 bytes, RSA under 2048
 // bits), a missing verifying key, non-positive lifetimes, empty claim names,
-// unknown token classes and malformed header types.
+// unknown token classes and malformed header types; in a key ring, a
+// refusal names the key (tokens.keys[i].field, with its kid).
 func (s Settings) Validate() error {
-	_, err := s.compile()
+	_, err := s.compile(false)
 	return err
 }
 
@@ -177,7 +184,9 @@ type compiled struct {
 	leeway float64 // seconds
 }
 
-func (s Settings) compile() (*compiled, error) {
+// compile checks and derives; verifyOnly (a Verifier) needs no private key
+// and no signing key.
+func (s Settings) compile(verifyOnly bool) (*compiled, error) {
 	durations := []struct {
 		name string
 		d    time.Duration
@@ -276,7 +285,7 @@ func (s Settings) compile() (*compiled, error) {
 		}
 	}
 
-	keys, err := parseKeys(s)
+	keys, err := parseKeys(s, verifyOnly)
 	if err != nil {
 		return nil, err
 	}

@@ -1,5 +1,6 @@
 // Package cli is jwtd's command line (docs/cli.md): serve, check-config, user
-// add/passwd/deactivate, token issue/blacklist and flush-expired. Every
+// add/passwd/deactivate/revoke, session list/revoke, token issue/blacklist,
+// flush-expired and key generate/rotate. Every
 // command takes --config and has --help; it exits 0 on success and
 // otherwise prints one clear line on stderr and exits non-zero.
 package cli
@@ -43,6 +44,8 @@ func commands() []command {
 		{"token issue", "--user ID [--sliding] [--config FILE]", "print a token pair (or a sliding token) for a user as JSON", runTokenIssue},
 		{"token blacklist", "TOKEN|- [--config FILE]", "blacklist a refresh or sliding token (- reads it from stdin)", runTokenBlacklist},
 		{"flush-expired", "[--config FILE]", "drop expired outstanding and blacklisted token rows", runFlushExpired},
+		{"key generate", "[--algorithm ALG] [--kid KID] [--out FILE] [--state signing|verify] [--config FILE]", "write a new key file and print its [[tokens.keys]] table", runKeyGenerate},
+		{"key rotate", "[--algorithm ALG] [--kid KID] [--out FILE] [--retire-after DURATION] [--write] [--config FILE]", "make a new key the signing key, the current one verify-only until its tokens expire", runKeyRotate},
 		{"blacklist copy", "--to FILE [--config FILE]", "copy live blacklisted and outstanding tokens to the blacklist store of another config (SQLite to Redis)", runBlacklistCopy},
 	}
 }

@@ -56,7 +56,7 @@ func runCheckConfig(ctx context.Context, env Env, args []string) error {
 	}
 	defer st.Close()
 	fmt.Fprintf(env.Stdout, "config %s: ok\n", st.Config.Path)
-	fmt.Fprintf(env.Stdout, "tokens: %s, access %s, refresh %s\n", st.Config.Tokens.Algorithm, st.Config.Tokens.AccessTokenLifetime, st.Config.Tokens.RefreshTokenLifetime)
+	fmt.Fprintf(env.Stdout, "tokens: %s, access %s, refresh %s\n", st.Service.Settings().Algorithm, st.Config.Tokens.AccessTokenLifetime, st.Config.Tokens.RefreshTokenLifetime)
 	p := st.Config.Plugins
 	for _, pl := range []*config.Plugin{p.UserStore, p.BlacklistStore, p.AuthRule, p.ClaimSerializer} {
 		if pl != nil {

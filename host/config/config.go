@@ -161,7 +161,7 @@ type rawFile struct {
 // of plugin processes is why they get no environment by default.
 func keyEnvNotPassed(t rawTokens, p Plugins) error {
 	secret := map[string]string{}
-	for key, v := range map[string]*string{"tokens.signing_key": t.SigningKey, "tokens.verifying_key": t.VerifyingKey} {
+	for key, v := range keySpecs(t) {
 		if v != nil && strings.HasPrefix(*v, "env:") {
 			secret[strings.TrimPrefix(*v, "env:")] = key
 		}

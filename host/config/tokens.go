@@ -21,9 +21,11 @@ type rawTokens struct {
 	Algorithm    *string `toml:"algorithm"`
 	SigningKey   *string `toml:"signing_key"`
 	VerifyingKey *string `toml:"verifying_key"`
-	Audience     any     `toml:"audience"` // a string or a list of strings
-	Issuer       *string `toml:"issuer"`
-	JWKURL       *string `toml:"jwk_url"`
+	// Keys is the key ring ([[tokens.keys]]); see core.Key.
+	Keys     []rawKey `toml:"keys"`
+	Audience any      `toml:"audience"` // a string or a list of strings
+	Issuer   *string  `toml:"issuer"`
+	JWKURL   *string  `toml:"jwk_url"`
 	// jwtd's own JWK_URL settings (core.Settings.UnsafeJWKURLAllowHTTP,
 	// core.Settings.JWKMaxStale).
 	UnsafeJWKURLAllowHTTP *bool   `toml:"unsafe_jwk_url_allow_http"`
@@ -184,6 +186,11 @@ func (r rawTokens) build(baseDir string) (core.Settings, error) {
 			return s, invalid("tokens.verifying_key", "%v", err)
 		}
 		s.VerifyingKey = string(key)
+	}
+	if len(r.Keys) > 0 {
+		if s.Keys, err = buildKeys(r.Keys, baseDir); err != nil {
+			return s, err
+		}
 	}
 	return s, nil
 }

@@ -29,7 +29,7 @@ type Core interface {
 	Blacklist(ctx context.Context, token string) error
 	Authenticate(ctx context.Context, header string) (sdk.User, *core.Token, error)
 	AuthenticateStateless(ctx context.Context, header string) (map[string]any, *core.Token, error)
-	JWKS() []byte
+	PublishedKeys() core.PublishedKeys
 	Settings() core.Settings
 }
 

@@ -1,7 +1,13 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jwtd/jwtd/core"
 )
 
 // healthz answers while the process is up.
@@ -43,17 +49,58 @@ func (a *API) metrics(w http.ResponseWriter, r *http.Request) {
 	a.opts.Metrics.ServeHTTP(w, r)
 }
 
-// jwks serves the public verifying keys of an asymmetric algorithm; with
-// HMAC there is nothing public, so 404.
+// jwksMaxAge is how long a client may cache the JWK Set: short, so a key
+// added by a rotation reaches resource servers soon even when they do not
+// refetch on an unknown kid.
+const jwksMaxAge = 5 * time.Minute
+
+// jwks serves the public keys in use (the signing key and verify-only keys
+// not yet retired); HMAC keys are never published, so a ring without an
+// asymmetric key is 404.
 func (a *API) jwks(w http.ResponseWriter, r *http.Request) {
-	doc := a.core.JWKS()
-	if doc == nil {
+	p := a.core.PublishedKeys()
+	if p.JWKS == nil {
 		a.writeError(w, r, errNotFound)
 		return
 	}
+	writePublic(w, p, p.JWKS)
+}
+
+// openIDConfiguration is a minimal OpenID-style discovery document, served
+// when the issuer is an http(s) URL (discovery clients fetch it below the
+// issuer, so jwks_uri is derived from it) and some key is published.
+func (a *API) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
+	issuer := a.core.Settings().Issuer
+	p := a.core.PublishedKeys()
+	u, err := url.Parse(issuer)
+	if issuer == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || p.JWKS == nil {
+		a.writeError(w, r, errNotFound)
+		return
+	}
+	doc, err := marshal(object{
+		{"issuer", issuer},
+		{"jwks_uri", strings.TrimSuffix(issuer, "/") + "/.well-known/jwks.json"},
+		{"id_token_signing_alg_values_supported", p.Algorithms},
+	})
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writePublic(w, p, doc)
+}
+
+// writePublic answers a public, cacheable document about the keys in p:
+// cached at most jwksMaxAge, and never past the next retirement, so a
+// retired key leaves caches when it stops verifying.
+func writePublic(w http.ResponseWriter, p core.PublishedKeys, doc []byte) {
+	age := jwksMaxAge
+	if !p.Until.IsZero() {
+		age = min(age, time.Until(p.Until))
+	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "public, max-age=300")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", fmt.Sprintf("public, max-age=%d", max(0, int(age/time.Second))))
 	w.WriteHeader(http.StatusOK)
 	w.Write(doc)
 }

@@ -76,6 +76,7 @@ var endpointTable = []endpoint{
 	{name: "metrics", path: "/metrics", methods: getOnly, ops: true, private: true, serve: (*API).metrics,
 		enabled: func(a *API) bool { return a.opts.Metrics != nil }},
 	{name: "jwks", path: "/.well-known/jwks.json", methods: getOnly, serve: (*API).jwks},
+	{name: "openid_configuration", path: "/.well-known/openid-configuration", methods: getOnly, serve: (*API).openIDConfiguration},
 	{name: "forward_auth", path: "/api/forward-auth", anyMethod: true, serve: (*API).forwardAuth},
 	{name: "logout", path: "/logout", prefixed: true, methods: postOnly, serve: (*API).logout, enabled: sessionsEnabled},
 	{name: "logout_all", path: "/logout-all", prefixed: true, methods: postOnly, serve: (*API).logoutAll, enabled: sessionsEnabled},
