@@ -39,6 +39,10 @@ var _ Core = (*core.Service)(nil)
 type Check struct {
 	Name string
 	Err  error
+	// State, when set and Err is nil, is shown in the detail instead of
+	// "ok": a state that does not make jwtd unready (a change feed that is
+	// down, with every call going to the store).
+	State string
 }
 
 // Options tune the API. The zero value of every field has a safe default.

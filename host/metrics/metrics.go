@@ -53,6 +53,9 @@ type Metrics struct {
 	loginLocks    *prometheus.CounterVec   // scope
 	loginRefused  *prometheus.CounterVec   // reason
 	sessionReuse  *prometheus.CounterVec   // outcome
+
+	feeds     feeds // feeds.go
+	feedsOnce sync.Once
 }
 
 // New builds a Metrics with its own registry, which also carries the Go

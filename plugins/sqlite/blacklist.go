@@ -106,6 +106,7 @@ type BlacklistStore struct {
 	// AddOutstanding's writes.
 	group    *committer
 	failures loginFailureState // loginfailures.go
+	feeds    feedStop          // feed.go
 
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
@@ -444,6 +445,7 @@ func (s *BlacklistStore) Ping(ctx context.Context) error {
 // Calling it again returns the first call's result.
 func (s *BlacklistStore) Close() error {
 	s.closeOnce.Do(func() {
+		s.feeds.stop()
 		s.stopSweep()
 		<-s.sweepDone
 		if s.group != nil {

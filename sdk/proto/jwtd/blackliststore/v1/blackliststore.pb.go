@@ -1371,6 +1371,94 @@ func (x *SessionStateResponse) GetNotBefore() *timestamppb.Timestamp {
 	return nil
 }
 
+type IsBlacklistedManyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Jtis          []string               `protobuf:"bytes,1,rep,name=jtis,proto3" json:"jtis,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IsBlacklistedManyRequest) Reset() {
+	*x = IsBlacklistedManyRequest{}
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IsBlacklistedManyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IsBlacklistedManyRequest) ProtoMessage() {}
+
+func (x *IsBlacklistedManyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IsBlacklistedManyRequest.ProtoReflect.Descriptor instead.
+func (*IsBlacklistedManyRequest) Descriptor() ([]byte, []int) {
+	return file_jwtd_blackliststore_v1_blackliststore_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *IsBlacklistedManyRequest) GetJtis() []string {
+	if x != nil {
+		return x.Jtis
+	}
+	return nil
+}
+
+type IsBlacklistedManyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Blacklisted   []bool                 `protobuf:"varint,1,rep,packed,name=blacklisted,proto3" json:"blacklisted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IsBlacklistedManyResponse) Reset() {
+	*x = IsBlacklistedManyResponse{}
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IsBlacklistedManyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IsBlacklistedManyResponse) ProtoMessage() {}
+
+func (x *IsBlacklistedManyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IsBlacklistedManyResponse.ProtoReflect.Descriptor instead.
+func (*IsBlacklistedManyResponse) Descriptor() ([]byte, []int) {
+	return file_jwtd_blackliststore_v1_blackliststore_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *IsBlacklistedManyResponse) GetBlacklisted() []bool {
+	if x != nil {
+		return x.Blacklisted
+	}
+	return nil
+}
+
 var File_jwtd_blackliststore_v1_blackliststore_proto protoreflect.FileDescriptor
 
 const file_jwtd_blackliststore_v1_blackliststore_proto_rawDesc = "" +
@@ -1461,14 +1549,20 @@ const file_jwtd_blackliststore_v1_blackliststore_proto_rawDesc = "" +
 	"\x14SessionStateResponse\x12\x18\n" +
 	"\arevoked\x18\x01 \x01(\bR\arevoked\x129\n" +
 	"\n" +
-	"not_before\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tnotBefore2\xb6\f\n" +
+	"not_before\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tnotBefore\".\n" +
+	"\x18IsBlacklistedManyRequest\x12\x12\n" +
+	"\x04jtis\x18\x01 \x03(\tR\x04jtis\"=\n" +
+	"\x19IsBlacklistedManyResponse\x12 \n" +
+	"\vblacklisted\x18\x01 \x03(\bR\vblacklisted2\xf1\r\n" +
 	"\x0eBlacklistStore\x12P\n" +
 	"\tConfigure\x12 .jwtd.common.v1.ConfigureRequest\x1a!.jwtd.common.v1.ConfigureResponse\x12A\n" +
 	"\x04Ping\x12\x1b.jwtd.common.v1.PingRequest\x1a\x1c.jwtd.common.v1.PingResponse\x12l\n" +
 	"\x0eAddOutstanding\x12*.jwtd.blackliststore.v1.TokenRecordRequest\x1a..jwtd.blackliststore.v1.AddOutstandingResponse\x12b\n" +
 	"\tBlacklist\x12*.jwtd.blackliststore.v1.TokenRecordRequest\x1a).jwtd.blackliststore.v1.BlacklistResponse\x12l\n" +
 	"\rIsBlacklisted\x12,.jwtd.blackliststore.v1.IsBlacklistedRequest\x1a-.jwtd.blackliststore.v1.IsBlacklistedResponse\x12i\n" +
-	"\fFlushExpired\x12+.jwtd.blackliststore.v1.FlushExpiredRequest\x1a,.jwtd.blackliststore.v1.FlushExpiredResponse\x12l\n" +
+	"\fFlushExpired\x12+.jwtd.blackliststore.v1.FlushExpiredRequest\x1a,.jwtd.blackliststore.v1.FlushExpiredResponse\x12x\n" +
+	"\x11IsBlacklistedMany\x120.jwtd.blackliststore.v1.IsBlacklistedManyRequest\x1a1.jwtd.blackliststore.v1.IsBlacklistedManyResponse\x12?\n" +
+	"\x05Watch\x12\x1c.jwtd.common.v1.WatchRequest\x1a\x16.jwtd.common.v1.Change0\x01\x12l\n" +
 	"\x0fAddLoginFailure\x12..jwtd.blackliststore.v1.AddLoginFailureRequest\x1a).jwtd.blackliststore.v1.LoginFailureCount\x12h\n" +
 	"\rLoginFailures\x12,.jwtd.blackliststore.v1.LoginFailuresRequest\x1a).jwtd.blackliststore.v1.LoginFailureCount\x12{\n" +
 	"\x12ClearLoginFailures\x121.jwtd.blackliststore.v1.ClearLoginFailuresRequest\x1a2.jwtd.blackliststore.v1.ClearLoginFailuresResponse\x12l\n" +
@@ -1491,7 +1585,7 @@ func file_jwtd_blackliststore_v1_blackliststore_proto_rawDescGZIP() []byte {
 	return file_jwtd_blackliststore_v1_blackliststore_proto_rawDescData
 }
 
-var file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_jwtd_blackliststore_v1_blackliststore_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_jwtd_blackliststore_v1_blackliststore_proto_goTypes = []any{
 	(*TokenRecord)(nil),                // 0: jwtd.blackliststore.v1.TokenRecord
 	(*TokenRecordRequest)(nil),         // 1: jwtd.blackliststore.v1.TokenRecordRequest
@@ -1519,63 +1613,71 @@ var file_jwtd_blackliststore_v1_blackliststore_proto_goTypes = []any{
 	(*SessionsResponse)(nil),           // 23: jwtd.blackliststore.v1.SessionsResponse
 	(*SessionStateRequest)(nil),        // 24: jwtd.blackliststore.v1.SessionStateRequest
 	(*SessionStateResponse)(nil),       // 25: jwtd.blackliststore.v1.SessionStateResponse
-	(*timestamppb.Timestamp)(nil),      // 26: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),        // 27: google.protobuf.Duration
-	(*v1.ConfigureRequest)(nil),        // 28: jwtd.common.v1.ConfigureRequest
-	(*v1.PingRequest)(nil),             // 29: jwtd.common.v1.PingRequest
-	(*v1.ConfigureResponse)(nil),       // 30: jwtd.common.v1.ConfigureResponse
-	(*v1.PingResponse)(nil),            // 31: jwtd.common.v1.PingResponse
+	(*IsBlacklistedManyRequest)(nil),   // 26: jwtd.blackliststore.v1.IsBlacklistedManyRequest
+	(*IsBlacklistedManyResponse)(nil),  // 27: jwtd.blackliststore.v1.IsBlacklistedManyResponse
+	(*timestamppb.Timestamp)(nil),      // 28: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),        // 29: google.protobuf.Duration
+	(*v1.ConfigureRequest)(nil),        // 30: jwtd.common.v1.ConfigureRequest
+	(*v1.PingRequest)(nil),             // 31: jwtd.common.v1.PingRequest
+	(*v1.WatchRequest)(nil),            // 32: jwtd.common.v1.WatchRequest
+	(*v1.ConfigureResponse)(nil),       // 33: jwtd.common.v1.ConfigureResponse
+	(*v1.PingResponse)(nil),            // 34: jwtd.common.v1.PingResponse
+	(*v1.Change)(nil),                  // 35: jwtd.common.v1.Change
 }
 var file_jwtd_blackliststore_v1_blackliststore_proto_depIdxs = []int32{
-	26, // 0: jwtd.blackliststore.v1.TokenRecord.issued_at:type_name -> google.protobuf.Timestamp
-	26, // 1: jwtd.blackliststore.v1.TokenRecord.expires_at:type_name -> google.protobuf.Timestamp
+	28, // 0: jwtd.blackliststore.v1.TokenRecord.issued_at:type_name -> google.protobuf.Timestamp
+	28, // 1: jwtd.blackliststore.v1.TokenRecord.expires_at:type_name -> google.protobuf.Timestamp
 	0,  // 2: jwtd.blackliststore.v1.TokenRecordRequest.record:type_name -> jwtd.blackliststore.v1.TokenRecord
-	26, // 3: jwtd.blackliststore.v1.FlushExpiredRequest.now:type_name -> google.protobuf.Timestamp
-	27, // 4: jwtd.blackliststore.v1.AddLoginFailureRequest.window:type_name -> google.protobuf.Duration
-	27, // 5: jwtd.blackliststore.v1.LoginFailureCount.reset_in:type_name -> google.protobuf.Duration
-	26, // 6: jwtd.blackliststore.v1.Session.created_at:type_name -> google.protobuf.Timestamp
-	26, // 7: jwtd.blackliststore.v1.Session.last_used_at:type_name -> google.protobuf.Timestamp
-	26, // 8: jwtd.blackliststore.v1.Session.expires_at:type_name -> google.protobuf.Timestamp
+	28, // 3: jwtd.blackliststore.v1.FlushExpiredRequest.now:type_name -> google.protobuf.Timestamp
+	29, // 4: jwtd.blackliststore.v1.AddLoginFailureRequest.window:type_name -> google.protobuf.Duration
+	29, // 5: jwtd.blackliststore.v1.LoginFailureCount.reset_in:type_name -> google.protobuf.Duration
+	28, // 6: jwtd.blackliststore.v1.Session.created_at:type_name -> google.protobuf.Timestamp
+	28, // 7: jwtd.blackliststore.v1.Session.last_used_at:type_name -> google.protobuf.Timestamp
+	28, // 8: jwtd.blackliststore.v1.Session.expires_at:type_name -> google.protobuf.Timestamp
 	13, // 9: jwtd.blackliststore.v1.CreateSessionRequest.session:type_name -> jwtd.blackliststore.v1.Session
-	26, // 10: jwtd.blackliststore.v1.RotateSessionRequest.now:type_name -> google.protobuf.Timestamp
-	26, // 11: jwtd.blackliststore.v1.RotateSessionResponse.consumed_at:type_name -> google.protobuf.Timestamp
-	26, // 12: jwtd.blackliststore.v1.RevokeUserSessionsRequest.not_before:type_name -> google.protobuf.Timestamp
-	26, // 13: jwtd.blackliststore.v1.SessionsRequest.now:type_name -> google.protobuf.Timestamp
+	28, // 10: jwtd.blackliststore.v1.RotateSessionRequest.now:type_name -> google.protobuf.Timestamp
+	28, // 11: jwtd.blackliststore.v1.RotateSessionResponse.consumed_at:type_name -> google.protobuf.Timestamp
+	28, // 12: jwtd.blackliststore.v1.RevokeUserSessionsRequest.not_before:type_name -> google.protobuf.Timestamp
+	28, // 13: jwtd.blackliststore.v1.SessionsRequest.now:type_name -> google.protobuf.Timestamp
 	13, // 14: jwtd.blackliststore.v1.SessionsResponse.sessions:type_name -> jwtd.blackliststore.v1.Session
-	26, // 15: jwtd.blackliststore.v1.SessionStateRequest.now:type_name -> google.protobuf.Timestamp
-	26, // 16: jwtd.blackliststore.v1.SessionStateResponse.not_before:type_name -> google.protobuf.Timestamp
-	28, // 17: jwtd.blackliststore.v1.BlacklistStore.Configure:input_type -> jwtd.common.v1.ConfigureRequest
-	29, // 18: jwtd.blackliststore.v1.BlacklistStore.Ping:input_type -> jwtd.common.v1.PingRequest
+	28, // 15: jwtd.blackliststore.v1.SessionStateRequest.now:type_name -> google.protobuf.Timestamp
+	28, // 16: jwtd.blackliststore.v1.SessionStateResponse.not_before:type_name -> google.protobuf.Timestamp
+	30, // 17: jwtd.blackliststore.v1.BlacklistStore.Configure:input_type -> jwtd.common.v1.ConfigureRequest
+	31, // 18: jwtd.blackliststore.v1.BlacklistStore.Ping:input_type -> jwtd.common.v1.PingRequest
 	1,  // 19: jwtd.blackliststore.v1.BlacklistStore.AddOutstanding:input_type -> jwtd.blackliststore.v1.TokenRecordRequest
 	1,  // 20: jwtd.blackliststore.v1.BlacklistStore.Blacklist:input_type -> jwtd.blackliststore.v1.TokenRecordRequest
 	4,  // 21: jwtd.blackliststore.v1.BlacklistStore.IsBlacklisted:input_type -> jwtd.blackliststore.v1.IsBlacklistedRequest
 	6,  // 22: jwtd.blackliststore.v1.BlacklistStore.FlushExpired:input_type -> jwtd.blackliststore.v1.FlushExpiredRequest
-	8,  // 23: jwtd.blackliststore.v1.BlacklistStore.AddLoginFailure:input_type -> jwtd.blackliststore.v1.AddLoginFailureRequest
-	9,  // 24: jwtd.blackliststore.v1.BlacklistStore.LoginFailures:input_type -> jwtd.blackliststore.v1.LoginFailuresRequest
-	10, // 25: jwtd.blackliststore.v1.BlacklistStore.ClearLoginFailures:input_type -> jwtd.blackliststore.v1.ClearLoginFailuresRequest
-	14, // 26: jwtd.blackliststore.v1.BlacklistStore.CreateSession:input_type -> jwtd.blackliststore.v1.CreateSessionRequest
-	16, // 27: jwtd.blackliststore.v1.BlacklistStore.RotateSession:input_type -> jwtd.blackliststore.v1.RotateSessionRequest
-	18, // 28: jwtd.blackliststore.v1.BlacklistStore.RevokeSession:input_type -> jwtd.blackliststore.v1.RevokeSessionRequest
-	20, // 29: jwtd.blackliststore.v1.BlacklistStore.RevokeUserSessions:input_type -> jwtd.blackliststore.v1.RevokeUserSessionsRequest
-	22, // 30: jwtd.blackliststore.v1.BlacklistStore.Sessions:input_type -> jwtd.blackliststore.v1.SessionsRequest
-	24, // 31: jwtd.blackliststore.v1.BlacklistStore.SessionState:input_type -> jwtd.blackliststore.v1.SessionStateRequest
-	30, // 32: jwtd.blackliststore.v1.BlacklistStore.Configure:output_type -> jwtd.common.v1.ConfigureResponse
-	31, // 33: jwtd.blackliststore.v1.BlacklistStore.Ping:output_type -> jwtd.common.v1.PingResponse
-	2,  // 34: jwtd.blackliststore.v1.BlacklistStore.AddOutstanding:output_type -> jwtd.blackliststore.v1.AddOutstandingResponse
-	3,  // 35: jwtd.blackliststore.v1.BlacklistStore.Blacklist:output_type -> jwtd.blackliststore.v1.BlacklistResponse
-	5,  // 36: jwtd.blackliststore.v1.BlacklistStore.IsBlacklisted:output_type -> jwtd.blackliststore.v1.IsBlacklistedResponse
-	7,  // 37: jwtd.blackliststore.v1.BlacklistStore.FlushExpired:output_type -> jwtd.blackliststore.v1.FlushExpiredResponse
-	12, // 38: jwtd.blackliststore.v1.BlacklistStore.AddLoginFailure:output_type -> jwtd.blackliststore.v1.LoginFailureCount
-	12, // 39: jwtd.blackliststore.v1.BlacklistStore.LoginFailures:output_type -> jwtd.blackliststore.v1.LoginFailureCount
-	11, // 40: jwtd.blackliststore.v1.BlacklistStore.ClearLoginFailures:output_type -> jwtd.blackliststore.v1.ClearLoginFailuresResponse
-	15, // 41: jwtd.blackliststore.v1.BlacklistStore.CreateSession:output_type -> jwtd.blackliststore.v1.CreateSessionResponse
-	17, // 42: jwtd.blackliststore.v1.BlacklistStore.RotateSession:output_type -> jwtd.blackliststore.v1.RotateSessionResponse
-	19, // 43: jwtd.blackliststore.v1.BlacklistStore.RevokeSession:output_type -> jwtd.blackliststore.v1.RevokeSessionResponse
-	21, // 44: jwtd.blackliststore.v1.BlacklistStore.RevokeUserSessions:output_type -> jwtd.blackliststore.v1.RevokeUserSessionsResponse
-	23, // 45: jwtd.blackliststore.v1.BlacklistStore.Sessions:output_type -> jwtd.blackliststore.v1.SessionsResponse
-	25, // 46: jwtd.blackliststore.v1.BlacklistStore.SessionState:output_type -> jwtd.blackliststore.v1.SessionStateResponse
-	32, // [32:47] is the sub-list for method output_type
-	17, // [17:32] is the sub-list for method input_type
+	26, // 23: jwtd.blackliststore.v1.BlacklistStore.IsBlacklistedMany:input_type -> jwtd.blackliststore.v1.IsBlacklistedManyRequest
+	32, // 24: jwtd.blackliststore.v1.BlacklistStore.Watch:input_type -> jwtd.common.v1.WatchRequest
+	8,  // 25: jwtd.blackliststore.v1.BlacklistStore.AddLoginFailure:input_type -> jwtd.blackliststore.v1.AddLoginFailureRequest
+	9,  // 26: jwtd.blackliststore.v1.BlacklistStore.LoginFailures:input_type -> jwtd.blackliststore.v1.LoginFailuresRequest
+	10, // 27: jwtd.blackliststore.v1.BlacklistStore.ClearLoginFailures:input_type -> jwtd.blackliststore.v1.ClearLoginFailuresRequest
+	14, // 28: jwtd.blackliststore.v1.BlacklistStore.CreateSession:input_type -> jwtd.blackliststore.v1.CreateSessionRequest
+	16, // 29: jwtd.blackliststore.v1.BlacklistStore.RotateSession:input_type -> jwtd.blackliststore.v1.RotateSessionRequest
+	18, // 30: jwtd.blackliststore.v1.BlacklistStore.RevokeSession:input_type -> jwtd.blackliststore.v1.RevokeSessionRequest
+	20, // 31: jwtd.blackliststore.v1.BlacklistStore.RevokeUserSessions:input_type -> jwtd.blackliststore.v1.RevokeUserSessionsRequest
+	22, // 32: jwtd.blackliststore.v1.BlacklistStore.Sessions:input_type -> jwtd.blackliststore.v1.SessionsRequest
+	24, // 33: jwtd.blackliststore.v1.BlacklistStore.SessionState:input_type -> jwtd.blackliststore.v1.SessionStateRequest
+	33, // 34: jwtd.blackliststore.v1.BlacklistStore.Configure:output_type -> jwtd.common.v1.ConfigureResponse
+	34, // 35: jwtd.blackliststore.v1.BlacklistStore.Ping:output_type -> jwtd.common.v1.PingResponse
+	2,  // 36: jwtd.blackliststore.v1.BlacklistStore.AddOutstanding:output_type -> jwtd.blackliststore.v1.AddOutstandingResponse
+	3,  // 37: jwtd.blackliststore.v1.BlacklistStore.Blacklist:output_type -> jwtd.blackliststore.v1.BlacklistResponse
+	5,  // 38: jwtd.blackliststore.v1.BlacklistStore.IsBlacklisted:output_type -> jwtd.blackliststore.v1.IsBlacklistedResponse
+	7,  // 39: jwtd.blackliststore.v1.BlacklistStore.FlushExpired:output_type -> jwtd.blackliststore.v1.FlushExpiredResponse
+	27, // 40: jwtd.blackliststore.v1.BlacklistStore.IsBlacklistedMany:output_type -> jwtd.blackliststore.v1.IsBlacklistedManyResponse
+	35, // 41: jwtd.blackliststore.v1.BlacklistStore.Watch:output_type -> jwtd.common.v1.Change
+	12, // 42: jwtd.blackliststore.v1.BlacklistStore.AddLoginFailure:output_type -> jwtd.blackliststore.v1.LoginFailureCount
+	12, // 43: jwtd.blackliststore.v1.BlacklistStore.LoginFailures:output_type -> jwtd.blackliststore.v1.LoginFailureCount
+	11, // 44: jwtd.blackliststore.v1.BlacklistStore.ClearLoginFailures:output_type -> jwtd.blackliststore.v1.ClearLoginFailuresResponse
+	15, // 45: jwtd.blackliststore.v1.BlacklistStore.CreateSession:output_type -> jwtd.blackliststore.v1.CreateSessionResponse
+	17, // 46: jwtd.blackliststore.v1.BlacklistStore.RotateSession:output_type -> jwtd.blackliststore.v1.RotateSessionResponse
+	19, // 47: jwtd.blackliststore.v1.BlacklistStore.RevokeSession:output_type -> jwtd.blackliststore.v1.RevokeSessionResponse
+	21, // 48: jwtd.blackliststore.v1.BlacklistStore.RevokeUserSessions:output_type -> jwtd.blackliststore.v1.RevokeUserSessionsResponse
+	23, // 49: jwtd.blackliststore.v1.BlacklistStore.Sessions:output_type -> jwtd.blackliststore.v1.SessionsResponse
+	25, // 50: jwtd.blackliststore.v1.BlacklistStore.SessionState:output_type -> jwtd.blackliststore.v1.SessionStateResponse
+	34, // [34:51] is the sub-list for method output_type
+	17, // [17:34] is the sub-list for method input_type
 	17, // [17:17] is the sub-list for extension type_name
 	17, // [17:17] is the sub-list for extension extendee
 	0,  // [0:17] is the sub-list for field type_name
@@ -1592,7 +1694,7 @@ func file_jwtd_blackliststore_v1_blackliststore_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_jwtd_blackliststore_v1_blackliststore_proto_rawDesc), len(file_jwtd_blackliststore_v1_blackliststore_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   26,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
