@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"google.golang.org/grpc"
+
 	"github.com/jwtd/jwtd/sdk"
 	"github.com/jwtd/jwtd/sdk/memory"
 	"github.com/jwtd/jwtd/sdk/wire"
@@ -13,6 +15,11 @@ import (
 type allowRule struct{}
 
 func (allowRule) Allow(context.Context, sdk.User) (bool, error) { return true, nil }
+
+// pass is an interceptor that only passes the call on.
+func pass(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoke grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	return invoke(ctx, method, req, reply, cc, opts...)
+}
 
 // BenchmarkLocal measures the hottest in-process calls of jwtd's request
 // path twice: the implementation called directly, and through wire.Local
@@ -41,7 +48,13 @@ func BenchmarkLocal(b *testing.B) {
 			name string
 			us   sdk.UserStore
 			rule sdk.AuthRule
-		}{{"direct", users, allowRule{}}, {"local", wire.UserStore(ue), wire.AuthRule(re)}} {
+		}{
+			{"direct", users, allowRule{}},
+			{"local", wire.UserStore(ue), wire.AuthRule(re)},
+			// Two pass-through interceptors, as metrics and the user cache
+			// add in jwtd.
+			{"local+2-interceptors", wire.UserStore(ue.With(pass, pass)), wire.AuthRule(re.With(pass, pass))},
+		} {
 			b.Run("LookupUser/"+attrs.name+"/"+tg.name, func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
