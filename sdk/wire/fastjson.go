@@ -2,7 +2,6 @@ package wire
 
 import (
 	"encoding/json"
-	"maps"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -22,7 +21,12 @@ import (
 // by json.Marshal.
 func appendObject(b []byte, m map[string]any) ([]byte, error) {
 	b = append(b, '{')
-	for i, k := range slices.Sorted(maps.Keys(m)) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
 		if i > 0 {
 			b = append(b, ',')
 		}
