@@ -94,14 +94,6 @@ func (c Cookies) withDefaults(prefix string) Cookies {
 	return c
 }
 
-// errCSRF refuses a cookie-authenticated POST that does not prove it comes
-// from the app's own pages.
-var errCSRF = &httpError{http.StatusForbidden, "CSRF Failed: CSRF token missing or incorrect."}
-
-// errCrossSite refuses a cookie-authenticated POST from another site or an
-// untrusted origin.
-var errCrossSite = &httpError{http.StatusForbidden, "CSRF Failed: Origin checking failed."}
-
 // cookieToken returns the named cookie's value, or "" when the transport
 // is off or the request has none.
 func (a *API) cookieToken(r *http.Request, name string) string {

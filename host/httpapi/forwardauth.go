@@ -98,13 +98,6 @@ var (
 	methodHeaders = []string{"X-Forwarded-Method", "X-Original-Method"}
 )
 
-var (
-	errForwardedMismatch = &httpError{http.StatusBadRequest, "Conflicting X-Forwarded-* and X-Original-* headers."}
-	errForwardedURI      = &httpError{http.StatusBadRequest, "Malformed forwarded request URI."}
-	errNoForwardedURI    = &httpError{http.StatusBadRequest, "X-Forwarded-Uri or X-Original-URI is required: forward-auth rules are configured."}
-	errForbidden         = &httpError{http.StatusForbidden, "You do not have permission to perform this action."}
-)
-
 // forwarded returns the one value the original request's headers agree
 // on. A client may send either header itself and each proxy overwrites
 // only its own, so two differing values mean one is forged: refused.
