@@ -25,7 +25,10 @@ import (
 // cross-origin pages (a sibling subdomain, another port) post with the
 // cookies. Requests whose browser marks them Sec-Fetch-Site: cross-site,
 // and requests from an Origin outside TrustedOrigins (when set), are
-// refused before the token is compared.
+// refused before the token is compared. Logins are refused on the same
+// two checks (they carry no CSRF token yet): a cross-site page could
+// otherwise log the browser into the attacker's account (login CSRF), as
+// the login sets the cookies.
 type Cookies struct {
 	// Enabled turns the transport on (default off).
 	Enabled bool
@@ -107,15 +110,24 @@ func (a *API) cookieToken(r *http.Request, name string) string {
 	return c.Value
 }
 
-// checkCSRF is the check every cookie-authenticated unsafe request passes:
-// not cross-site by the browser's own word, from a trusted origin when a
-// list is set, and carrying the CSRF cookie's value in the CSRF header.
-func (a *API) checkCSRF(r *http.Request) error {
+// checkOrigin refuses a request that is cross-site by the browser's own
+// word (Sec-Fetch-Site), or whose Origin is outside TrustedOrigins when
+// that list is set. Header clients send neither header and pass.
+func (a *API) checkOrigin(r *http.Request) error {
 	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
 		return errCrossSite
 	}
 	if o := r.Header.Get("Origin"); o != "" && len(a.cookies.TrustedOrigins) > 0 && !slices.Contains(a.cookies.TrustedOrigins, o) {
 		return errCrossSite
+	}
+	return nil
+}
+
+// checkCSRF is the check every cookie-authenticated unsafe request passes:
+// checkOrigin, then the CSRF cookie's value echoed in the CSRF header.
+func (a *API) checkCSRF(r *http.Request) error {
+	if err := a.checkOrigin(r); err != nil {
+		return err
 	}
 	// Read even with the transport off: forward-auth may take the access
 	// token from a cookie the app set itself, with a CSRF cookie beside it.
