@@ -55,16 +55,30 @@ func (a *API) tokenField(w http.ResponseWriter, r *http.Request, name, cookie st
 }
 
 // credentialHeader is the value of the auth header, or, when the request
-// has none, the access cookie's token dressed as that header, so that the
-// core parses both alike.
-func (a *API) credentialHeader(r *http.Request) (header string, fromCookie bool) {
+// has none, the token in the cookie named cookie dressed as that header,
+// so that the core parses both alike. An empty cookie name reads no
+// cookie.
+func (a *API) credentialHeader(r *http.Request, cookie string) (header string, fromCookie bool) {
 	if h := r.Header.Get(a.headerName); h != "" {
 		return h, false
 	}
-	if c := a.cookieToken(r, a.cookies.AccessName); c != "" {
-		return a.headerType + " " + c, true
+	if cookie == "" {
+		return "", false
+	}
+	if c, err := r.Cookie(cookie); err == nil && c.Value != "" {
+		return a.headerType + " " + c.Value, true
 	}
 	return "", false
+}
+
+// accessCookie names the cookie the authenticate endpoints read the access
+// token from: the cookie transport's access cookie when it is on, else
+// none.
+func (a *API) accessCookie() string {
+	if !a.cookies.Enabled {
+		return ""
+	}
+	return a.cookies.AccessName
 }
 
 // issuedVia says how a request that issues tokens was authenticated, and
@@ -165,7 +179,7 @@ func (a *API) blacklist(w http.ResponseWriter, r *http.Request) {
 func (a *API) authenticate(w http.ResponseWriter, r *http.Request) {
 	// Only this endpoint may be answered from the user lookup cache
 	// (cache_ttl); refresh's user re-check always reaches the store.
-	header, _ := a.credentialHeader(r)
+	header, _ := a.credentialHeader(r, a.accessCookie())
 	user, _, err := a.core.Authenticate(usercache.Cacheable(r.Context()), header)
 	if err != nil {
 		a.writeError(w, r, err)
@@ -177,7 +191,7 @@ func (a *API) authenticate(w http.ResponseWriter, r *http.Request) {
 
 // authenticateStateless is JWTStatelessUserAuthentication: the token user.
 func (a *API) authenticateStateless(w http.ResponseWriter, r *http.Request) {
-	header, _ := a.credentialHeader(r)
+	header, _ := a.credentialHeader(r, a.accessCookie())
 	user, _, err := a.core.AuthenticateStateless(r.Context(), header)
 	if err != nil {
 		a.writeError(w, r, err)

@@ -186,7 +186,7 @@ func (a *API) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		}
 		rule = fa.rule(p)
 	}
-	header, fromCookie := a.forwardCredential(r)
+	header, fromCookie := a.credentialHeader(r, fa.Cookie)
 	if fromCookie {
 		// The cookie rides along on any request the browser makes, so an
 		// unsafe one must carry the CSRF token; a request whose method the
@@ -243,22 +243,6 @@ func (a *API) forwardUser(r *http.Request, mode, header string) (id, username st
 		return "", "", nil, err
 	}
 	return user.ID, user.Username, tok.Claims, nil
-}
-
-// forwardCredential is the auth header, else the forward-auth cookie's
-// token dressed as one.
-func (a *API) forwardCredential(r *http.Request) (string, bool) {
-	if h := r.Header.Get(a.headerName); h != "" {
-		return h, false
-	}
-	if a.forward.Cookie == "" {
-		return "", false
-	}
-	c, err := r.Cookie(a.forward.Cookie)
-	if err != nil || c.Value == "" {
-		return "", false
-	}
-	return a.headerType + " " + c.Value, true
 }
 
 func safeMethod(m string) bool {
