@@ -48,8 +48,11 @@ var (
 var (
 	errForwardedMismatch = &httpError{http.StatusBadRequest, "Conflicting X-Forwarded-* and X-Original-* headers."}
 	errForwardedURI      = &httpError{http.StatusBadRequest, "Malformed forwarded request URI."}
-	errNoForwardedURI    = &httpError{http.StatusBadRequest, "X-Forwarded-Uri or X-Original-URI is required: forward-auth rules are configured."}
-	errForbidden         = &httpError{http.StatusForbidden, "You do not have permission to perform this action."}
+	// errForwardedPathUnclean: the path has dot segments or empty ones,
+	// which the upstream may resolve otherwise than the rules would.
+	errForwardedPathUnclean = &httpError{http.StatusBadRequest, "Forwarded request path is not normalised (dot segments or double slashes)."}
+	errNoForwardedURI       = &httpError{http.StatusBadRequest, "X-Forwarded-Uri or X-Original-URI is required: forward-auth rules are configured."}
+	errForbidden            = &httpError{http.StatusForbidden, "You do not have permission to perform this action."}
 )
 
 func methodNotAllowed(m string) error {

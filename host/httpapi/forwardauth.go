@@ -118,10 +118,14 @@ func forwarded(r *http.Request, names []string) (string, error) {
 	return v, nil
 }
 
-// forwardedPath is the original request's path, decoded and cleaned the
-// way an upstream may read it, so "/a/../admin", "/%61dmin" and
-// "/admin;x" all meet the rule for "/admin" (paths compare case-sensitively).
-// ok is false when no header names it.
+// forwardedPath is the original request's path, decoded and stripped of
+// path parameters the way an upstream may read it, so "/%61dmin" and
+// "/admin;x" both meet the rule for "/admin" (paths compare
+// case-sensitively). A path that is not already clean (dot segments,
+// double slashes: "/admin/../public", "//admin") is refused: the proxy
+// may pass it upstream raw (nginx's proxy_pass without a URI does), where
+// it can name another resource than the cleaned path the rules would see.
+// A trailing slash is not unclean. ok is false when no header names it.
 func forwardedPath(r *http.Request) (p string, ok bool, err error) {
 	raw, err := forwarded(r, uriHeaders)
 	if err != nil || raw == "" {
@@ -137,7 +141,12 @@ func forwardedPath(r *http.Request) (p string, ok bool, err error) {
 	if err != nil || !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "\x00\\") {
 		return "", false, errForwardedURI
 	}
-	return path.Clean(stripParams(p)), true, nil
+	p = stripParams(p)
+	clean := path.Clean(p)
+	if clean != p && clean+"/" != p {
+		return "", false, errForwardedPathUnclean
+	}
+	return clean, true, nil
 }
 
 // stripParams drops path parameters (";jsessionid=…") from each segment,
