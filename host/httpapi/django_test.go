@@ -8,11 +8,9 @@ import (
 	"testing"
 
 	_ "github.com/mattn/go-sqlite3"
-)
 
-// djangoAuthUser is the auth_user table as Django 3.2's migrations create
-// it on SQLite.
-const djangoAuthUser = `CREATE TABLE "auth_user" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "password" varchar(128) NOT NULL, "last_login" datetime NULL, "is_superuser" bool NOT NULL, "username" varchar(150) NOT NULL UNIQUE, "last_name" varchar(150) NOT NULL, "email" varchar(254) NOT NULL, "is_staff" bool NOT NULL, "is_active" bool NOT NULL, "date_joined" datetime NOT NULL, "first_name" varchar(150) NOT NULL)`
+	"github.com/jwtd/jwtd/internal/djangotest"
+)
 
 // TestDjangoDatabase: jwtd pointed at a Django db.sqlite3 lets Django's
 // users (hashes as Django wrote them) obtain tokens over HTTP, authenticate
@@ -34,7 +32,12 @@ func TestDjangoDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(djangoAuthUser); err != nil {
+	// auth_user as Django 3.2's migrations create it on SQLite.
+	ddl, err := djangotest.DDL(djangotest.SQLite, "auth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(ddl); err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range fixture.Users {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jwtd/jwtd/internal/djangotest"
 	"github.com/jwtd/jwtd/plugins/sqlite"
 	"github.com/jwtd/jwtd/sdk"
 	"github.com/jwtd/jwtd/sdk/passwords"
@@ -374,11 +375,13 @@ func djangoHash(t *testing.T, hasher string) vector {
 
 func createDjangoTable(t *testing.T, path string) {
 	t.Helper()
-	ddl, err := os.ReadFile(filepath.Join("testdata", "django_auth_user.sql"))
+	// auth_user (and the tables it references) as Django's migrations
+	// create them on SQLite.
+	ddl, err := djangotest.DDL(djangotest.SQLite, "auth")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rawDB(t, path).Exec(string(ddl)); err != nil {
+	if _, err := rawDB(t, path).Exec(ddl); err != nil {
 		t.Fatal(err)
 	}
 }

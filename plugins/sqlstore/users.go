@@ -160,7 +160,10 @@ func (u *UserStore) fieldExpr(field string) (expr string, ok bool) {
 	switch {
 	case field == "id":
 		return q(u.s.ID) + " = ?", true
-	case field == "username":
+	case field == "username" || field == u.s.Username:
+		// The username column by its own name too: a Django model whose
+		// USERNAME_FIELD is email has no username column, and Simple
+		// JWT's obtain takes {"email", "password"}.
 		return q(u.s.Username) + " = ?", true
 	case slices.Contains(u.s.AttrCols, field):
 		return q(field) + " = ?", true
@@ -279,7 +282,7 @@ func (u *UserStore) RecordLogin(ctx context.Context, userID string, at time.Time
 // columns by name and the rest to the attributes JSON column; an attribute
 // with neither is refused. On Django's table the columns Django requires
 // get Django's defaults (empty names and email, not staff, not superuser,
-// joined now). A UUID key is generated here, as Django's uuid4 default is
+// joined now), those of them the table has (attribute_columns). A UUID key is generated here, as Django's uuid4 default is
 // applied by Python, not by the database. sdk.ErrUserExists when the
 // username is taken.
 func (u *UserStore) CreateUser(ctx context.Context, nu sdk.NewUser) (sdk.User, error) {
@@ -293,9 +296,17 @@ func (u *UserStore) CreateUser(ctx context.Context, nu sdk.NewUser) (sdk.User, e
 	}
 	values := map[string]any{}
 	if u.s.Django {
-		values["first_name"], values["last_name"], values["email"] = "", "", ""
-		values["is_staff"], values["is_superuser"] = false, false
-		values["date_joined"] = d.TimeArg(time.Now())
+		// Only the columns the table has (attribute_columns): a custom
+		// user model may lack auth_user's names and flags.
+		defaults := map[string]any{
+			"first_name": "", "last_name": "", "email": "",
+			"is_staff": false, "is_superuser": false, "date_joined": d.TimeArg(time.Now()),
+		}
+		for col, v := range defaults {
+			if slices.Contains(u.s.AttrCols, col) {
+				values[col] = v
+			}
+		}
 	}
 	extra := map[string]any{}
 	for k, v := range nu.Attributes {

@@ -54,8 +54,9 @@ type UserMapping struct {
 	AttributeColumns []string `json:"attribute_columns"`
 
 	// LoginField is the request field naming the user at obtain, beside
-	// "password": "username" (default), or an attribute such as "email"
-	// (Django projects whose USERNAME_FIELD is email).
+	// "password": "username" (default), the username column's own name,
+	// or an attribute such as "email" (Django projects whose
+	// USERNAME_FIELD is email, with or without a username column).
 	LoginField string `json:"login_field"`
 
 	// Migrate creates jwtd's own table and applies its versioned schema

@@ -1,4 +1,4 @@
--- Django's DDL for token_blacklist: sqlmigrate of each migration, by manage.py jwtd_ddl
+-- Django's DDL for token_blacklist: each migration's SQL as migrate runs it, by manage.py jwtd_ddl
 -- Django 3.2.25, mysql 10.11.19-MariaDB-0+deb12u1
 
 -- migration token_blacklist.0001_initial

@@ -30,6 +30,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
 ]
+if _cfg.get("custom_user"):
+    # accounts.User: email as USERNAME_FIELD, UUID primary key.
+    INSTALLED_APPS.insert(2, "accounts")
+    AUTH_USER_MODEL = "accounts.User"
 ROOT_URLCONF = "jwtdproject.urls"
 USE_TZ = True
 TIME_ZONE = "UTC"

@@ -1,7 +1,7 @@
 """Test views: the user a JWTAuthentication request carries, and Django's
-own password code (authenticate(), set_password()) over HTTP, so a test can
-ask the real Django whether it accepts a password jwtd wrote and have it
-write one jwtd must accept."""
+own user code (authenticate(), set_password(), create_user(), is_active)
+over HTTP, so a test can ask the real Django whether it accepts a password
+jwtd wrote and have it write what jwtd must accept."""
 import json
 
 from django.contrib.auth import authenticate, get_user_model
@@ -21,7 +21,8 @@ class Me(APIView):
 
     def get(self, request):
         u = request.user
-        return Response({"id": u.pk, "username": u.get_username(), "is_active": u.is_active})
+        last_login = u.last_login.isoformat() if u.last_login else None
+        return Response({"id": u.pk, "username": u.get_username(), "is_active": u.is_active, "last_login": last_login})
 
 
 def ready(request):
@@ -60,9 +61,34 @@ def set_password(request):
     Django's default hasher. Answers the stored hash."""
     b = _body(request)
     try:
-        user = get_user_model().objects.get(username=b["username"])
+        user = get_user_model().objects.get_by_natural_key(b["username"])
         user.set_password(b["password"])
         user.save()
     except Exception as exc:  # noqa: BLE001 - reported to the test
         return _error(exc)
     return JsonResponse({"id": user.pk, "password": user.password})
+
+
+@csrf_exempt
+def create_user(request):
+    """A user added by Django: User.objects.create_user(), with Django's
+    default hasher. Answers the new user's id and stored hash."""
+    b = _body(request)
+    try:
+        user = get_user_model().objects.create_user(b["username"], password=b["password"])
+    except Exception as exc:  # noqa: BLE001 - reported to the test
+        return _error(exc)
+    return JsonResponse({"id": user.pk, "password": user.password})
+
+
+@csrf_exempt
+def set_active(request):
+    """A user (de)activated by Django: is_active set and saved."""
+    b = _body(request)
+    try:
+        user = get_user_model().objects.get_by_natural_key(b["username"])
+        user.is_active = bool(b["is_active"])
+        user.save()
+    except Exception as exc:  # noqa: BLE001 - reported to the test
+        return _error(exc)
+    return JsonResponse({"id": user.pk, "is_active": user.is_active})
