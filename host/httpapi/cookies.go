@@ -59,7 +59,9 @@ type Cookies struct {
 	// SameSite is Lax (default), Strict or None (None needs Secure).
 	SameSite http.SameSite
 	// TrustedOrigins, when set, are the only Origin values (such as
-	// "https://app.example.com") a cookie-authenticated POST may carry.
+	// "https://app.example.com") a cookie-authenticated POST or a login
+	// may carry: the one guard against login CSRF from a same-site page,
+	// which the browser does not mark cross-site.
 	TrustedOrigins []string
 }
 
