@@ -54,11 +54,20 @@ func (a *API) tokenField(w http.ResponseWriter, r *http.Request, name, cookie st
 	return vals[name], false, nil
 }
 
-// credentialHeader is the value of the auth header, or, when the request
-// has none, the token in the cookie named cookie dressed as that header,
-// so that the core parses both alike. An empty cookie name reads no
-// cookie.
-func (a *API) credentialHeader(r *http.Request, cookie string) (header string, fromCookie bool) {
+// credentialHeader is the credential of the authenticate endpoints: the
+// auth header, else the cookie transport's access cookie when it is on.
+func (a *API) credentialHeader(r *http.Request) (header string, fromCookie bool) {
+	cookie := ""
+	if a.cookies.Enabled {
+		cookie = a.cookies.AccessName
+	}
+	return a.credentialFrom(r, cookie)
+}
+
+// credentialFrom is the value of the auth header, or, when the request has
+// none, the token in the cookie named cookie dressed as that header, so
+// that the core parses both alike. An empty cookie name reads no cookie.
+func (a *API) credentialFrom(r *http.Request, cookie string) (header string, fromCookie bool) {
 	if h := r.Header.Get(a.headerName); h != "" {
 		return h, false
 	}
@@ -69,16 +78,6 @@ func (a *API) credentialHeader(r *http.Request, cookie string) (header string, f
 		return a.headerType + " " + c.Value, true
 	}
 	return "", false
-}
-
-// accessCookie names the cookie the authenticate endpoints read the access
-// token from: the cookie transport's access cookie when it is on, else
-// none.
-func (a *API) accessCookie() string {
-	if !a.cookies.Enabled {
-		return ""
-	}
-	return a.cookies.AccessName
 }
 
 // issuedVia says how a request that issues tokens was authenticated, and
@@ -179,7 +178,7 @@ func (a *API) blacklist(w http.ResponseWriter, r *http.Request) {
 func (a *API) authenticate(w http.ResponseWriter, r *http.Request) {
 	// Only this endpoint may be answered from the user lookup cache
 	// (cache_ttl); refresh's user re-check always reaches the store.
-	header, _ := a.credentialHeader(r, a.accessCookie())
+	header, _ := a.credentialHeader(r)
 	user, _, err := a.core.Authenticate(usercache.Cacheable(r.Context()), header)
 	if err != nil {
 		a.writeError(w, r, err)
@@ -191,7 +190,7 @@ func (a *API) authenticate(w http.ResponseWriter, r *http.Request) {
 
 // authenticateStateless is JWTStatelessUserAuthentication: the token user.
 func (a *API) authenticateStateless(w http.ResponseWriter, r *http.Request) {
-	header, _ := a.credentialHeader(r, a.accessCookie())
+	header, _ := a.credentialHeader(r)
 	user, _, err := a.core.AuthenticateStateless(r.Context(), header)
 	if err != nil {
 		a.writeError(w, r, err)

@@ -195,7 +195,7 @@ func (a *API) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		}
 		rule = fa.rule(p)
 	}
-	header, fromCookie := a.credentialHeader(r, fa.Cookie)
+	header, fromCookie := a.credentialFrom(r, fa.Cookie)
 	if fromCookie {
 		// The cookie rides along on any request the browser makes, so an
 		// unsafe one must carry the CSRF token; a request whose method the
