@@ -103,6 +103,7 @@ type BlacklistStore struct {
 	// AddOutstanding's writes.
 	group    *committer
 	failures loginFailureState // loginfailures.go
+	feeds    feedStop          // feed.go
 
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
@@ -429,6 +430,7 @@ func (s *BlacklistStore) Ping(ctx context.Context) error {
 // Calling it again returns the first call's result.
 func (s *BlacklistStore) Close() error {
 	s.closeOnce.Do(func() {
+		s.feeds.stop()
 		s.stopSweep()
 		<-s.sweepDone
 		if s.group != nil {

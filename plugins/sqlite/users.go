@@ -51,6 +51,9 @@ type UserStore struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	watch userWatch // feed.go
+	feeds feedStop  // feed.go
 }
 
 // NewUserStore opens the user store described by cfg (see UserStoreConfig).
@@ -283,6 +286,7 @@ func (u *UserStore) rehash(ctx context.Context, user sdk.User, password string) 
 // attribute) equals value. A non-numeric id or an unknown field is
 // sdk.ErrUserNotFound, never an error of the store.
 func (u *UserStore) LookupUser(ctx context.Context, field, value string) (sdk.User, error) {
+	round := u.watch.round()
 	var users []sdk.User
 	var err error
 	if field == "id" {
@@ -309,6 +313,7 @@ func (u *UserStore) LookupUser(ctx context.Context, field, value string) (sdk.Us
 	if len(users) != 1 {
 		return sdk.User{}, sdk.ErrUserNotFound
 	}
+	u.watch.note(users[0], round)
 	return users[0], nil
 }
 
@@ -413,6 +418,7 @@ func (u *UserStore) Ping(ctx context.Context) error {
 // Close closes the database. Calling it again returns the first result.
 func (u *UserStore) Close() error {
 	u.closeOnce.Do(func() {
+		u.feeds.stop()
 		u.stmtMu.Lock()
 		u.closed = true
 		errs := []error{u.byID.Close(), u.byLogin.Close()}

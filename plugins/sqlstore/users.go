@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -521,3 +522,9 @@ var (
 	_ sdk.Pinger    = (*UserStore)(nil)
 	_ io.Closer     = (*UserStore)(nil)
 )
+
+// FeedSource returns the store's pool and schema for a dialect's change
+// feed (postgres' LISTEN/NOTIFY on the users table).
+func (s *UserStore) FeedSource() (*sql.DB, UserSchema) {
+	return s.c.db, s.s
+}
