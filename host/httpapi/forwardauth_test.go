@@ -191,3 +191,30 @@ username_header = "Remote-User"
 		t.Fatalf("headers %v", resp.Header)
 	}
 }
+
+// TestForwardAuthRevokedSession: with sessions and access-token revocation,
+// an access token of a session ended by logout or logout-all is refused at
+// the proxy (the forward-auth answer nginx, Caddy and Traefik act on).
+func TestForwardAuthRevokedSession(t *testing.T) {
+	e := newEnvWith(t, configText(sessionTokens+"revoke_access_tokens = true\n", ""), nil)
+	cases := []struct {
+		name   string
+		revoke func(refresh, access string) request
+	}{
+		{"logout", func(refresh, _ string) request { return jsonPost(logoutPath, tokenBody("refresh", refresh)) }},
+		{"logout-all", func(_, access string) request { return authPost(logoutAllPath, access) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			refresh, access := httpLogin(t, e, alicePW, "browser")
+			req := bearer(forwardAuthPath, "Bearer "+access)
+			if resp, body := e.do(req); resp.StatusCode != 200 {
+				t.Fatalf("before: %d %s", resp.StatusCode, body)
+			}
+			e.mustOK(tc.revoke(refresh, access))
+			if resp, body := e.do(req); resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") == "" {
+				t.Fatalf("after %s: %d %s; want 401 with WWW-Authenticate", tc.name, resp.StatusCode, body)
+			}
+		})
+	}
+}

@@ -61,6 +61,9 @@ func TestConformance(t *testing.T) {
 				sdktest.TestLoginFailureStore(t, func(t *testing.T) sdk.LoginFailureStore {
 					return openBlacklist(t, blCfg).(sdk.LoginFailureStore)
 				})
+				sdktest.TestSessionStore(t, func(t *testing.T) sdk.SessionStore {
+					return openBlacklist(t, blCfg).(sdk.SessionStore)
+				})
 			})
 			t.Run("out of process", func(t *testing.T) {
 				h := outOfProcess(t)
@@ -80,6 +83,11 @@ func TestConformance(t *testing.T) {
 					t.Fatal("the plugin's sdk.LoginFailureStore is not offered out of process")
 				}
 				sdktest.TestLoginFailureStore(t, func(*testing.T) sdk.LoginFailureStore { return failures })
+				ss, ok := sdk.As[sdk.SessionStore](bl)
+				if !ok {
+					t.Fatal("the plugin's blacklist store does not offer sdk.SessionStore across the boundary")
+				}
+				sdktest.TestSessionStore(t, func(*testing.T) sdk.SessionStore { return ss })
 			})
 		})
 	}

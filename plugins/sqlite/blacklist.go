@@ -94,6 +94,9 @@ CREATE INDEX jwtd_blacklisted_tokens_expires_at ON jwtd_blacklisted_tokens (expi
 // It is safe for concurrent use. Close stops the sweep and closes the
 // database; calls after Close return errors wrapping sdk.ErrUnavailable.
 type BlacklistStore struct {
+	// SessionTables give the store sdk.SessionStore (sessions.go).
+	*sqlstore.SessionTables
+
 	db          *sql.DB // the writer (one connection)
 	ro          *sql.DB // the read pool (IsBlacklisted, Export, Ping)
 	isBlacklist *sql.Stmt
@@ -134,6 +137,10 @@ func openDjangoBlacklist(ctx context.Context, cfg sdk.Config) (sdk.BlacklistStor
 		return nil, err
 	}
 	if err := migrate(ctx, db, loginFailuresComponent, loginFailureMigrations); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := migrate(ctx, db, sessionsComponent, sessionMigrations); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -195,6 +202,7 @@ func OpenBlacklistStore(ctx context.Context, cfg sdk.Config) (*BlacklistStore, e
 	}
 	if c.GroupCommit == nil || *c.GroupCommit {
 		s.group = newCommitter(db, s.blacklist, s.outstanding)
+		s.SessionTables.WithTxRunner(s.group.runTx)
 	}
 	s.startSweep(sweep)
 	return s, nil
@@ -207,8 +215,14 @@ func (s *BlacklistStore) init(ctx context.Context, path string, busy time.Durati
 	if err := migrate(ctx, s.db, loginFailuresComponent, loginFailureMigrations); err != nil {
 		return err
 	}
+	if err := migrate(ctx, s.db, sessionsComponent, sessionMigrations); err != nil {
+		return err
+	}
 	var err error
 	if s.ro, err = openReader(ctx, path, busy); err != nil {
+		return err
+	}
+	if s.SessionTables, err = sqlstore.NewSessions(dialect{}, s.db, s.ro, busy+time.Second); err != nil {
 		return err
 	}
 	// Each statement is prepared once here and reused by every call;
@@ -356,7 +370,8 @@ func (s *BlacklistStore) FlushExpired(ctx context.Context, now time.Time) (int, 
 	if err := tx.Commit(); err != nil {
 		return 0, unavailable("flush expired", err)
 	}
-	return total, nil
+	n, err := s.FlushSessions(ctx, now)
+	return total + n, err
 }
 
 // Export calls fn for every entry whose token has not expired at now: once
@@ -436,7 +451,7 @@ func (s *BlacklistStore) Close() error {
 		if s.group != nil {
 			s.group.close()
 		}
-		s.closeErr = errors.Join(s.isBlacklist.Close(), s.blacklist.Close(), s.outstanding.Close(), s.ro.Close(), s.db.Close())
+		s.closeErr = errors.Join(s.isBlacklist.Close(), s.blacklist.Close(), s.outstanding.Close(), s.SessionTables.Close(), s.ro.Close(), s.db.Close())
 	})
 	return s.closeErr
 }
