@@ -36,7 +36,10 @@ func TestResolveUserMapping(t *testing.T) {
 		{"bad identifier", UserMapping{IDColumn: "id\"; --"}, nil, "plain SQL identifier"},
 		{"password as login", UserMapping{LoginField: "password"}, nil, "login_field"},
 		{"unknown hasher", UserMapping{Hasher: "crypt"}, nil, "hasher"},
-		{"iterations out of range", UserMapping{Django: true, PBKDF2Iterations: -5}, nil, "iterations"},
+		{"iterations out of range", UserMapping{Django: true, PBKDF2Iterations: -5}, nil, "pbkdf2_iterations"},
+		// 16 is within bcrypt's own range but above what a check accepts:
+		// the store would write hashes it then refuses.
+		{"bcrypt rounds above the check's limit", UserMapping{Hasher: "bcrypt_sha256", BcryptRounds: 16}, nil, "bcrypt_rounds"},
 		{"unknown id type", UserMapping{IDType: "bigint"}, nil, "id_type"},
 	}
 	for _, tc := range cases {
