@@ -101,8 +101,10 @@ type BlacklistStore struct {
 	outstanding *sql.Stmt
 	// group, when group commit is on, makes Blacklist's and
 	// AddOutstanding's writes.
-	group    *committer
-	failures loginFailureState // loginfailures.go
+	group *committer
+	// The failed-login counters (sdk.LoginFailureStore), on the writer and
+	// the read pool.
+	*sqlstore.FailureCounters
 
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
@@ -210,6 +212,8 @@ func (s *BlacklistStore) init(ctx context.Context, path string, busy time.Durati
 	if s.ro, err = openReader(ctx, path, busy); err != nil {
 		return err
 	}
+	// busy_timeout bounds the wait for the write lock within a call.
+	s.FailureCounters = sqlstore.NewFailureCountersOn(dialect{}, s.db, s.ro, busy+time.Second)
 	// Each statement is prepared once here and reused by every call;
 	// database/sql re-prepares it lazily on each pooled connection.
 	prepare := func(db *sql.DB, q string) *sql.Stmt {

@@ -82,9 +82,9 @@ type tokenTables interface {
 // It is safe for concurrent use. Close stops the sweep and closes the
 // pool; calls after Close return errors wrapping sdk.ErrUnavailable.
 type BlacklistStore struct {
-	c        *conn
-	tables   tokenTables
-	failures *loginFailures // loginfailures.go
+	c                *conn
+	tables           tokenTables
+	*FailureCounters // loginfailures.go
 
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
@@ -114,7 +114,7 @@ func OpenBlacklistStore(ctx context.Context, d Dialect, cfg sdk.Config) (*Blackl
 	if err != nil {
 		return nil, err
 	}
-	s := &BlacklistStore{c: cn, failures: newLoginFailures(d)}
+	s := &BlacklistStore{c: cn, FailureCounters: newFailureCounters(cn)}
 	// The failed-login counters are a table of jwtd's own, also beside
 	// Django's tables; migrate = false means it is there already.
 	if c.Migrate == nil || *c.Migrate {
@@ -158,7 +158,7 @@ func OpenDjangoBlacklist(ctx context.Context, d Dialect, db *sql.DB, tables Djan
 	if err != nil {
 		return nil, err
 	}
-	s := &BlacklistStore{c: cn, tables: t, failures: newLoginFailures(d)}
+	s := &BlacklistStore{c: cn, tables: t, FailureCounters: newFailureCounters(cn)}
 	s.startSweep(sweep)
 	return s, nil
 }

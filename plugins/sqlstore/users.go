@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -33,6 +35,9 @@ type UserStore struct {
 	selectSQL string // "SELECT cols FROM table WHERE "
 	byIDSQL   string
 	byLogin   string
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // OpenUserStore opens the user store cfg describes (UserStoreConfig) on d.
@@ -52,6 +57,20 @@ func OpenUserStore(ctx context.Context, d Dialect, cfg sdk.Config) (*UserStore, 
 	u := &UserStore{c: cn, s: schema}
 	if err := u.init(ctx); err != nil {
 		cn.db.Close()
+		return nil, err
+	}
+	return u, nil
+}
+
+// NewUserStoreOn is the user store with schema (ResolveUserMapping) on
+// pools the caller opened and configured (SQLite's single writer
+// connection and its read-only pool): writes go through db, reads through
+// ro (db when nil), each call bounded by queryTimeout. On success the
+// store owns both pools (Close closes them); on error the caller keeps
+// them.
+func NewUserStoreOn(ctx context.Context, d Dialect, db, ro *sql.DB, schema UserSchema, queryTimeout time.Duration) (*UserStore, error) {
+	u := &UserStore{c: &conn{d: d, db: db, ro: ro, queryTimeout: queryTimeout}, s: schema}
+	if err := u.init(ctx); err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -80,7 +99,7 @@ func (u *UserStore) init(ctx context.Context) error {
 	// attribute columns are boolean (Django's BooleanField).
 	cctx, cancel := u.c.ctx(ctx)
 	defer cancel()
-	rows, err := u.c.db.QueryContext(cctx, u.selectSQL+"1 = 0")
+	rows, err := u.c.reader().QueryContext(cctx, u.selectSQL+"1 = 0")
 	if err != nil {
 		return fmt.Errorf("%w: %s user store: table %q with the configured columns: %v", sdk.ErrInvalidConfig, d.Name(), s.Table, err)
 	}
@@ -146,7 +165,11 @@ func userMigrations(d Dialect, s UserSchema) [][]string {
 		q(s.LastLogin) + " " + t.Time + " NULL",
 	}
 	if s.Attributes != "" {
-		cols = append(cols, q(s.Attributes)+" "+t.JSON+" NOT NULL")
+		col := q(s.Attributes) + " " + t.JSON + " NOT NULL"
+		if t.JSONCheck != "" {
+			col += " DEFAULT '{}' CHECK (" + t.JSONCheck + "(" + q(s.Attributes) + "))"
+		}
+		cols = append(cols, col)
 	}
 	return [][]string{{"CREATE TABLE " + q(s.Table) + " (\n\t" + strings.Join(cols, ",\n\t") + "\n)" + t.TableSuffix}}
 }
@@ -383,15 +406,19 @@ func (u *UserStore) SetActive(ctx context.Context, username string, active bool)
 func (u *UserStore) Ping(ctx context.Context) error {
 	cctx, cancel := u.c.ctx(ctx)
 	defer cancel()
-	rows, err := u.c.db.QueryContext(cctx, u.selectSQL+"1 = 0")
+	rows, err := u.c.reader().QueryContext(cctx, u.selectSQL+"1 = 0")
 	if err != nil {
 		return u.c.unavailable("ping", err)
 	}
 	return rows.Close()
 }
 
-// Close closes the pool.
-func (u *UserStore) Close() error { return u.c.db.Close() }
+// Close closes the pool (both pools of NewUserStoreOn). Calling it again
+// returns the first result.
+func (u *UserStore) Close() error {
+	u.closeOnce.Do(func() { u.closeErr = u.c.close() })
+	return u.closeErr
+}
 
 func (u *UserStore) hash(password string) (string, error) {
 	if len(password) > passwords.MaxPasswordBytes {
@@ -444,7 +471,7 @@ func (u *UserStore) query(ctx context.Context, query string, arg any) ([]sdk.Use
 }
 
 func (u *UserStore) queryOnce(ctx context.Context, query string, arg any) ([]sdk.User, error) {
-	rows, err := u.c.db.QueryContext(ctx, query, arg)
+	rows, err := u.c.reader().QueryContext(ctx, query, arg)
 	if err != nil {
 		return nil, u.c.unavailable("find user", err)
 	}
