@@ -42,9 +42,6 @@ type BlacklistConfig struct {
 	sqlstore.DjangoTables
 }
 
-// defaultSweepInterval is the background sweep's period when unset.
-const defaultSweepInterval = time.Hour
-
 // blacklistComponent names the blacklist's schema in jwtd_schema.
 const blacklistComponent = "blacklist"
 
@@ -156,15 +153,8 @@ func decodeBlacklistConfig(cfg sdk.Config) (c BlacklistConfig, busy, sweep time.
 	if busy, err = parseBusyTimeout(c.BusyTimeout); err != nil {
 		return c, 0, 0, err
 	}
-	sweep = defaultSweepInterval
-	if c.SweepInterval != "" {
-		sweep, err = time.ParseDuration(c.SweepInterval)
-		if err != nil || sweep < 0 {
-			return c, 0, 0, fmt.Errorf("%w: sqlite blacklist: sweep_interval %q: want a duration such as \"1h\", or \"0\" to disable", sdk.ErrInvalidConfig, c.SweepInterval)
-		}
-	}
-	if !c.Django && c.DjangoTables != (sqlstore.DjangoTables{}) {
-		return c, 0, 0, fmt.Errorf("%w: sqlite blacklist: the Django table keys need django = true", sdk.ErrInvalidConfig)
+	if sweep, err = sqlstore.CheckBlacklistKeys("sqlite", c.SweepInterval, c.Django, c.DjangoTables); err != nil {
+		return c, 0, 0, err
 	}
 	return c, busy, sweep, nil
 }

@@ -43,6 +43,25 @@ type BlacklistConfig struct {
 // DefaultSweepInterval is the background sweep's period when unset.
 const DefaultSweepInterval = time.Hour
 
+// CheckBlacklistKeys checks the config keys every SQL blacklist store
+// (SQLite's too) shares, naming the database db in its errors, and returns
+// the sweep interval: sweep_interval (default DefaultSweepInterval, "0"
+// disables), and the Django table keys, which need django = true.
+func CheckBlacklistKeys(db, sweepInterval string, django bool, tables DjangoTables) (time.Duration, error) {
+	sweep := DefaultSweepInterval
+	if sweepInterval != "" {
+		var err error
+		sweep, err = time.ParseDuration(sweepInterval)
+		if err != nil || sweep < 0 {
+			return 0, fmt.Errorf("%w: %s blacklist: sweep_interval %q: want a duration such as \"1h\", or \"0\" to disable", sdk.ErrInvalidConfig, db, sweepInterval)
+		}
+	}
+	if !django && tables != (DjangoTables{}) {
+		return 0, fmt.Errorf("%w: %s blacklist: the Django table keys need django = true", sdk.ErrInvalidConfig, db)
+	}
+	return sweep, nil
+}
+
 // blacklistComponent names the blacklist's schema in jwtd_schema.
 const blacklistComponent = "blacklist"
 
@@ -99,16 +118,9 @@ func OpenBlacklistStore(ctx context.Context, d Dialect, cfg sdk.Config) (*Blackl
 	if err := cfg.Decode(&c); err != nil {
 		return nil, fmt.Errorf("%s blacklist: %w", d.Name(), err)
 	}
-	sweep := DefaultSweepInterval
-	if c.SweepInterval != "" {
-		var err error
-		sweep, err = time.ParseDuration(c.SweepInterval)
-		if err != nil || sweep < 0 {
-			return nil, fmt.Errorf("%w: %s blacklist: sweep_interval %q: want a duration such as \"1h\", or \"0\" to disable", sdk.ErrInvalidConfig, d.Name(), c.SweepInterval)
-		}
-	}
-	if !c.Django && c.DjangoTables != (DjangoTables{}) {
-		return nil, fmt.Errorf("%w: %s blacklist: the Django table keys need django = true", sdk.ErrInvalidConfig, d.Name())
+	sweep, err := CheckBlacklistKeys(d.Name(), c.SweepInterval, c.Django, c.DjangoTables)
+	if err != nil {
+		return nil, err
 	}
 	cn, err := open(ctx, d, c.ConnConfig, "blacklist")
 	if err != nil {
