@@ -202,8 +202,9 @@ func (s *BlacklistStore) init(ctx context.Context, path string, busy time.Durati
 	if s.ro, err = openReader(ctx, path, busy); err != nil {
 		return err
 	}
-	// busy_timeout bounds the wait for the write lock within a call.
-	s.FailureCounters = sqlstore.NewFailureCountersOn(dialect{}, s.db, s.ro, busy+time.Second)
+	// The call's own deadline bounds each call, busy_timeout the wait for
+	// the write lock within it, as for the blacklist's own calls.
+	s.FailureCounters = sqlstore.NewFailureCountersOn(dialect{}, s.db, s.ro, 0)
 	// Each statement is prepared once here and reused by every call;
 	// database/sql re-prepares it lazily on each pooled connection.
 	prepare := func(db *sql.DB, q string) *sql.Stmt {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/jwtd/jwtd/plugins/sqlstore"
 	"github.com/jwtd/jwtd/sdk"
@@ -65,7 +64,7 @@ func OpenUserStore(ctx context.Context, cfg sdk.Config) (*UserStore, error) {
 	}
 	// The call's own deadline (the host's call_timeout) bounds each call;
 	// busy_timeout bounds the wait for the write lock within it.
-	s, err := sqlstore.NewUserStoreOn(ctx, dialect{}, db, ro, schema, busy+time.Second)
+	s, err := sqlstore.NewUserStoreOn(ctx, dialect{}, db, ro, schema, 0)
 	if err != nil {
 		return nil, errors.Join(err, ro.Close(), db.Close())
 	}

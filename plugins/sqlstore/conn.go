@@ -162,8 +162,13 @@ func parseDuration(key, v string, def time.Duration) (time.Duration, error) {
 	return d, nil
 }
 
-// ctx bounds one store call by the query timeout.
+// ctx bounds one store call by the query timeout; 0 (a store on pools
+// the caller opened, with no timeout of its own) leaves the caller's
+// deadline alone.
 func (c *conn) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.queryTimeout == 0 {
+		return ctx, func() {}
+	}
 	return context.WithTimeout(ctx, c.queryTimeout)
 }
 

@@ -42,7 +42,8 @@ type FailureCounters struct {
 // NewFailureCountersOn is the failed-login counters on pools the caller
 // opened, with jwtd_login_failures already created (LoginFailureMigrations
 // or the caller's own DDL of it): writes through db, reads through ro (db
-// when nil), each call bounded by queryTimeout. The caller keeps the pools.
+// when nil), each call bounded by queryTimeout (0: by the caller's
+// deadline only). The caller keeps the pools.
 func NewFailureCountersOn(d Dialect, db, ro *sql.DB, queryTimeout time.Duration) *FailureCounters {
 	return newFailureCounters(&conn{d: d, db: db, ro: ro, queryTimeout: queryTimeout})
 }

@@ -36,9 +36,22 @@ type UserStore struct {
 	byIDSQL   string
 	byLogin   string
 
+	// prepare (NewUserStoreOn) keeps the lookups prepared on the read
+	// pool, keyed by their SQL: on SQLite parsing a lookup costs more than
+	// running it. The keys are the id and login lookups and one per
+	// LookupUser field (USER_ID_FIELD, a handful), bounded by
+	// maxPreparedLookups; beyond, lookups run unprepared.
+	prepare bool
+	stmtMu  sync.Mutex
+	stmts   map[string]*sql.Stmt
+	closed  bool
+
 	closeOnce sync.Once
 	closeErr  error
 }
+
+// maxPreparedLookups bounds the prepared lookups a store keeps.
+const maxPreparedLookups = 16
 
 // OpenUserStore opens the user store cfg describes (UserStoreConfig) on d.
 func OpenUserStore(ctx context.Context, d Dialect, cfg sdk.Config) (*UserStore, error) {
@@ -65,12 +78,14 @@ func OpenUserStore(ctx context.Context, d Dialect, cfg sdk.Config) (*UserStore, 
 // NewUserStoreOn is the user store with schema (ResolveUserMapping) on
 // pools the caller opened and configured (SQLite's single writer
 // connection and its read-only pool): writes go through db, reads through
-// ro (db when nil), each call bounded by queryTimeout. On success the
+// ro (db when nil), each call bounded by queryTimeout (0: by the caller's
+// deadline only). The lookups are prepared once on ro and reused. On success the
 // store owns both pools (Close closes them); on error the caller keeps
 // them.
 func NewUserStoreOn(ctx context.Context, d Dialect, db, ro *sql.DB, schema UserSchema, queryTimeout time.Duration) (*UserStore, error) {
-	u := &UserStore{c: &conn{d: d, db: db, ro: ro, queryTimeout: queryTimeout}, s: schema}
+	u := &UserStore{c: &conn{d: d, db: db, ro: ro, queryTimeout: queryTimeout}, s: schema, prepare: true, stmts: map[string]*sql.Stmt{}}
 	if err := u.init(ctx); err != nil {
+		u.closeStmts()
 		return nil, err
 	}
 	return u, nil
@@ -416,8 +431,45 @@ func (u *UserStore) Ping(ctx context.Context) error {
 // Close closes the pool (both pools of NewUserStoreOn). Calling it again
 // returns the first result.
 func (u *UserStore) Close() error {
-	u.closeOnce.Do(func() { u.closeErr = u.c.close() })
+	u.closeOnce.Do(func() { u.closeErr = errors.Join(u.closeStmts(), u.c.close()) })
 	return u.closeErr
+}
+
+func (u *UserStore) closeStmts() error {
+	u.stmtMu.Lock()
+	defer u.stmtMu.Unlock()
+	u.closed = true
+	var errs []error
+	for _, st := range u.stmts {
+		errs = append(errs, st.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// stmt returns the prepared lookup for query, preparing it on the read
+// pool at first use; nil when the store prepares nothing or the bound is
+// reached (then the query runs unprepared).
+func (u *UserStore) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if !u.prepare {
+		return nil, nil
+	}
+	u.stmtMu.Lock()
+	defer u.stmtMu.Unlock()
+	if u.closed {
+		return nil, errors.New("store is closed")
+	}
+	if st, ok := u.stmts[query]; ok {
+		return st, nil
+	}
+	if len(u.stmts) >= maxPreparedLookups {
+		return nil, nil
+	}
+	st, err := u.c.reader().PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	u.stmts[query] = st
+	return st, nil
 }
 
 func (u *UserStore) hash(password string) (string, error) {
@@ -471,7 +523,16 @@ func (u *UserStore) query(ctx context.Context, query string, arg any) ([]sdk.Use
 }
 
 func (u *UserStore) queryOnce(ctx context.Context, query string, arg any) ([]sdk.User, error) {
-	rows, err := u.c.reader().QueryContext(ctx, query, arg)
+	st, err := u.stmt(ctx, query)
+	if err != nil {
+		return nil, u.c.unavailable("find user", err)
+	}
+	var rows *sql.Rows
+	if st != nil {
+		rows, err = st.QueryContext(ctx, arg)
+	} else {
+		rows, err = u.c.reader().QueryContext(ctx, query, arg)
+	}
 	if err != nil {
 		return nil, u.c.unavailable("find user", err)
 	}
