@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-// defaultTemplate is the jwtd.toml the benchmark runs jwtd with (SPEC §3).
+// defaultTemplate is the jwtd.toml the benchmark runs jwtd with (docs/config.md).
 // Paths are relative to the config file, which sits in a fresh temp dir.
 // Lifetimes are long so that no token expires during a run.
 const defaultTemplate = `[server]

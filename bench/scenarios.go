@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// The jwtd scenarios, by SPEC §2 paths, in report order.
+// The jwtd scenarios, by the paths of docs/http-api.md, in report order.
 const (
 	scObtain     = "obtain"
 	scRefresh    = "refresh"

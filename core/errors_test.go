@@ -14,7 +14,7 @@ import (
 	"github.com/jwtd/jwtd/sdk/memory"
 )
 
-// TestErrorWireValues: every error's detail and code, as SPEC §2 and Simple
+// TestErrorWireValues: every error's detail and code, as docs/http-api.md and Simple
 // JWT 5.5 word them.
 func TestErrorWireValues(t *testing.T) {
 	cases := []struct {

@@ -33,7 +33,9 @@ import sys
 import threading
 from concurrent import futures
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+# realpath: jwtd runs a pinned (sha256) script as /proc/self/fd/N, which
+# resolves to the script itself.
+HERE = os.path.dirname(os.path.realpath(__file__))
 sys.path.insert(0, os.path.join(HERE, "gen"))
 
 try:

@@ -2,6 +2,8 @@ package pythonrule_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -139,6 +141,12 @@ func prepare() (string, error) {
 		return "", err
 	}
 	path := filepath.Join(stubDir, "jwtd-example-python-rule")
+	// The same script with the interpreter on its #! line, for the pinned
+	// run (a pin covers the file executed, so no launcher in between).
+	direct := strings.Replace(string(src), "#!/usr/bin/python3", "#!"+python, 1)
+	if err := os.WriteFile(filepath.Join(stubDir, "pinned.py"), []byte(direct), 0o755); err != nil {
+		return "", err
+	}
 	body := fmt.Sprintf("#!/bin/sh\nexec '%s' '%s' \"$@\"\n", python, script)
 	if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
 		return "", err
@@ -157,6 +165,30 @@ func startRule(t *testing.T, path string, cfg sdk.Config) (sdk.AuthRule, *plugin
 	defer cancel()
 	r, err := h.AuthRule(ctx, pluginhost.Spec{Name: "auth_rule", Path: path, Config: cfg})
 	return r, h, err
+}
+
+// TestPythonRulePinned: a script pinned with sha256 runs as the open file
+// jwtd checked (/proc/self/fd/N) and still finds its generated stubs
+// beside itself.
+func TestPythonRulePinned(t *testing.T) {
+	preparePlugin(t)
+	path := filepath.Join(stubDir, "pinned.py")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	h := pluginhost.New(nil)
+	t.Cleanup(func() { h.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rule, err := h.AuthRule(ctx, pluginhost.Spec{Name: "auth_rule", Path: path, SHA256: hex.EncodeToString(sum[:]), Config: sdk.Config{"allowed_domains": []any{"example.com"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := rule.Allow(ctx, user(true, map[string]any{"email": "ann@example.com"})); err != nil || !ok {
+		t.Fatalf("Allow = %v, %v; want true", ok, err)
+	}
 }
 
 func user(active bool, attrs map[string]any) sdk.User {

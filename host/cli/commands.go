@@ -30,7 +30,7 @@ func open(ctx context.Context, env Env, path string) (*daemon.Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	return daemon.Build(ctx, cfg, daemon.BuildOptions{Logger: logger})
+	return daemon.Build(ctx, cfg, daemon.BuildOptions{Logger: logger, OneShot: true})
 }
 
 func runServe(ctx context.Context, env Env, args []string) error {

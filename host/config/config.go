@@ -1,4 +1,4 @@
-// Package config loads jwtd.toml (SPEC §3): the [server] section, the
+// Package config loads jwtd.toml (docs/config.md): the [server] section, the
 // [tokens] section (Simple JWT's settings, mapped onto core.Settings) and the
 // [plugins.*] sections. Loading is strict: an unknown key or a value of the
 // wrong type is refused with the key's full name, so a typo is a start-up

@@ -427,3 +427,39 @@ func TestUserStoreCache(t *testing.T) {
 		})
 	}
 }
+
+// TestPluginUser: user and group reach config.Plugin for a plugin binary;
+// they are refused for built-ins, malformed, or group without user.
+func TestPluginUser(t *testing.T) {
+	cases := []struct {
+		name, section string
+		user, group   string
+		wantErr       string
+	}{
+		{"user and group", "use = \"./store\"\nuser = \"jwtd-plugin\"\ngroup = \"jwtd-plugin\"\n", "jwtd-plugin", "jwtd-plugin", ""},
+		{"numeric uid", "use = \"./store\"\nuser = \"65534\"\n", "65534", "", ""},
+		{"none", "use = \"./store\"\n", "", "", ""},
+		{"built-in", "use = \"memory\"\nuser = \"nobody\"\n", "", "", "plugins.user_store.user: only applies to a plugin binary"},
+		{"group alone", "use = \"./store\"\ngroup = \"nogroup\"\n", "", "", "plugins.user_store.group: needs user"},
+		{"malformed", "use = \"./store\"\nuser = \"a b\"\n", "", "", "plugins.user_store.user: \"a b\" is not a user name"},
+		{"not a string", "use = \"./store\"\nuser = 65534\n", "", "", "user"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			body := "[tokens]\nsigning_key = \"" + strings.Repeat("s", 40) + "\"\n[plugins.user_store]\n" + tc.section
+			cfg, err := config.Load(write(t, body), config.Options{NoKeyGeneration: true})
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if us := cfg.Plugins.UserStore; us.User != tc.user || us.Group != tc.group {
+				t.Fatalf("User, Group = %q, %q; want %q, %q", us.User, us.Group, tc.user, tc.group)
+			}
+		})
+	}
+}

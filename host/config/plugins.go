@@ -38,6 +38,11 @@ type Plugin struct {
 	// plugin process (`env = ["REDIS_PASSWORD"]`). Nothing else of jwtd's
 	// environment reaches a plugin, since it may hold the signing key.
 	Env []string
+	// User is the user (name or uid) an external plugin process runs as,
+	// so that it cannot read jwtd's memory, environment or files (jwtd
+	// must run as root for this); "" runs it as jwtd's user. Group (name
+	// or gid) replaces that user's primary group.
+	User, Group string
 	// Config is the plugin's own [plugins.<kind>.config] table, handed over
 	// as it is, with relative "path" values made absolute against the config
 	// file's directory.
@@ -50,6 +55,19 @@ type Plugin struct {
 	// CacheSize is cache_size: the most users the cache holds (default
 	// DefaultCacheSize).
 	CacheSize int
+	// ChangeFeed is change_feed (default true): follow the store's change
+	// feed when it has one (sdk.ChangeFeed), answering IsBlacklisted and
+	// authenticate's user lookups from memory while the feed is live. User
+	// and blacklist stores only.
+	ChangeFeed bool
+	// FeedMaxLag is feed_max_lag (default DefaultFeedMaxLag): the oldest
+	// the feed's last "synchronised" mark may be for memory to answer, the
+	// bound on how late a change made elsewhere is seen here.
+	FeedMaxLag time.Duration
+	// ViewSize is view_size (default DefaultViewSize): the most blacklist
+	// entries kept in memory; over it IsBlacklisted asks the store.
+	// Blacklist store only.
+	ViewSize int
 }
 
 // Plugins are the configured plugins; a nil entry is not configured.
@@ -65,9 +83,14 @@ type rawPlugin struct {
 	SHA256      *string        `toml:"sha256"`
 	CallTimeout *string        `toml:"call_timeout"`
 	Env         []string       `toml:"env"`
+	User        *string        `toml:"user"`
+	Group       *string        `toml:"group"`
 	Config      map[string]any `toml:"config"`
 	CacheTTL    *string        `toml:"cache_ttl"`
 	CacheSize   *int64         `toml:"cache_size"`
+	ChangeFeed  *bool          `toml:"change_feed"`
+	FeedMaxLag  *string        `toml:"feed_max_lag"`
+	ViewSize    *int64         `toml:"view_size"`
 }
 
 type rawPlugins struct {
@@ -86,12 +109,23 @@ const (
 	maxCacheSize     = 10_000_000
 )
 
+// Defaults and bounds of the change feed keys: feed_max_lag from 10 ms to
+// 10 s, view_size up to maxCacheSize.
+const (
+	DefaultFeedMaxLag = 100 * time.Millisecond
+	DefaultViewSize   = 100000
+	minFeedMaxLag     = 10 * time.Millisecond
+	maxFeedMaxLag     = 10 * time.Second
+)
+
 // DefaultCallTimeout bounds a plugin call when call_timeout is not set.
 const DefaultCallTimeout = 5 * time.Second
 
 var (
 	sha256Hex = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 	envName   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	// userName is what useradd accepts, plus numeric ids.
+	userName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}\$?$`)
 )
 
 func (r rawPlugins) build(baseDir string) (Plugins, error) {
@@ -171,6 +205,9 @@ func (r *rawPlugin) build(kind, baseDir string) (*Plugin, error) {
 		}
 		p.CacheSize = int(*r.CacheSize)
 	}
+	if err := r.buildFeed(p, kind, key); err != nil {
+		return nil, err
+	}
 	for i, name := range r.Env {
 		if !envName.MatchString(name) {
 			return nil, invalid(fmt.Sprintf("%s.env[%d]", key, i), "%q is not an environment variable name", name)
@@ -192,6 +229,9 @@ func (r *rawPlugin) build(kind, baseDir string) (*Plugin, error) {
 		}
 		p.Env = append([]string(nil), r.Env...)
 	}
+	if err := r.buildUser(p, key); err != nil {
+		return nil, err
+	}
 	for k, v := range r.Config {
 		p.Config[k] = v
 	}
@@ -199,6 +239,32 @@ func (r *rawPlugin) build(kind, baseDir string) (*Plugin, error) {
 		return nil, fmt.Errorf("%w: %s.config: %v", ErrInvalid, key, err)
 	}
 	return p, nil
+}
+
+// buildUser checks user and group: names or ids, for plugin binaries
+// only (a built-in runs inside jwtd), group only beside user. Whether the
+// user exists and jwtd may switch to it is checked when the plugin starts.
+func (r *rawPlugin) buildUser(p *Plugin, key string) error {
+	for _, f := range []struct {
+		name string
+		v    *string
+		dst  *string
+	}{{"user", r.User, &p.User}, {"group", r.Group, &p.Group}} {
+		if f.v == nil {
+			continue
+		}
+		if !userName.MatchString(*f.v) {
+			return invalid(key+"."+f.name, "%q is not a %s name or id", *f.v, f.name)
+		}
+		if !p.External {
+			return invalid(key+"."+f.name, "only applies to a plugin binary; the built-in %q runs inside jwtd", p.Use)
+		}
+		*f.dst = *f.v
+	}
+	if p.Group != "" && p.User == "" {
+		return invalid(key+".group", "needs user beside it")
+	}
+	return nil
 }
 
 // absolutePaths makes the config table's "path"-like string values absolute
@@ -215,6 +281,38 @@ func absolutePaths(cfg sdk.Config, baseDir string) error {
 			continue
 		}
 		cfg[k] = filepath.Join(baseDir, s)
+	}
+	return nil
+}
+
+// buildFeed reads change_feed, feed_max_lag and view_size.
+func (r *rawPlugin) buildFeed(p *Plugin, kind, key string) error {
+	stores := kind == KindUserStore || kind == KindBlacklistStore
+	p.ChangeFeed, p.FeedMaxLag, p.ViewSize = stores, DefaultFeedMaxLag, DefaultViewSize
+	if !stores && (r.ChangeFeed != nil || r.FeedMaxLag != nil) {
+		return invalid(key+".change_feed", "only applies to [plugins.user_store] and [plugins.blacklist_store]")
+	}
+	if r.ViewSize != nil && kind != KindBlacklistStore {
+		return invalid(key+".view_size", "only applies to [plugins.blacklist_store]")
+	}
+	if r.ChangeFeed != nil {
+		p.ChangeFeed = *r.ChangeFeed
+	}
+	if r.FeedMaxLag != nil {
+		d, err := time.ParseDuration(*r.FeedMaxLag)
+		if err != nil {
+			return invalid(key+".feed_max_lag", "%q is not a duration such as \"100ms\"", *r.FeedMaxLag)
+		}
+		if d < minFeedMaxLag || d > maxFeedMaxLag {
+			return invalid(key+".feed_max_lag", "%v is out of range: %v to %v", d, minFeedMaxLag, maxFeedMaxLag)
+		}
+		p.FeedMaxLag = d
+	}
+	if r.ViewSize != nil {
+		if *r.ViewSize < 1 || *r.ViewSize > maxCacheSize {
+			return invalid(key+".view_size", "%d is out of range: 1 to %d", *r.ViewSize, maxCacheSize)
+		}
+		p.ViewSize = int(*r.ViewSize)
 	}
 	return nil
 }

@@ -33,6 +33,10 @@ type probedUsers struct {
 // minus probe_dir.
 func probedSQLiteUsers(ctx context.Context, cfg sdk.Config) (sdk.UserStore, error) {
 	dir, _ := cfg["probe_dir"].(string)
+	if dir == "" {
+		// No probe: the store as it is, with its optional interfaces.
+		return sqlite.NewUserStore(ctx, cfg)
+	}
 	rest := sdk.Config{}
 	for k, v := range cfg {
 		if k != "probe_dir" {

@@ -21,7 +21,7 @@ func newLauncher(logger *slog.Logger) Launcher {
 }
 
 func spec(p *config.Plugin) pluginhost.Spec {
-	return pluginhost.Spec{Name: p.Kind, Path: p.Use, SHA256: p.SHA256, Config: p.Config, CallTimeout: p.CallTimeout, Env: p.Env}
+	return pluginhost.Spec{Name: p.Kind, Path: p.Use, SHA256: p.SHA256, Config: p.Config, CallTimeout: p.CallTimeout, Env: p.Env, User: p.User, Group: p.Group}
 }
 
 func (l processLauncher) Endpoint(ctx context.Context, p *config.Plugin) (wire.Endpoint, error) {

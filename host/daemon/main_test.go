@@ -13,7 +13,7 @@ import (
 // the tests.
 func TestMain(m *testing.M) {
 	if plugin.Launched() {
-		plugin.Serve(plugin.Set{UserStore: probedSQLiteUsers})
+		plugin.Serve(plugin.Set{UserStore: probedSQLiteUsers, BlacklistStore: testBlacklist})
 		return
 	}
 	os.Exit(m.Run())

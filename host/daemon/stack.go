@@ -6,7 +6,6 @@ package daemon
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -17,7 +16,6 @@ import (
 	"github.com/jwtd/jwtd/host/config"
 	"github.com/jwtd/jwtd/host/httpapi"
 	"github.com/jwtd/jwtd/host/metrics"
-	"github.com/jwtd/jwtd/host/usercache"
 	"github.com/jwtd/jwtd/sdk"
 	"github.com/jwtd/jwtd/sdk/wire"
 )
@@ -32,6 +30,7 @@ type Stack struct {
 
 	pingers   []namedPinger
 	closers   []io.Closer
+	feeds     []namedFeed // feeds.go
 	launcher  Launcher
 	closeOnce sync.Once
 	closeErr  error
@@ -64,6 +63,10 @@ type BuildOptions struct {
 	Metrics *metrics.Metrics
 	// Core are extra core options (a clock, in tests).
 	Core []core.Option
+	// OneShot builds for a single command (the CLI's): no change feeds are
+	// followed and no cache is made, since nothing lives long enough to
+	// profit from them.
+	OneShot bool
 }
 
 // Build starts the configured plugins and the core over them. On error
@@ -84,24 +87,17 @@ func Build(ctx context.Context, cfg *config.Config, bo BuildOptions) (_ *Stack, 
 	}()
 	var plugins core.Plugins
 	p := cfg.Plugins
-	b := builder{ctx: ctx, st: st, logger: logger, metrics: bo.Metrics}
+	b := builder{ctx: ctx, st: st, logger: logger, metrics: bo.Metrics, oneShot: bo.OneShot}
 	if p.UserStore == nil {
 		return nil, errors.New("plugins.user_store: no user store configured")
 	}
-	var wrap []func(wire.Endpoint) wire.Endpoint
-	if ttl := p.UserStore.CacheTTL; ttl > 0 {
-		cache, err := usercache.New(usercache.Options{TTL: ttl, Size: p.UserStore.CacheSize})
-		if err != nil {
-			return nil, fmt.Errorf("plugins.user_store.cache_ttl: %w", err)
-		}
-		wrap = append(wrap, cache.Wrap)
-	}
-	if plugins.Users, err = build(b, p.UserStore, reg.UserStore, wire.UserStore, wrap...); err != nil {
+	if plugins.Users, err = build(b, p.UserStore, reg.UserStore, wire.UserStore, b.userViews(p.UserStore)); err != nil {
 		return nil, err
 	}
-	if plugins.Blacklist, err = build(b, p.BlacklistStore, reg.BlacklistStore, wire.BlacklistStore); err != nil {
+	if plugins.Blacklist, err = build(b, p.BlacklistStore, reg.BlacklistStore, wire.BlacklistStore, b.blacklistView(p.BlacklistStore)); err != nil {
 		return nil, err
 	}
+	bo.Metrics.SetFeeds(st.feedStats)
 	if plugins.Rule, err = build(b, p.AuthRule, reg.AuthRule, wire.AuthRule); err != nil {
 		return nil, err
 	}
@@ -129,6 +125,7 @@ type builder struct {
 	st      *Stack
 	logger  *slog.Logger
 	metrics *metrics.Metrics
+	oneShot bool
 }
 
 // build makes one configured plugin: its endpoint (a built-in served in
@@ -191,7 +188,7 @@ func (st *Stack) Ready(ctx context.Context) []httpapi.Check {
 	if st.launcher != nil {
 		out = append(out, st.launcher.Ping(ctx)...)
 	}
-	return out
+	return append(out, st.feedChecks()...)
 }
 
 // Close closes the stores and stops plugin processes, in reverse order of

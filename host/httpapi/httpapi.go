@@ -1,4 +1,4 @@
-// Package httpapi is jwtd's HTTP API (SPEC §2): Simple JWT's token
+// Package httpapi is jwtd's HTTP API (docs/http-api.md): Simple JWT's token
 // endpoints with its exact bodies, the authenticate endpoints, forward-auth
 // for reverse proxies (forwardauth.go), the opt-in cookie transport for
 // browser apps (cookies.go), and the operational endpoints. It knows HTTP
@@ -39,6 +39,10 @@ var _ Core = (*core.Service)(nil)
 type Check struct {
 	Name string
 	Err  error
+	// State, when set and Err is nil, is shown in the detail instead of
+	// "ok": a state that does not make jwtd unready (a change feed that is
+	// down, with every call going to the store).
+	State string
 }
 
 // Options tune the API. The zero value of every field has a safe default.

@@ -28,6 +28,9 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 	var down bool
 	for _, c := range checks {
 		state := "ok"
+		if c.State != "" {
+			state = c.State
+		}
 		if c.Err != nil {
 			state, down = "unavailable", true
 			a.log.WarnContext(r.Context(), "readiness check failed", "plugin", c.Name, "err", c.Err)

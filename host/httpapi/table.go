@@ -54,7 +54,8 @@ var (
 	getOnly  = []string{http.MethodGet}
 )
 
-// endpointTable is jwtd's HTTP API (see README "The HTTP API").
+// endpointTable is jwtd's HTTP API (docs/http-api.md, which a test keeps
+// in step with it).
 var endpointTable = []endpoint{
 	{name: "obtain", path: "", prefixed: true, methods: postOnly,
 		login: &loginAction{Core.Obtain, []string{"refresh", "access"}}},

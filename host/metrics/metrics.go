@@ -52,6 +52,9 @@ type Metrics struct {
 	restarts      *prometheus.CounterVec   // plugin
 	loginLocks    *prometheus.CounterVec   // scope
 	loginRefused  *prometheus.CounterVec   // reason
+
+	feeds     feeds // feeds.go
+	feedsOnce sync.Once
 }
 
 // New builds a Metrics with its own registry, which also carries the Go

@@ -3,6 +3,7 @@ package pluginhost_test
 import (
 	"context"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -99,13 +100,28 @@ func (r *recorder) find(msg string) (slog.Record, bool) {
 }
 
 // TestPluginLogsKeepTheirLevels: a plugin's slog and log output reaches the
-// host's logger with its level and fields, and stray stdout is logged, not
-// lost.
+// host's logger with its level and fields, named after the plugin (also
+// when a pinned plugin runs from its open descriptor), and stray stdout is
+// logged, not lost.
 func TestPluginLogsKeepTheirLevels(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pin := range []string{"", fileSHA256(t, self)} {
+		name := "path"
+		if pin != "" {
+			name = "pinned"
+		}
+		t.Run(name, func(t *testing.T) { testPluginLogs(t, pin) })
+	}
+}
+
+func testPluginLogs(t *testing.T, pin string) {
 	rec := &recorder{}
 	h := pluginhost.New(slog.New(rec))
 	defer h.Close()
-	if _, err := h.ClaimSerializer(context.Background(), pluginhost.Spec{Path: pluginPath("chatty")}); err != nil {
+	if _, err := h.ClaimSerializer(context.Background(), pluginhost.Spec{Path: pluginPath("chatty"), SHA256: pin}); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -136,14 +152,20 @@ func TestPluginLogsKeepTheirLevels(t *testing.T) {
 		})
 	}
 	r, _ := rec.find("chatty configured")
-	answer := ""
+	answer, plugin := "", ""
 	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == "answer" {
+		switch a.Key {
+		case "answer":
 			answer = a.Value.String()
+		case "plugin":
+			plugin = a.Value.String()
 		}
 		return true
 	})
 	if answer != "42" {
 		t.Fatalf("field answer = %q, want 42", answer)
+	}
+	if plugin != "chatty" {
+		t.Fatalf("logged as plugin %q, want chatty", plugin)
 	}
 }

@@ -17,9 +17,13 @@ type slogHCLog struct {
 	name    string
 	implied []any
 	level   hclog.Level
+	// alias renames the logger go-plugin names after the executed file
+	// (alias[0], "3" for a pinned plugin run from /proc/self/fd/3) to the
+	// plugin's own name (alias[1]).
+	alias [2]string
 }
 
-func newHCLog(l *slog.Logger) hclog.Logger {
+func newHCLog(l *slog.Logger) *slogHCLog {
 	// The level is the lowest one the slog handler wants; go-plugin reads
 	// it to skip parsing lines that would be dropped anyway.
 	lvl := hclog.Error
@@ -81,6 +85,9 @@ func (s *slogHCLog) With(args ...any) hclog.Logger {
 
 func (s *slogHCLog) Named(name string) hclog.Logger {
 	c := *s
+	if name != "" && name == s.alias[0] {
+		name = s.alias[1]
+	}
 	if c.name != "" {
 		c.name += "." + name
 	} else {

@@ -2,8 +2,9 @@
 // hashicorp/go-plugin and supervises them.
 //
 // Each Spec names a plugin binary and its config table. The Host starts the
-// binary (gRPC only, AutoMTLS, without the host's environment, checked
-// against an optional SHA-256 pin), hands each kind its config through the
+// binary (gRPC only, AutoMTLS, without the host's environment, optionally
+// as another user, and, with a SHA-256 pin, executing exactly the opened
+// file whose checksum was checked), hands each kind its config through the
 // Configure call, and returns an sdk value whose methods call the plugin
 // under a deadline. A health check watches every process; when one dies, the
 // values fail fast with sdk.ErrUnavailable while a supervisor restarts it
@@ -30,6 +31,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jwtd/jwtd/sdk"
@@ -50,7 +52,8 @@ type Spec struct {
 	Path string
 	// SHA256 is an optional hex SHA-256 of the binary. When set, a binary
 	// with another checksum is refused at every start, restarts included,
-	// so a binary swapped on disk never runs.
+	// so a binary swapped on disk never runs: the file checked is the file
+	// executed (through its open descriptor, never the path again).
 	SHA256 string
 	// Config is the plugin's own table, handed over by Configure.
 	Config sdk.Config
@@ -63,6 +66,12 @@ type Spec struct {
 	// environment may hold the signing key, so nothing is passed unless
 	// named. A named variable that is unset is not passed.
 	Env []string
+	// User, when set, is the user (name or uid) the plugin process runs
+	// as, so that it cannot read jwtd's memory, environment or key file;
+	// Group (name or gid) replaces that user's primary group. jwtd must
+	// run as root with CAP_SETUID and CAP_SETGID for this; otherwise the
+	// plugin is refused at start. Empty: the plugin runs as jwtd's user.
+	User, Group string
 }
 
 // Status is one plugin's state, for /readyz and `jwtd check-config`.
@@ -228,9 +237,13 @@ func (h *Host) bind(ctx context.Context, kind string, s Spec) (*binding, []strin
 	if timeout <= 0 {
 		timeout = DefaultCallTimeout
 	}
+	cred, err := pluginCredential(s.User, s.Group)
+	if err != nil {
+		return nil, nil, fail(err)
+	}
 	env := append([]string(nil), s.Env...)
 	sort.Strings(env)
-	key := path + "\x00" + hex.EncodeToString(pin) + "\x00" + string(cfgJSON) + "\x00" + strings.Join(env, ",")
+	key := path + "\x00" + hex.EncodeToString(pin) + "\x00" + string(cfgJSON) + "\x00" + strings.Join(env, ",") + "\x00" + credKey(cred)
 
 	h.mu.Lock()
 	if h.closed {
@@ -239,7 +252,7 @@ func (h *Host) bind(ctx context.Context, kind string, s Spec) (*binding, []strin
 	}
 	p, ok := h.procs[key]
 	if !ok {
-		p = newProc(h, path, pin, s.Config, env)
+		p = newProc(h, path, pin, s.Config, env, cred)
 		h.procs[key] = p
 		h.order = append(h.order, p)
 	}
@@ -247,9 +260,22 @@ func (h *Host) bind(ctx context.Context, kind string, s Spec) (*binding, []strin
 
 	caps, err := p.addKind(ctx, kind, s.Name, timeout)
 	if err != nil {
+		if cred != nil {
+			// The usual cause: a file the plugin's config names that only
+			// jwtd's user may read or write.
+			err = fmt.Errorf("%w (the plugin runs as user %q: it must be able to reach the files its config names)", err, s.User)
+		}
 		return nil, nil, fail(err)
 	}
 	return &binding{p: p, kind: kind, name: s.Name, timeout: timeout}, caps, nil
+}
+
+// credKey tells processes run as different users apart.
+func credKey(c *syscall.Credential) string {
+	if c == nil {
+		return ""
+	}
+	return fmt.Sprintf("%d:%d:%v", c.Uid, c.Gid, c.Groups)
 }
 
 // Ping pings every plugin and reports each kind's state, in the order the

@@ -2,7 +2,10 @@ package pluginhost_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"log"
 	"log/slog"
 	"os"
@@ -63,11 +66,19 @@ func pluginPath(name string) string { return filepath.Join(pluginDir, name) }
 
 func TestMain(m *testing.M) {
 	if plugin.Launched() {
-		servePlugin(filepath.Base(os.Args[0]))
+		name := filepath.Base(os.Args[0])
+		if len(os.Args) > 1 {
+			name = os.Args[1] // a wrapper script names the plugin to serve
+		}
+		servePlugin(name)
 		return
 	}
-	if os.Getenv(envRole) == "host" {
+	switch os.Getenv(envRole) {
+	case "host":
 		runHelperHost()
+		return
+	case "switch-user":
+		runSwitchUserHost()
 		return
 	}
 	os.Exit(runTests(m))
@@ -85,7 +96,7 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	for _, name := range []string{"memory", "garbage", "exits", "hang", "chatty", "future", "boundary"} {
+	for _, name := range []string{"memory", "garbage", "exits", "hang", "chatty", "future", "boundary", "whoami"} {
 		if err := os.Symlink(self, filepath.Join(dir, name)); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
@@ -141,6 +152,11 @@ func servePlugin(name string) {
 				return envSerializer{}, nil
 			},
 		})
+	case "whoami":
+		// Reports who it runs as and what it can read of its host.
+		plugin.Serve(plugin.Set{
+			ClaimSerializer: func(context.Context, sdk.Config) (sdk.ClaimSerializer, error) { return whoami{}, nil },
+		})
 	case "garbage":
 		// Breaks the handshake: stdout belongs to go-plugin.
 		fmt.Println("hello from a plugin that prints on stdout")
@@ -194,6 +210,33 @@ func (envSerializer) TokenUser(context.Context, map[string]any) (map[string]any,
 	return env, nil
 }
 
+// whoami's TokenUser says who the plugin process is and whether it can
+// read its host's environment (where the signing key may be).
+type whoami struct{}
+
+func (whoami) TokenClaims(context.Context, sdk.User, string) (map[string]any, error) {
+	return nil, nil
+}
+func (whoami) ResponseFields(context.Context, sdk.User) (map[string]any, error) {
+	return nil, nil
+}
+func (whoami) TokenUser(context.Context, map[string]any) (map[string]any, error) {
+	groups, _ := os.Getgroups()
+	out := map[string]any{"uid": os.Getuid(), "gid": os.Getgid(), "groups": fmt.Sprint(groups), "exe": ""}
+	if _, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", os.Getppid())); err != nil {
+		out["host_environ_error"] = err.Error()
+	}
+	// The running program's checksum, to show which file was executed.
+	if f, err := os.Open("/proc/self/exe"); err == nil {
+		sum := sha256.New()
+		if _, err := io.Copy(sum, f); err == nil {
+			out["exe"] = hex.EncodeToString(sum.Sum(nil))
+		}
+		f.Close()
+	}
+	return out, nil
+}
+
 // runHelperHost starts the memory plugin, prints its pid and waits to be
 // killed.
 func runHelperHost() {
@@ -207,6 +250,16 @@ func runHelperHost() {
 	fmt.Println(st[0].PID)
 	time.Sleep(time.Minute)
 	os.Exit(0)
+}
+
+// runSwitchUserHost tries to start the whoami plugin as the user in
+// JWTD_TEST_USER and prints the outcome: a host not allowed to switch users
+// must refuse before anything starts.
+func runSwitchUserHost() {
+	h := pluginhost.New(nil)
+	defer h.Close()
+	_, err := h.ClaimSerializer(context.Background(), pluginhost.Spec{Path: os.Getenv("JWTD_TEST_PLUGIN"), User: os.Getenv("JWTD_TEST_USER")})
+	fmt.Println("error:", err)
 }
 
 // testLogger sends the host's log to the test log.

@@ -2,13 +2,15 @@ package pluginhost
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -35,7 +37,8 @@ type proc struct {
 	path string
 	pin  []byte
 	cfg  sdk.Config
-	env  []string // names of host variables passed on
+	env  []string            // names of host variables passed on
+	cred *syscall.Credential // the user and groups to run as; nil: jwtd's own
 
 	// startMu serialises starting, configuring and restarting.
 	startMu sync.Mutex
@@ -56,9 +59,9 @@ type proc struct {
 	stopped     chan struct{}
 }
 
-func newProc(h *Host, path string, pin []byte, cfg sdk.Config, env []string) *proc {
+func newProc(h *Host, path string, pin []byte, cfg sdk.Config, env []string, cred *syscall.Credential) *proc {
 	return &proc{
-		h: h, path: path, pin: pin, cfg: cfg, env: env,
+		h: h, path: path, pin: pin, cfg: cfg, env: env, cred: cred,
 		kinds:   map[string]kindState{},
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
@@ -82,17 +85,36 @@ func (p *proc) launch() (*goplugin.Client, *grpc.ClientConn, int, error) {
 			cmd.Env = append(cmd.Env, name+"="+v)
 		}
 	}
-	var sec *goplugin.SecureConfig
 	if p.pin != nil {
-		sec = &goplugin.SecureConfig{Checksum: p.pin, Hash: sha256.New()}
+		// Hash and execute one opened file (not go-plugin's SecureConfig,
+		// which hashes the path and then executes the path again).
+		f, err := openPinned(p.path, p.pin)
+		if err != nil {
+			return nil, nil, 0, fmt.Errorf("start: %w", err)
+		}
+		// The child holds its own copy of the descriptor once started.
+		defer f.Close()
+		execPinned(cmd, f)
+	}
+	var sockets *goplugin.UnixSocketConfig
+	if p.cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: p.cred}
+		// The plugin's socket is made for its own group (0660), so a jwtd
+		// in that group reaches it without overriding file permissions.
+		sockets = &goplugin.UnixSocketConfig{Group: strconv.FormatUint(uint64(p.cred.Gid), 10)}
 	}
 	logger := newHCLog(p.h.logger)
+	if cmd.Path != p.path {
+		// go-plugin names the plugin's stderr logger after the executed
+		// file; that is the descriptor's path for a pinned plugin.
+		logger.alias = [2]string{filepath.Base(cmd.Path), filepath.Base(p.path)}
+	}
 	tail := &stderrTail{}
 	c := goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig:  wire.Handshake,
 		VersionedPlugins: wire.HostPlugins(),
 		Cmd:              cmd,
-		SecureConfig:     sec,
+		UnixSocketConfig: sockets,
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		AutoMTLS:         true,
 		SkipHostEnv:      true,

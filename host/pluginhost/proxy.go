@@ -40,8 +40,19 @@ func (b *binding) Invoke(ctx context.Context, method string, args, reply any, op
 	return err
 }
 
-// NewStream implements grpc.ClientConnInterface; the plugin protocol has
-// no streams.
-func (b *binding) NewStream(context.Context, *grpc.StreamDesc, string, ...grpc.CallOption) (grpc.ClientStream, error) {
-	return nil, errors.New("jwtd plugins have no streaming calls")
+// NewStream implements grpc.ClientConnInterface for a store's change feed
+// (Watch): on the process's current connection, without a deadline (a feed
+// lasts as long as its caller's context). A process that dies ends the
+// stream with an error; the caller watches again, which fails fast with
+// sdk.ErrUnavailable until the supervisor has restarted the process.
+func (b *binding) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	conn, err := b.p.get(b.kind, b.name)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := conn.NewStream(ctx, desc, method, opts...)
+	if err != nil && ctx.Err() == nil {
+		b.p.poke()
+	}
+	return cs, err
 }

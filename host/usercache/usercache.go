@@ -56,6 +56,11 @@ type Options struct {
 	Size int
 	// Now is the clock (default time.Now); tests inject one.
 	Now func() time.Time
+	// Live, when set, gates every answer from the cache: the user store's
+	// change feed (host/feed) is synchronised and recent, so InvalidateID
+	// and Clear have told the cache every change up to a bounded lag. While
+	// it reports false every lookup asks the store.
+	Live func() bool
 }
 
 type cacheableKey struct{}
@@ -84,6 +89,7 @@ type Cache struct {
 	ttl  time.Duration
 	size int
 	now  func() time.Time
+	live func() bool
 
 	mu    sync.Mutex
 	lru   *list.List // of *entry, most recently used at the front
@@ -91,6 +97,9 @@ type Cache struct {
 	// gen counts invalidations: a lookup started before one must not store
 	// what it read, which may predate the change.
 	gen uint64
+	// byOther counts entries looked up by a field other than "id", which
+	// InvalidateID must search for; with none it drops one key.
+	byOther int
 }
 
 // New returns a cache with options o; o.TTL must be positive.
@@ -107,7 +116,7 @@ func New(o Options) (*Cache, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Cache{ttl: o.TTL, size: o.Size, now: o.Now, lru: list.New(), items: map[key]*list.Element{}}, nil
+	return &Cache{ttl: o.TTL, size: o.Size, now: o.Now, live: o.Live, lru: list.New(), items: map[key]*list.Element{}}, nil
 }
 
 // Wrap returns the user store endpoint e with the cache in front of its
@@ -140,7 +149,7 @@ func (c *Cache) intercept(ctx context.Context, method string, req, reply any, cc
 // exists; otherwise it asks the store and caches a success.
 func (c *Cache) lookup(ctx context.Context, k key, reply *userstorev1.UserResponse, call func(context.Context) error) error {
 	c.mu.Lock()
-	if cacheable(ctx) {
+	if cacheable(ctx) && (c.live == nil || c.live()) {
 		if el, ok := c.items[k]; ok {
 			e := el.Value.(*entry)
 			if c.now().Before(e.expires) {
@@ -188,13 +197,20 @@ func (c *Cache) put(k key, r *userstorev1.UserResponse) {
 		return
 	}
 	c.items[k] = c.lru.PushFront(&entry{key: k, reply: r, expires: exp})
+	if k.field != "id" {
+		c.byOther++
+	}
 	for c.lru.Len() > c.size {
 		c.remove(c.lru.Back())
 	}
 }
 
 func (c *Cache) remove(el *list.Element) {
-	delete(c.items, el.Value.(*entry).key)
+	k := el.Value.(*entry).key
+	if k.field != "id" {
+		c.byOther--
+	}
+	delete(c.items, k)
 	c.lru.Remove(el)
 }
 
@@ -211,4 +227,37 @@ func (c *Cache) invalidate(username string) {
 		}
 		el = next
 	}
+}
+
+// InvalidateID drops every entry of the user with this id (a change feed's
+// ChangeUser) and stops in-flight lookups from storing what they read.
+func (c *Cache) InvalidateID(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	if el, ok := c.items[key{"id", id}]; ok {
+		c.remove(el)
+	}
+	if c.byOther == 0 {
+		// Every entry is keyed by id (USER_ID_FIELD "id", the default):
+		// that was the only one.
+		return
+	}
+	for el := c.lru.Front(); el != nil; {
+		next := el.Next()
+		if el.Value.(*entry).reply.GetUser().GetId() == id {
+			c.remove(el)
+		}
+		el = next
+	}
+}
+
+// Clear drops every entry (a change feed's resynchronisation).
+func (c *Cache) Clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.lru.Init()
+	clear(c.items)
+	c.byOther = 0
 }

@@ -390,3 +390,53 @@ func BenchmarkLookupHit(b *testing.B) {
 		}
 	}
 }
+
+// TestFeedHooks: with Live set the cache answers only while it reports
+// true; InvalidateID drops a user's entries whatever field looked them up,
+// Clear drops all.
+func TestFeedHooks(t *testing.T) {
+	ctx := usercache.Cacheable(context.Background())
+	var live atomic.Bool
+	c, us, _ := setup(t, 3, usercache.Options{TTL: time.Minute, Live: live.Load})
+	v, _ := caches.Load(us)
+	cache := v.(*usercache.Cache)
+	u0, err := c.LookupUser(context.Background(), "username", "u0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookups := func(fn func()) int64 {
+		before := c.lookups.Load()
+		fn()
+		return c.lookups.Load() - before
+	}
+	get := func(field, value string) {
+		if _, err := us.LookupUser(ctx, field, value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		live  bool
+		setup func()
+		want  int64 // store lookups of the two gets
+	}{
+		{"not live: every lookup asks", false, func() {}, 2},
+		{"live: cached", true, func() {}, 0},
+		{"InvalidateID drops the id and the username entries", true, func() { cache.InvalidateID(u0.ID) }, 2},
+		{"cached again", true, func() {}, 0},
+		{"Clear drops all", true, cache.Clear, 2},
+		{"lagging again: asks", false, func() {}, 2},
+	} {
+		live.Store(tc.live)
+		tc.setup()
+		if n := lookups(func() { get("id", u0.ID); get("username", "u0") }); n != tc.want {
+			t.Errorf("%s: %d store lookups, want %d", tc.name, n, tc.want)
+		}
+	}
+	// Another user's invalidation leaves u0 cached.
+	live.Store(true)
+	cache.InvalidateID("no-such-id")
+	if n := lookups(func() { get("id", u0.ID) }); n != 0 {
+		t.Errorf("an unrelated invalidation dropped u0 (%d lookups)", n)
+	}
+}

@@ -3,7 +3,7 @@ package attacks
 // Endpoint is a jwtd operation a token case is sent to.
 type Endpoint string
 
-// The endpoints that take a token (SPEC §2).
+// The endpoints that take a token (docs/http-api.md).
 const (
 	Verify         Endpoint = "verify"          // POST /api/token/verify/ {"token"}
 	Refresh        Endpoint = "refresh"         // POST /api/token/refresh/ {"refresh"}

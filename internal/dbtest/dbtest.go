@@ -11,7 +11,9 @@
 package dbtest
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -236,17 +238,26 @@ func WaitReady(p *Process, logFile string, ready func() error) error {
 	return fmt.Errorf("not ready within %v (%v): %s", StartTimeout, last, Tail(logFile))
 }
 
-// Tail returns the last lines of a log file, for start-up error messages.
+// Tail returns the error lines of a log file and its last lines, for
+// start-up error messages: a failing mariadb-install-db ends its log with
+// a page of advice, and the server's own [ERROR] lines come before it.
 func Tail(path string) string {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return "(no log: " + err.Error() + ")"
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) > 10 {
-		lines = lines[len(lines)-10:]
+	last := max(len(lines)-10, 0)
+	var out []string
+	for _, line := range lines[:last] {
+		if len(out) < 10 && (strings.Contains(line, "ERROR") || strings.Contains(line, "FATAL") || strings.Contains(line, "PANIC")) {
+			out = append(out, line)
+		}
 	}
-	return strings.Join(lines, " | ")
+	if len(out) > 0 {
+		out = append(out, "...")
+	}
+	return strings.Join(append(out, lines[last:]...), " | ")
 }
 
 // Children returns the ids of pid's child processes, read from /proc.
@@ -267,17 +278,75 @@ func Children(pid int) []int {
 		if err != nil {
 			continue
 		}
-		// "pid (comm) state ppid ...": comm may hold spaces and parentheses,
-		// so parse after its last ')'.
-		s := string(stat)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		fields := strings.Fields(s[i+1:])
-		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) {
+		if ppid, ok := procField(string(stat), 1); ok && ppid == strconv.Itoa(pid) {
 			out = append(out, child)
 		}
 	}
 	return out
+}
+
+// FreezeTimeout bounds how long Freeze waits for a process to stop.
+const FreezeTimeout = 10 * time.Second
+
+// Freeze sends SIGSTOP to pid and waits until every thread of it has
+// stopped. kill(2) returns as soon as the signal is queued: the kernel
+// wakes one thread, which then stops the others once it is scheduled. On a
+// loaded machine that takes milliseconds, during which the server's other
+// threads keep answering queries — a test that freezes a server and then
+// expects a query to hang would see it answered.
+func Freeze(pid int) error {
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		return fmt.Errorf("SIGSTOP to %d: %w", pid, err)
+	}
+	deadline := time.Now().Add(FreezeTimeout)
+	for {
+		stopped, err := Stopped(pid)
+		if err != nil || stopped {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("process %d did not stop within %v of SIGSTOP", pid, FreezeTimeout)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// Stopped reports whether every thread of pid is stopped by a job-control
+// signal (state T in /proc/PID/task/TID/stat) or dead (a zombie, Z or X:
+// a stopped parent does not reap its children).
+func Stopped(pid int) (bool, error) {
+	dir := filepath.Join("/proc", strconv.Itoa(pid), "task")
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return false, err
+	}
+	for _, task := range tasks {
+		stat, err := os.ReadFile(filepath.Join(dir, task.Name(), "stat"))
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // a thread that has just exited
+			}
+			return false, err
+		}
+		if state, ok := procField(string(stat), 0); !ok || !strings.Contains("TZX", state) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// procField returns field n (0 is the state, 1 the parent's pid) of a
+// /proc stat line after the command name, "pid (comm) state ppid ...":
+// comm may hold spaces and parentheses, so fields are read after its last
+// ')'.
+func procField(stat string, n int) (string, bool) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return "", false
+	}
+	fields := strings.Fields(stat[i+1:])
+	if len(fields) <= n {
+		return "", false
+	}
+	return fields[n], true
 }

@@ -43,6 +43,7 @@ type Server struct {
 	tb      testing.TB
 	bin     string
 	dataDir string
+	tmpDir  string
 	logFile string
 	args    []string
 
@@ -68,11 +69,15 @@ func Start(t testing.TB, args ...string) *Server {
 		tb:      t,
 		bin:     bin,
 		dataDir: filepath.Join(tmp, "data"),
+		tmpDir:  filepath.Join(tmp, "tmp"),
 		logFile: filepath.Join(tmp, "mariadb.log"),
 		Socket:  filepath.Join(tmp, "mysqld.sock"),
 	}
 	if len(s.Socket) > 100 {
 		s.Socket = "" // too long for a socket address; TCP only
+	}
+	if err := os.Mkdir(s.tmpDir, 0o700); err != nil {
+		t.Fatalf("mariadbtest: %v", err)
 	}
 	common := s.commonArgs()
 	install := append([]string{"--no-defaults", "--datadir=" + s.dataDir,
@@ -97,9 +102,16 @@ func Start(t testing.TB, args ...string) *Server {
 
 // commonArgs are the options the install and the server share; the first
 // is --no-defaults, which must come first on mariadbd's command line.
+//
+// Each server has a tmpdir of its own: mariadbd deletes every "#sql" file
+// in its tmpdir when it starts, which in a shared /tmp includes the files
+// of the temporary tables another server is using — mariadb-install-db
+// then fails with "Unknown table 'mysql.tmp_user_sys'" when a test in
+// another package starts a server meanwhile.
 func (s *Server) commonArgs() []string {
 	args := []string{
 		"--no-defaults",
+		"--tmpdir=" + s.tmpDir,
 		"--innodb-buffer-pool-size=32M",
 		"--innodb-log-file-size=16M",
 		"--character-set-server=utf8mb4",
@@ -240,6 +252,18 @@ func (s *Server) Restart() {
 	s.tb.Fatalf("mariadbtest: restarting mariadbd on port %d: %v", s.Port, err)
 }
 
+// Pid is the running mariadbd's process id, for tests that look at the
+// process itself; it fails the test when the server is not running.
+func (s *Server) Pid() int {
+	s.mu.Lock()
+	p := s.proc
+	s.mu.Unlock()
+	if p == nil {
+		s.tb.Fatalf("mariadbtest: server on port %d is not running", s.Port)
+	}
+	return p.Pid()
+}
+
 // Running reports whether the server is up (started and not stopped).
 func (s *Server) Running() bool {
 	s.mu.Lock()
@@ -249,20 +273,18 @@ func (s *Server) Running() bool {
 
 // Freeze stops (SIGSTOP) the server: connections stay open and new ones
 // are accepted by the kernel, but nothing answers — a server that hangs,
-// for tests of query timeouts. Thaw resumes it; Stop thaws it first.
-func (s *Server) Freeze() { s.signal(syscall.SIGSTOP) }
+// for tests of query timeouts. It returns once every thread of mariadbd has
+// stopped (dbtest.Freeze), so that no query sent afterwards is answered.
+// Thaw resumes it; Stop kills it frozen or not.
+func (s *Server) Freeze() {
+	if err := dbtest.Freeze(s.Pid()); err != nil {
+		s.tb.Fatalf("mariadbtest: freezing mariadbd: %v", err)
+	}
+}
 
 // Thaw resumes a frozen server.
-func (s *Server) Thaw() { s.signal(syscall.SIGCONT) }
-
-func (s *Server) signal(sig syscall.Signal) {
-	s.mu.Lock()
-	p := s.proc
-	s.mu.Unlock()
-	if p == nil {
-		s.tb.Fatalf("mariadbtest: server on port %d is not running", s.Port)
-	}
-	if err := syscall.Kill(p.Pid(), sig); err != nil {
+func (s *Server) Thaw() {
+	if err := syscall.Kill(s.Pid(), syscall.SIGCONT); err != nil {
 		s.tb.Fatalf("mariadbtest: signalling mariadbd: %v", err)
 	}
 }

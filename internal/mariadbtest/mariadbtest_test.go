@@ -2,8 +2,12 @@ package mariadbtest_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/jwtd/jwtd/internal/dbtest"
 
 	"github.com/jwtd/jwtd/internal/mariadbtest"
 )
@@ -19,6 +23,17 @@ func TestStartCreateRestartFreeze(t *testing.T) {
 	var cs string
 	if err := db.QueryRowContext(ctx, "SELECT @@character_set_database").Scan(&cs); err != nil || cs != "utf8mb4" {
 		t.Fatalf("character set %q, %v; want utf8mb4", cs, err)
+	}
+
+	// A tmpdir of its own, beside its data directory: at start mariadbd
+	// deletes the "#sql" files in its tmpdir, which in a shared /tmp
+	// belong to other servers' temporary tables.
+	var tmpdir string
+	if err := db.QueryRowContext(ctx, "SELECT @@tmpdir").Scan(&tmpdir); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(filepath.Join(filepath.Dir(tmpdir), "data")); tmpdir == filepath.Clean(os.TempDir()) || err != nil || !st.IsDir() {
+		t.Fatalf("tmpdir %q is not the server's own, beside its data directory (%v)", tmpdir, err)
 	}
 
 	port := s.Port
@@ -40,6 +55,13 @@ func TestStartCreateRestartFreeze(t *testing.T) {
 	}
 
 	s.Freeze()
+	// Freeze returns only once every thread of mariadbd has stopped: kill(2)
+	// returns earlier, and the threads still running meanwhile answer
+	// queries (sqlstoretest.TestFaults saw logins succeed on a "frozen"
+	// server).
+	if stopped, err := dbtest.Stopped(s.Pid()); err != nil || !stopped {
+		t.Fatalf("Freeze returned with threads of mariadbd still running (%v)", err)
+	}
 	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	err := db.QueryRowContext(short, "SELECT v FROM t").Scan(&v)
 	cancel()

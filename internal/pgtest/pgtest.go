@@ -12,7 +12,9 @@ package pgtest
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -239,17 +241,24 @@ func (s *Server) Running() bool {
 // stay open and new ones are accepted by the kernel, but nothing answers —
 // a server that hangs, for tests of query timeouts. Thaw resumes it; the
 // test's cleanup thaws it too.
+//
+// It returns once each of those processes has stopped (dbtest.Freeze): the
+// postmaster first, so that it forks no new backend meanwhile; a backend
+// that exits meanwhile is left out.
 func (s *Server) Freeze() {
-	pid := s.pid()
-	// The postmaster first, so that it forks no new backend meanwhile.
-	_ = syscall.Kill(pid, syscall.SIGSTOP)
+	pid := s.Pid()
+	if err := dbtest.Freeze(pid); err != nil {
+		s.tb.Fatalf("pgtest: freezing the postmaster: %v", err)
+	}
 	for _, child := range dbtest.Children(pid) {
-		_ = syscall.Kill(child, syscall.SIGSTOP)
+		if err := dbtest.Freeze(child); err != nil && !errors.Is(err, syscall.ESRCH) && !errors.Is(err, fs.ErrNotExist) {
+			s.tb.Fatalf("pgtest: freezing backend %d: %v", child, err)
+		}
 	}
 }
 
 // Thaw resumes a frozen server.
-func (s *Server) Thaw() { thaw(s.pid()) }
+func (s *Server) Thaw() { thaw(s.Pid()) }
 
 func thaw(pid int) {
 	for _, child := range dbtest.Children(pid) {
@@ -258,7 +267,9 @@ func thaw(pid int) {
 	_ = syscall.Kill(pid, syscall.SIGCONT)
 }
 
-func (s *Server) pid() int {
+// Pid is the running postmaster's process id, for tests that look at the
+// processes themselves; it fails the test when the server is not running.
+func (s *Server) Pid() int {
 	s.mu.Lock()
 	p := s.proc
 	s.mu.Unlock()

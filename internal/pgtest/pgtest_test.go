@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jwtd/jwtd/internal/dbtest"
 	"github.com/jwtd/jwtd/internal/pgtest"
 )
 
@@ -37,6 +38,13 @@ func TestStartCreateRestartFreeze(t *testing.T) {
 	}
 
 	s.Freeze()
+	// Freeze returns only once the postmaster and every backend have
+	// stopped: kill(2) returns earlier.
+	for _, pid := range append(dbtest.Children(s.Pid()), s.Pid()) {
+		if stopped, err := dbtest.Stopped(pid); err != nil || !stopped {
+			t.Fatalf("Freeze returned with process %d of postgres still running (%v)", pid, err)
+		}
+	}
 	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	err := db.QueryRowContext(short, "SELECT v FROM t").Scan(&v)
 	cancel()

@@ -13,16 +13,30 @@ import (
 
 // NewUserStore opens the PostgreSQL user store cfg describes
 // (sqlstore.UserStoreConfig). It is an sdk.Factory[sdk.UserStore]; the
-// result is a *sqlstore.UserStore, which also implements sdk.UserAdmin,
-// sdk.Pinger and io.Closer.
+// result is a *sqlstore.UserStore with a change feed (sdk.ChangeFeed by
+// LISTEN/NOTIFY, feed.go), which also implements sdk.UserAdmin, sdk.Pinger
+// and io.Closer.
 func NewUserStore(ctx context.Context, cfg sdk.Config) (sdk.UserStore, error) {
-	return sqlstore.OpenUserStore(ctx, Dialect{}, cfg)
+	s, err := sqlstore.OpenUserStore(ctx, Dialect{}, cfg)
+	if err != nil {
+		return nil, err
+	}
+	db, schema := s.FeedSource()
+	return userStoreWithFeed{s, db, userFeedSchema(Dialect{}, schema)}, nil
 }
 
 // NewBlacklistStore opens the PostgreSQL blacklist store cfg describes
 // (sqlstore.BlacklistConfig). It is an sdk.Factory[sdk.BlacklistStore].
+// On jwtd's own tables it has a change feed (LISTEN/NOTIFY, feed.go).
 func NewBlacklistStore(ctx context.Context, cfg sdk.Config) (sdk.BlacklistStore, error) {
-	return sqlstore.OpenBlacklistStore(ctx, Dialect{}, cfg)
+	s, err := sqlstore.OpenBlacklistStore(ctx, Dialect{}, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if db, native := s.FeedSource(); native {
+		return blacklistWithFeed{s, db}, nil
+	}
+	return s, nil
 }
 
 // Interface guards.

@@ -24,8 +24,9 @@ type UserRevoker interface {
 
 // RevokeUser blacklists every unexpired outstanding token of userID. It reads
 // the user's outstanding set (one Cluster slot, thanks to its hash tag) and
-// writes the blacklist keys in one pipeline, each with SET NX so that tokens
-// already blacklisted keep their entry. Each write is atomic on its own; the
+// writes the blacklist keys in one pipeline, each with blacklistScript so
+// that tokens already blacklisted keep their entry and the change feed
+// hears of each new one. Each write is atomic on its own; the
 // whole is not a transaction (on Cluster the keys live on different nodes),
 // but repeating the call after an error is safe.
 func (b *BlacklistStore) RevokeUser(ctx context.Context, userID string, now time.Time) (int, error) {
@@ -41,7 +42,7 @@ func (b *BlacklistStore) RevokeUser(ctx context.Context, userID string, now time
 	if len(members) == 0 {
 		return 0, nil
 	}
-	cmds := make([]*goredis.StatusCmd, len(members))
+	cmds := make([]*goredis.Cmd, len(members))
 	_, err = b.client.Pipelined(ctx, func(p goredis.Pipeliner) error {
 		for i, m := range members {
 			jti, _ := m.Member.(string)
@@ -50,20 +51,24 @@ func (b *BlacklistStore) RevokeUser(ctx context.Context, userID string, now time
 			if floor := b.now().Add(minBlacklistTTL); at.Before(floor) {
 				at = floor
 			}
-			cmds[i] = p.SetArgs(ctx, b.blacklistKey(jti), "revoked", goredis.SetArgs{Mode: "NX", ExpireAt: at})
+			nonce, err := newNonce()
+			if err != nil {
+				return err
+			}
+			cmds[i] = blacklistScript.Eval(ctx, p, []string{b.blacklistKey(jti)}, nonce, at.UnixMilli(), b.feedChannel())
 		}
 		return nil
 	})
 	added := 0
 	for _, c := range cmds {
-		switch e := c.Err(); {
-		case e == nil:
-			added++
-		case errors.Is(e, goredis.Nil):
-			// already blacklisted
-		default:
+		if c == nil {
+			break
+		}
+		n, e := c.Int()
+		if e != nil && !errors.Is(e, goredis.Nil) {
 			return added, unavailable("revoke user", e)
 		}
+		added += n // 0: already blacklisted
 	}
 	if err != nil && !errors.Is(err, goredis.Nil) {
 		return added, unavailable("revoke user", err)

@@ -22,7 +22,9 @@ import (
 const minBlacklistTTL = 5 * time.Second
 
 // blacklistScript blacklists KEYS[1] unless it exists, storing a per-call
-// nonce (ARGV[1]) and expiring at ARGV[2] (Unix ms). It returns 1 when the key
+// nonce (ARGV[1]) and expiring at ARGV[2] (Unix ms), and publishes the new
+// entry on the change feed's channel ARGV[3] in the same script, so every
+// jwtd watching the feed learns it (feed.go). It returns 1 when the key
 // holds this call's nonce afterwards. The nonce makes the call idempotent:
 // when go-redis retries after a lost reply, the retry recognises its own
 // earlier write and still returns 1, where a bare SET NX would return "already
@@ -31,6 +33,7 @@ var blacklistScript = goredis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 if v == false then
   redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
+  redis.call('PUBLISH', ARGV[3], 'b|' .. ARGV[2] .. '|' .. KEYS[1])
   return 1
 end
 if v == ARGV[1] then
@@ -173,7 +176,7 @@ func (b *BlacklistStore) Blacklist(ctx context.Context, t sdk.TokenRecord) (bool
 		return false, err
 	}
 	at := b.expireAt(t.ExpiresAt).UnixMilli()
-	n, err := blacklistScript.Run(ctx, b.client, []string{b.blacklistKey(t.JTI)}, nonce, at).Int()
+	n, err := blacklistScript.Run(ctx, b.client, []string{b.blacklistKey(t.JTI)}, nonce, at, b.feedChannel()).Int()
 	if err != nil {
 		return false, unavailable("blacklist", err)
 	}

@@ -102,6 +102,7 @@ type BlacklistStore struct {
 	// The failed-login counters (sdk.LoginFailureStore), on the writer and
 	// the read pool.
 	*sqlstore.FailureCounters
+	feeds feedStop // feed.go
 
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
@@ -424,6 +425,7 @@ func (s *BlacklistStore) Ping(ctx context.Context) error {
 // Calling it again returns the first call's result.
 func (s *BlacklistStore) Close() error {
 	s.closeOnce.Do(func() {
+		s.feeds.stop()
 		s.stopSweep()
 		<-s.sweepDone
 		if s.group != nil {

@@ -35,4 +35,10 @@
 // on SQLite's dialect, and so are its table mapping and password keys and
 // the blacklist's failed-login counters. The blacklist store with django = true keeps
 // the blacklist in Simple JWT's token_blacklist tables instead of its own.
+//
+// Both stores have a change feed (sdk.ChangeFeed, feed.go) that notices
+// other processes' writes by polling PRAGMA data_version: the blacklist
+// through a trigger-fed change log (not on the Django tables), the user
+// store by re-reading the users it returned. With it jwtd answers
+// IsBlacklisted and authenticate's lookups from memory.
 package sqlite

@@ -27,6 +27,27 @@ const lastLoginLayout = "2006-01-02 15:04:05.000000"
 type UserStore struct {
 	*sqlstore.UserStore
 	ro *sql.DB // the read pool: lookups, Authenticate's read, Ping
+
+	watch userWatch // feed.go
+	feeds feedStop  // feed.go
+}
+
+// LookupUser is sqlstore's, noting the user for a running change feed
+// (feed.go).
+func (u *UserStore) LookupUser(ctx context.Context, field, value string) (sdk.User, error) {
+	round := u.watch.round()
+	user, err := u.UserStore.LookupUser(ctx, field, value)
+	if err == nil {
+		u.watch.note(user, round)
+	}
+	return user, err
+}
+
+// Close ends the store's change feeds, then closes the database. Calling
+// it again returns the first result.
+func (u *UserStore) Close() error {
+	u.feeds.stop()
+	return u.UserStore.Close()
 }
 
 // NewUserStore opens the user store described by cfg (see UserStoreConfig).

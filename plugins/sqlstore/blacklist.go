@@ -344,3 +344,12 @@ var (
 	_ sdk.Pinger         = (*BlacklistStore)(nil)
 	_ io.Closer          = (*BlacklistStore)(nil)
 )
+
+// FeedSource returns the store's pool for a dialect's change feed
+// (postgres' LISTEN/NOTIFY), and whether the tables are jwtd's own
+// (jwtd_blacklisted_tokens): a feed adds a trigger to them, never to
+// Django's.
+func (s *BlacklistStore) FeedSource() (db *sql.DB, native bool) {
+	_, native = s.tables.(nativeTables)
+	return s.c.db, native
+}

@@ -522,6 +522,32 @@ func (u *UserStore) query(ctx context.Context, query string, arg any) ([]sdk.Use
 	return users, err
 }
 
+// Queryer is what UsersByID reads through: a *sql.DB, *sql.Conn or
+// *sql.Tx.
+type Queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// UsersByID reads the users whose ids are among ids through q (a change
+// feed's own connection); ids that cannot be keys are skipped, and ids
+// with no row are absent from the result.
+func (u *UserStore) UsersByID(ctx context.Context, q Queryer, ids []string) ([]sdk.User, error) {
+	args := make([]any, 0, len(ids))
+	for _, id := range ids {
+		if v, ok := u.s.IDType.arg(u.c.d, id); ok {
+			args = append(args, v)
+		}
+	}
+	if len(args) == 0 {
+		return nil, nil
+	}
+	rows, err := q.QueryContext(ctx, u.c.d.Rebind(u.selectSQL+u.c.d.Quote(u.s.ID)+" IN (?"+strings.Repeat(", ?", len(args)-1)+")"), args...)
+	if err != nil {
+		return nil, u.c.unavailable("find users", err)
+	}
+	return u.scan(rows)
+}
+
 func (u *UserStore) queryOnce(ctx context.Context, query string, arg any) ([]sdk.User, error) {
 	st, err := u.stmt(ctx, query)
 	if err != nil {
@@ -536,6 +562,11 @@ func (u *UserStore) queryOnce(ctx context.Context, query string, arg any) ([]sdk
 	if err != nil {
 		return nil, u.c.unavailable("find user", err)
 	}
+	return u.scan(rows)
+}
+
+// scan reads rows of u.cols into users, and closes rows.
+func (u *UserStore) scan(rows *sql.Rows) ([]sdk.User, error) {
 	defer rows.Close()
 	var users []sdk.User
 	for rows.Next() {
@@ -609,3 +640,9 @@ var (
 	_ sdk.Pinger    = (*UserStore)(nil)
 	_ io.Closer     = (*UserStore)(nil)
 )
+
+// FeedSource returns the store's pool and schema for a dialect's change
+// feed (postgres' LISTEN/NOTIFY on the users table).
+func (s *UserStore) FeedSource() (*sql.DB, UserSchema) {
+	return s.c.db, s.s
+}

@@ -2,8 +2,12 @@ package wire
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"time"
+
+	"google.golang.org/grpc"
 
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -11,6 +15,7 @@ import (
 	authrulev1 "github.com/jwtd/jwtd/sdk/proto/jwtd/authrule/v1"
 	blackliststorev1 "github.com/jwtd/jwtd/sdk/proto/jwtd/blackliststore/v1"
 	claimserializerv1 "github.com/jwtd/jwtd/sdk/proto/jwtd/claimserializer/v1"
+	commonv1 "github.com/jwtd/jwtd/sdk/proto/jwtd/common/v1"
 	userstorev1 "github.com/jwtd/jwtd/sdk/proto/jwtd/userstore/v1"
 )
 
@@ -57,9 +62,13 @@ type userStoreClient struct {
 	rpc userstorev1.UserStoreClient
 }
 
-// Capability offers sdk.UserAdmin when the plugin has it.
+// Capability offers sdk.UserAdmin and sdk.ChangeFeed when the plugin has
+// them.
 func (u *userStoreClient) Capability(target any) bool {
-	return offer[sdk.UserAdmin](target, u.Has(CapUserAdmin), userAdminClient{u.rpc}) || u.client.Capability(target)
+	return offer[sdk.UserAdmin](target, u.Has(CapUserAdmin), userAdminClient{u.rpc}) ||
+		u.feed(target, func(ctx context.Context) (grpc.ServerStreamingClient[commonv1.Change], error) {
+			return u.rpc.Watch(ctx, &commonv1.WatchRequest{})
+		}) || u.client.Capability(target)
 }
 
 func (u *userStoreClient) LoginFields(ctx context.Context) ([]string, error) {
@@ -120,9 +129,13 @@ type blacklistStoreClient struct {
 	rpc blackliststorev1.BlacklistStoreClient
 }
 
-// Capability offers sdk.LoginFailureStore when the plugin has it.
+// Capability offers sdk.LoginFailureStore and sdk.ChangeFeed when the
+// plugin has them.
 func (b *blacklistStoreClient) Capability(target any) bool {
-	return offer[sdk.LoginFailureStore](target, b.Has(CapLoginFailures), loginFailuresClient{b.rpc}) || b.client.Capability(target)
+	return offer[sdk.LoginFailureStore](target, b.Has(CapLoginFailures), loginFailuresClient{b.rpc}) ||
+		b.feed(target, func(ctx context.Context) (grpc.ServerStreamingClient[commonv1.Change], error) {
+			return b.rpc.Watch(ctx, &commonv1.WatchRequest{})
+		}) || b.client.Capability(target)
 }
 
 func (b *blacklistStoreClient) AddOutstanding(ctx context.Context, t sdk.TokenRecord) error {
@@ -223,6 +236,56 @@ func objectResult(resp *claimserializerv1.JSONObjectResponse, err error) (map[st
 	return m, nil
 }
 
+// feed offers sdk.ChangeFeed when the plugin reported CapChangeFeed: in
+// process the implementation itself (its send is a plain call, no
+// encoding), out of process a client of the kind's Watch stream.
+func (c client) feed(target any, open func(context.Context) (grpc.ServerStreamingClient[commonv1.Change], error)) bool {
+	if _, ok := target.(*sdk.ChangeFeed); !ok || !c.Has(CapChangeFeed) {
+		return false
+	}
+	if c.impl != nil {
+		return c.Capability(target)
+	}
+	return offer[sdk.ChangeFeed](target, true, watchClient{c.kind, open})
+}
+
+// watchClient is sdk.ChangeFeed over a Watch server stream.
+type watchClient struct {
+	kind string
+	open func(context.Context) (grpc.ServerStreamingClient[commonv1.Change], error)
+}
+
+// Watch relays the stream's changes to send until the stream or ctx ends.
+func (w watchClient) Watch(ctx context.Context, send func(sdk.Change) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	st, err := w.open(ctx)
+	if err != nil {
+		return err
+	}
+	for {
+		m, err := st.Recv()
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err == io.EOF {
+				return fmt.Errorf("%w: %s change feed ended", sdk.ErrUnavailable, w.kind)
+			}
+			err = FromStatus(w.kind, err)
+			if !errors.Is(err, sdk.ErrUnavailable) {
+				// However the plugin's feed failed, the host's feed is
+				// unavailable until it watches again.
+				err = fmt.Errorf("%w: %w", sdk.ErrUnavailable, err)
+			}
+			return err
+		}
+		if err := send(ChangeFromProto(m)); err != nil {
+			return err
+		}
+	}
+}
+
 // Compile-time interface guards.
 var (
 	_ sdk.UserStore         = (*userStoreClient)(nil)
@@ -234,4 +297,5 @@ var (
 	_ sdk.Capable           = (*userStoreClient)(nil)
 	_ sdk.Capable           = (*blacklistStoreClient)(nil)
 	_ sdk.LoginFailureStore = loginFailuresClient{}
+	_ sdk.ChangeFeed        = watchClient{}
 )

@@ -76,11 +76,14 @@ func (c statusConn) Invoke(ctx context.Context, method string, args, reply any, 
 	return FromStatus(c.kind, c.next.Invoke(ctx, method, args, reply, opts...))
 }
 
-func (c statusConn) NewStream(context.Context, *grpc.StreamDesc, string, ...grpc.CallOption) (grpc.ClientStream, error) {
-	return nil, errNoStreams
+// NewStream passes streams (a store's Watch) through; their errors are
+// mapped by the client adapter that reads them (watchClient).
+func (c statusConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	cs, err := c.next.NewStream(ctx, desc, method, opts...)
+	return cs, FromStatus(c.kind, err)
 }
 
-var errNoStreams = status.Error(codes.Unimplemented, "the jwtd plugin protocol has no streams")
+var errNoStreams = status.Error(codes.Unimplemented, "no streams in process: the host takes an in-process store's sdk.ChangeFeed directly")
 
 // interceptConn runs one interceptor around next.
 type interceptConn struct {
@@ -94,8 +97,10 @@ func (c interceptConn) Invoke(ctx context.Context, method string, args, reply an
 	}, opts...)
 }
 
-func (c interceptConn) NewStream(context.Context, *grpc.StreamDesc, string, ...grpc.CallOption) (grpc.ClientStream, error) {
-	return nil, errNoStreams
+// NewStream passes streams through: the interceptors of With are unary
+// (a stream is one long call, not a request to count or cache).
+func (c interceptConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	return c.next.NewStream(ctx, desc, method, opts...)
 }
 
 // client is what every kind's client shares: Ping and the capability

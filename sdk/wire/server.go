@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -29,6 +30,13 @@ const (
 	// CapLoginFailures: the blacklist store implements
 	// sdk.LoginFailureStore.
 	CapLoginFailures = "login_failures"
+	// CapChangeFeed: the store implements sdk.ChangeFeed (Watch).
+	CapChangeFeed = "change_feed"
+	// CapBatch: the plugin serves the batch methods (LookupUsers,
+	// IsBlacklistedMany). Every plugin built with this SDK does, whatever
+	// its implementation, since the server adapter loops over the single
+	// method; the host batches concurrent calls only when it is reported.
+	CapBatch = "batch"
 )
 
 // slot holds the implementation a kind's factory built at Configure. The
@@ -92,6 +100,12 @@ var capabilityChecks = []struct {
 	{CapUserAdmin, func(v any) bool { _, ok := v.(sdk.UserAdmin); return ok }},
 	{CapPing, func(v any) bool { _, ok := v.(sdk.Pinger); return ok }},
 	{CapLoginFailures, func(v any) bool { _, ok := v.(sdk.LoginFailureStore); return ok }},
+	{CapChangeFeed, func(v any) bool { _, ok := v.(sdk.ChangeFeed); return ok }},
+	{CapBatch, func(v any) bool {
+		_, us := v.(sdk.UserStore)
+		_, bs := v.(sdk.BlacklistStore)
+		return us || bs
+	}},
 }
 
 // get returns the configured implementation, or FailedPrecondition, which
@@ -260,6 +274,28 @@ func (s *userStoreServer) LookupUser(ctx context.Context, req *userstorev1.Looku
 	})
 }
 
+// LookupUsers answers each lookup as LookupUser would, in order, in one
+// round trip.
+func (s *userStoreServer) LookupUsers(ctx context.Context, req *userstorev1.LookupUsersRequest) (*userstorev1.LookupUsersResponse, error) {
+	return call(s.slot.get, func(impl sdk.UserStore) (*userstorev1.LookupUsersResponse, error) {
+		out := &userstorev1.LookupUsersResponse{Results: make([]*userstorev1.LookupResult, len(req.GetLookups()))}
+		for i, l := range req.GetLookups() {
+			r, err := userReply(impl.LookupUser(ctx, l.GetField(), l.GetValue()))
+			if m, ok := err.(malformed); ok {
+				err = status.Error(codes.Unknown, m.Error())
+			}
+			st := status.Convert(ToStatus(err))
+			out.Results[i] = &userstorev1.LookupResult{User: r.GetUser(), Code: int32(st.Code()), Message: st.Message()}
+		}
+		return out, nil
+	})
+}
+
+// Watch streams the store's changes (sdk.ChangeFeed).
+func (s *userStoreServer) Watch(req *commonv1.WatchRequest, stream grpc.ServerStreamingServer[commonv1.Change]) error {
+	return watch(optional[sdk.ChangeFeed](s.slot, "this user store has no change feed"), stream)
+}
+
 func (s *userStoreServer) RecordLogin(ctx context.Context, req *userstorev1.RecordLoginRequest) (*userstorev1.RecordLoginResponse, error) {
 	return call(s.slot.get, func(impl sdk.UserStore) (*userstorev1.RecordLoginResponse, error) {
 		return &userstorev1.RecordLoginResponse{}, impl.RecordLogin(ctx, req.GetUserId(), fromTimestamp(req.GetAt()))
@@ -341,6 +377,62 @@ func (s *blacklistStoreServer) FlushExpired(ctx context.Context, req *blacklists
 		n, err := impl.FlushExpired(ctx, fromTimestamp(req.GetNow()))
 		return &blackliststorev1.FlushExpiredResponse{Dropped: int64(n)}, err
 	})
+}
+
+// IsBlacklistedMany answers each jti as IsBlacklisted would, in one round
+// trip; the first error fails the batch (the host then fails each caller).
+func (s *blacklistStoreServer) IsBlacklistedMany(ctx context.Context, req *blackliststorev1.IsBlacklistedManyRequest) (*blackliststorev1.IsBlacklistedManyResponse, error) {
+	return call(s.slot.get, func(impl sdk.BlacklistStore) (*blackliststorev1.IsBlacklistedManyResponse, error) {
+		out := &blackliststorev1.IsBlacklistedManyResponse{Blacklisted: make([]bool, len(req.GetJtis()))}
+		for i, jti := range req.GetJtis() {
+			b, err := impl.IsBlacklisted(ctx, jti)
+			if err != nil {
+				return nil, err
+			}
+			out.Blacklisted[i] = b
+		}
+		return out, nil
+	})
+}
+
+// Watch streams the store's changes (sdk.ChangeFeed).
+func (s *blacklistStoreServer) Watch(req *commonv1.WatchRequest, stream grpc.ServerStreamingServer[commonv1.Change]) error {
+	return watch(optional[sdk.ChangeFeed](s.slot, "this blacklist store has no change feed"), stream)
+}
+
+// watch runs the implementation's feed on one server stream: every change
+// becomes one message, and the stream's end (the host hanging up) ends the
+// feed's context.
+func watch(get func() (sdk.ChangeFeed, error), stream grpc.ServerStreamingServer[commonv1.Change]) error {
+	f, err := get()
+	if err != nil {
+		return err
+	}
+	ctx := stream.Context()
+	err = f.Watch(ctx, func(c sdk.Change) error { return stream.Send(ChangeToProto(c)) })
+	if ctx.Err() != nil {
+		return status.FromContextError(ctx.Err()).Err()
+	}
+	if err == nil {
+		err = fmt.Errorf("%w: change feed ended", sdk.ErrUnavailable)
+	}
+	return ToStatus(err)
+}
+
+// ChangeToProto and ChangeFromProto convert a feed's change for the wire.
+func ChangeToProto(c sdk.Change) *commonv1.Change {
+	return &commonv1.Change{
+		Kind: int32(c.Kind), At: toTimestamp(c.At), Jti: c.JTI, UserId: c.UserID,
+		SessionId: c.SessionID, NotBefore: toTimestamp(c.NotBefore), ExpiresAt: toTimestamp(c.ExpiresAt),
+	}
+}
+
+// ChangeFromProto is ChangeToProto's inverse.
+func ChangeFromProto(p *commonv1.Change) sdk.Change {
+	return sdk.Change{
+		Kind: sdk.ChangeKind(p.GetKind()), At: fromTimestamp(p.GetAt()), JTI: p.GetJti(), UserID: p.GetUserId(),
+		SessionID: p.GetSessionId(), NotBefore: fromTimestamp(p.GetNotBefore()), ExpiresAt: fromTimestamp(p.GetExpiresAt()),
+	}
 }
 
 func countToProto(c sdk.LoginFailureCount, err error) (*blackliststorev1.LoginFailureCount, error) {

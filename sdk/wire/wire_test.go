@@ -198,8 +198,8 @@ func TestValuesKeepTheirTypes(t *testing.T) {
 	if !ok {
 		t.Fatal("no sdk.UserAdmin on a store that reported it")
 	}
-	if len(caps) != 1 || caps[0] != CapUserAdmin {
-		t.Fatalf("capabilities = %q, want [%s]", caps, CapUserAdmin)
+	if len(caps) != 2 || caps[0] != CapUserAdmin || caps[1] != CapBatch {
+		t.Fatalf("capabilities = %q, want [%s %s]", caps, CapUserAdmin, CapBatch)
 	}
 	attrs := map[string]any{
 		"email": "a@example.com", "level": int64(3), "ratio": 0.5, "big": int64(1) << 60,
@@ -262,8 +262,8 @@ func TestOptionalMethodsOfAPluginWithout(t *testing.T) {
 	conn := pair(t, Set{UserStore: func(context.Context, sdk.Config) (sdk.UserStore, error) { return bare{memory.NewUserStore()}, nil }})
 	ctx := context.Background()
 	caps, err := Configure(ctx, KindUserStore, conn, nil)
-	if err != nil || len(caps) != 0 {
-		t.Fatalf("Configure = %v, %v; want no capabilities", caps, err)
+	if err != nil || len(caps) != 1 || caps[0] != CapBatch {
+		t.Fatalf("Configure = %v, %v; want no optional capabilities (only the protocol's batch)", caps, err)
 	}
 	admin, ok := sdk.As[sdk.UserAdmin](UserStore(NewEndpoint(KindUserStore, conn, []string{CapUserAdmin})))
 	if !ok {

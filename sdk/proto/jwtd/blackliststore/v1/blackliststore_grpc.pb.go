@@ -28,6 +28,8 @@ const (
 	BlacklistStore_Blacklist_FullMethodName          = "/jwtd.blackliststore.v1.BlacklistStore/Blacklist"
 	BlacklistStore_IsBlacklisted_FullMethodName      = "/jwtd.blackliststore.v1.BlacklistStore/IsBlacklisted"
 	BlacklistStore_FlushExpired_FullMethodName       = "/jwtd.blackliststore.v1.BlacklistStore/FlushExpired"
+	BlacklistStore_IsBlacklistedMany_FullMethodName  = "/jwtd.blackliststore.v1.BlacklistStore/IsBlacklistedMany"
+	BlacklistStore_Watch_FullMethodName              = "/jwtd.blackliststore.v1.BlacklistStore/Watch"
 	BlacklistStore_AddLoginFailure_FullMethodName    = "/jwtd.blackliststore.v1.BlacklistStore/AddLoginFailure"
 	BlacklistStore_LoginFailures_FullMethodName      = "/jwtd.blackliststore.v1.BlacklistStore/LoginFailures"
 	BlacklistStore_ClearLoginFailures_FullMethodName = "/jwtd.blackliststore.v1.BlacklistStore/ClearLoginFailures"
@@ -43,6 +45,12 @@ type BlacklistStoreClient interface {
 	Blacklist(ctx context.Context, in *TokenRecordRequest, opts ...grpc.CallOption) (*BlacklistResponse, error)
 	IsBlacklisted(ctx context.Context, in *IsBlacklistedRequest, opts ...grpc.CallOption) (*IsBlacklistedResponse, error)
 	FlushExpired(ctx context.Context, in *FlushExpiredRequest, opts ...grpc.CallOption) (*FlushExpiredResponse, error)
+	// IsBlacklistedMany answers many IsBlacklisted requests in one round
+	// trip, in order ("batch" capability); one error fails them all.
+	IsBlacklistedMany(ctx context.Context, in *IsBlacklistedManyRequest, opts ...grpc.CallOption) (*IsBlacklistedManyResponse, error)
+	// Watch streams the store's changes (sdk.ChangeFeed, "change_feed"
+	// capability); UNIMPLEMENTED without one.
+	Watch(ctx context.Context, in *v1.WatchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[v1.Change], error)
 	// The sdk.LoginFailureStore methods answer UNIMPLEMENTED when the store
 	// cannot share failed-login counters (the "login_failures" capability is
 	// absent); jwtd then counts in its own memory.
@@ -119,6 +127,35 @@ func (c *blacklistStoreClient) FlushExpired(ctx context.Context, in *FlushExpire
 	return out, nil
 }
 
+func (c *blacklistStoreClient) IsBlacklistedMany(ctx context.Context, in *IsBlacklistedManyRequest, opts ...grpc.CallOption) (*IsBlacklistedManyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(IsBlacklistedManyResponse)
+	err := c.cc.Invoke(ctx, BlacklistStore_IsBlacklistedMany_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *blacklistStoreClient) Watch(ctx context.Context, in *v1.WatchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[v1.Change], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &BlacklistStore_ServiceDesc.Streams[0], BlacklistStore_Watch_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[v1.WatchRequest, v1.Change]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type BlacklistStore_WatchClient = grpc.ServerStreamingClient[v1.Change]
+
 func (c *blacklistStoreClient) AddLoginFailure(ctx context.Context, in *AddLoginFailureRequest, opts ...grpc.CallOption) (*LoginFailureCount, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(LoginFailureCount)
@@ -159,6 +196,12 @@ type BlacklistStoreServer interface {
 	Blacklist(context.Context, *TokenRecordRequest) (*BlacklistResponse, error)
 	IsBlacklisted(context.Context, *IsBlacklistedRequest) (*IsBlacklistedResponse, error)
 	FlushExpired(context.Context, *FlushExpiredRequest) (*FlushExpiredResponse, error)
+	// IsBlacklistedMany answers many IsBlacklisted requests in one round
+	// trip, in order ("batch" capability); one error fails them all.
+	IsBlacklistedMany(context.Context, *IsBlacklistedManyRequest) (*IsBlacklistedManyResponse, error)
+	// Watch streams the store's changes (sdk.ChangeFeed, "change_feed"
+	// capability); UNIMPLEMENTED without one.
+	Watch(*v1.WatchRequest, grpc.ServerStreamingServer[v1.Change]) error
 	// The sdk.LoginFailureStore methods answer UNIMPLEMENTED when the store
 	// cannot share failed-login counters (the "login_failures" capability is
 	// absent); jwtd then counts in its own memory.
@@ -192,6 +235,12 @@ func (UnimplementedBlacklistStoreServer) IsBlacklisted(context.Context, *IsBlack
 }
 func (UnimplementedBlacklistStoreServer) FlushExpired(context.Context, *FlushExpiredRequest) (*FlushExpiredResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method FlushExpired not implemented")
+}
+func (UnimplementedBlacklistStoreServer) IsBlacklistedMany(context.Context, *IsBlacklistedManyRequest) (*IsBlacklistedManyResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method IsBlacklistedMany not implemented")
+}
+func (UnimplementedBlacklistStoreServer) Watch(*v1.WatchRequest, grpc.ServerStreamingServer[v1.Change]) error {
+	return status.Errorf(codes.Unimplemented, "method Watch not implemented")
 }
 func (UnimplementedBlacklistStoreServer) AddLoginFailure(context.Context, *AddLoginFailureRequest) (*LoginFailureCount, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method AddLoginFailure not implemented")
@@ -331,6 +380,35 @@ func _BlacklistStore_FlushExpired_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _BlacklistStore_IsBlacklistedMany_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(IsBlacklistedManyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BlacklistStoreServer).IsBlacklistedMany(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BlacklistStore_IsBlacklistedMany_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BlacklistStoreServer).IsBlacklistedMany(ctx, req.(*IsBlacklistedManyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _BlacklistStore_Watch_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(v1.WatchRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(BlacklistStoreServer).Watch(m, &grpc.GenericServerStream[v1.WatchRequest, v1.Change]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type BlacklistStore_WatchServer = grpc.ServerStreamingServer[v1.Change]
+
 func _BlacklistStore_AddLoginFailure_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(AddLoginFailureRequest)
 	if err := dec(in); err != nil {
@@ -417,6 +495,10 @@ var BlacklistStore_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _BlacklistStore_FlushExpired_Handler,
 		},
 		{
+			MethodName: "IsBlacklistedMany",
+			Handler:    _BlacklistStore_IsBlacklistedMany_Handler,
+		},
+		{
 			MethodName: "AddLoginFailure",
 			Handler:    _BlacklistStore_AddLoginFailure_Handler,
 		},
@@ -429,6 +511,12 @@ var BlacklistStore_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _BlacklistStore_ClearLoginFailures_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "Watch",
+			Handler:       _BlacklistStore_Watch_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "jwtd/blackliststore/v1/blackliststore.proto",
 }

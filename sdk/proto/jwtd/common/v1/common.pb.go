@@ -9,9 +9,9 @@
 package commonv1
 
 import (
+	timestamp "github.com/golang/protobuf/ptypes/timestamp"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
-	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -34,7 +34,7 @@ type User struct {
 	// claim from it and never logs it.
 	PasswordHash string `protobuf:"bytes,4,opt,name=password_hash,json=passwordHash,proto3" json:"password_hash,omitempty"`
 	// last_login is unset when the user never logged in.
-	LastLogin *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=last_login,json=lastLogin,proto3" json:"last_login,omitempty"`
+	LastLogin *timestamp.Timestamp `protobuf:"bytes,5,opt,name=last_login,json=lastLogin,proto3" json:"last_login,omitempty"`
 	// attributes_json is a JSON object (sdk.User.Attributes); JSON keeps
 	// integers and floats apart, which google.protobuf.Struct would not.
 	AttributesJson []byte `protobuf:"bytes,6,opt,name=attributes_json,json=attributesJson,proto3" json:"attributes_json,omitempty"`
@@ -100,7 +100,7 @@ func (x *User) GetPasswordHash() string {
 	return ""
 }
 
-func (x *User) GetLastLogin() *timestamppb.Timestamp {
+func (x *User) GetLastLogin() *timestamp.Timestamp {
 	if x != nil {
 		return x.LastLogin
 	}
@@ -412,6 +412,140 @@ func (x *KindVersions) GetVersions() []uint32 {
 	return nil
 }
 
+// WatchRequest opens a store's change feed (sdk.ChangeFeed); the
+// "change_feed" capability says the store has one.
+type WatchRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchRequest) Reset() {
+	*x = WatchRequest{}
+	mi := &file_jwtd_common_v1_common_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchRequest) ProtoMessage() {}
+
+func (x *WatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_jwtd_common_v1_common_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchRequest.ProtoReflect.Descriptor instead.
+func (*WatchRequest) Descriptor() ([]byte, []int) {
+	return file_jwtd_common_v1_common_proto_rawDescGZIP(), []int{8}
+}
+
+// Change mirrors sdk.Change: one event of a change feed. kind is
+// sdk.ChangeKind's value (1 reset, 2 synced, 3 blacklisted, 4 user,
+// 5 session_revoked, 6 user_not_before); a host that does not know a kind
+// resynchronises.
+type Change struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kind          int32                  `protobuf:"varint,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	At            *timestamp.Timestamp   `protobuf:"bytes,2,opt,name=at,proto3" json:"at,omitempty"`
+	Jti           string                 `protobuf:"bytes,3,opt,name=jti,proto3" json:"jti,omitempty"`
+	UserId        string                 `protobuf:"bytes,4,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	SessionId     string                 `protobuf:"bytes,5,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	NotBefore     *timestamp.Timestamp   `protobuf:"bytes,6,opt,name=not_before,json=notBefore,proto3" json:"not_before,omitempty"`
+	ExpiresAt     *timestamp.Timestamp   `protobuf:"bytes,7,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Change) Reset() {
+	*x = Change{}
+	mi := &file_jwtd_common_v1_common_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Change) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Change) ProtoMessage() {}
+
+func (x *Change) ProtoReflect() protoreflect.Message {
+	mi := &file_jwtd_common_v1_common_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Change.ProtoReflect.Descriptor instead.
+func (*Change) Descriptor() ([]byte, []int) {
+	return file_jwtd_common_v1_common_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *Change) GetKind() int32 {
+	if x != nil {
+		return x.Kind
+	}
+	return 0
+}
+
+func (x *Change) GetAt() *timestamp.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+func (x *Change) GetJti() string {
+	if x != nil {
+		return x.Jti
+	}
+	return ""
+}
+
+func (x *Change) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *Change) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+func (x *Change) GetNotBefore() *timestamp.Timestamp {
+	if x != nil {
+		return x.NotBefore
+	}
+	return nil
+}
+
+func (x *Change) GetExpiresAt() *timestamp.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
 var File_jwtd_common_v1_common_proto protoreflect.FileDescriptor
 
 const file_jwtd_common_v1_common_proto_rawDesc = "" +
@@ -437,7 +571,19 @@ const file_jwtd_common_v1_common_proto_rawDesc = "" +
 	"\x05kinds\x18\x01 \x03(\v2\x1c.jwtd.common.v1.KindVersionsR\x05kinds\">\n" +
 	"\fKindVersions\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1a\n" +
-	"\bversions\x18\x02 \x03(\rR\bversions2[\n" +
+	"\bversions\x18\x02 \x03(\rR\bversions\"\x0e\n" +
+	"\fWatchRequest\"\x88\x02\n" +
+	"\x06Change\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\x05R\x04kind\x12*\n" +
+	"\x02at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x10\n" +
+	"\x03jti\x18\x03 \x01(\tR\x03jti\x12\x17\n" +
+	"\auser_id\x18\x04 \x01(\tR\x06userId\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x05 \x01(\tR\tsessionId\x129\n" +
+	"\n" +
+	"not_before\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tnotBefore\x129\n" +
+	"\n" +
+	"expires_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt2[\n" +
 	"\n" +
 	"PluginInfo\x12M\n" +
 	"\bDescribe\x12\x1f.jwtd.common.v1.DescribeRequest\x1a .jwtd.common.v1.DescribeResponseB8Z6github.com/jwtd/jwtd/sdk/proto/jwtd/common/v1;commonv1b\x06proto3"
@@ -454,28 +600,33 @@ func file_jwtd_common_v1_common_proto_rawDescGZIP() []byte {
 	return file_jwtd_common_v1_common_proto_rawDescData
 }
 
-var file_jwtd_common_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_jwtd_common_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_jwtd_common_v1_common_proto_goTypes = []any{
-	(*User)(nil),                  // 0: jwtd.common.v1.User
-	(*ConfigureRequest)(nil),      // 1: jwtd.common.v1.ConfigureRequest
-	(*ConfigureResponse)(nil),     // 2: jwtd.common.v1.ConfigureResponse
-	(*PingRequest)(nil),           // 3: jwtd.common.v1.PingRequest
-	(*PingResponse)(nil),          // 4: jwtd.common.v1.PingResponse
-	(*DescribeRequest)(nil),       // 5: jwtd.common.v1.DescribeRequest
-	(*DescribeResponse)(nil),      // 6: jwtd.common.v1.DescribeResponse
-	(*KindVersions)(nil),          // 7: jwtd.common.v1.KindVersions
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
+	(*User)(nil),                // 0: jwtd.common.v1.User
+	(*ConfigureRequest)(nil),    // 1: jwtd.common.v1.ConfigureRequest
+	(*ConfigureResponse)(nil),   // 2: jwtd.common.v1.ConfigureResponse
+	(*PingRequest)(nil),         // 3: jwtd.common.v1.PingRequest
+	(*PingResponse)(nil),        // 4: jwtd.common.v1.PingResponse
+	(*DescribeRequest)(nil),     // 5: jwtd.common.v1.DescribeRequest
+	(*DescribeResponse)(nil),    // 6: jwtd.common.v1.DescribeResponse
+	(*KindVersions)(nil),        // 7: jwtd.common.v1.KindVersions
+	(*WatchRequest)(nil),        // 8: jwtd.common.v1.WatchRequest
+	(*Change)(nil),              // 9: jwtd.common.v1.Change
+	(*timestamp.Timestamp)(nil), // 10: google.protobuf.Timestamp
 }
 var file_jwtd_common_v1_common_proto_depIdxs = []int32{
-	8, // 0: jwtd.common.v1.User.last_login:type_name -> google.protobuf.Timestamp
-	7, // 1: jwtd.common.v1.DescribeResponse.kinds:type_name -> jwtd.common.v1.KindVersions
-	5, // 2: jwtd.common.v1.PluginInfo.Describe:input_type -> jwtd.common.v1.DescribeRequest
-	6, // 3: jwtd.common.v1.PluginInfo.Describe:output_type -> jwtd.common.v1.DescribeResponse
-	3, // [3:4] is the sub-list for method output_type
-	2, // [2:3] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	10, // 0: jwtd.common.v1.User.last_login:type_name -> google.protobuf.Timestamp
+	7,  // 1: jwtd.common.v1.DescribeResponse.kinds:type_name -> jwtd.common.v1.KindVersions
+	10, // 2: jwtd.common.v1.Change.at:type_name -> google.protobuf.Timestamp
+	10, // 3: jwtd.common.v1.Change.not_before:type_name -> google.protobuf.Timestamp
+	10, // 4: jwtd.common.v1.Change.expires_at:type_name -> google.protobuf.Timestamp
+	5,  // 5: jwtd.common.v1.PluginInfo.Describe:input_type -> jwtd.common.v1.DescribeRequest
+	6,  // 6: jwtd.common.v1.PluginInfo.Describe:output_type -> jwtd.common.v1.DescribeResponse
+	6,  // [6:7] is the sub-list for method output_type
+	5,  // [5:6] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_jwtd_common_v1_common_proto_init() }
@@ -489,7 +640,7 @@ func file_jwtd_common_v1_common_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_jwtd_common_v1_common_proto_rawDesc), len(file_jwtd_common_v1_common_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

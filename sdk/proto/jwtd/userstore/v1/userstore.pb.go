@@ -9,10 +9,10 @@
 package userstorev1
 
 import (
+	timestamp "github.com/golang/protobuf/ptypes/timestamp"
 	v1 "github.com/jwtd/jwtd/sdk/proto/jwtd/common/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
-	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -248,7 +248,7 @@ func (x *LookupUserRequest) GetValue() string {
 type RecordLoginRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	At            *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=at,proto3" json:"at,omitempty"`
+	At            *timestamp.Timestamp   `protobuf:"bytes,2,opt,name=at,proto3" json:"at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -290,7 +290,7 @@ func (x *RecordLoginRequest) GetUserId() string {
 	return ""
 }
 
-func (x *RecordLoginRequest) GetAt() *timestamppb.Timestamp {
+func (x *RecordLoginRequest) GetAt() *timestamp.Timestamp {
 	if x != nil {
 		return x.At
 	}
@@ -577,6 +577,157 @@ func (*SetActiveResponse) Descriptor() ([]byte, []int) {
 	return file_jwtd_userstore_v1_userstore_proto_rawDescGZIP(), []int{11}
 }
 
+// LookupUsersRequest carries many lookups, answered in order.
+type LookupUsersRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Lookups       []*LookupUserRequest   `protobuf:"bytes,1,rep,name=lookups,proto3" json:"lookups,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LookupUsersRequest) Reset() {
+	*x = LookupUsersRequest{}
+	mi := &file_jwtd_userstore_v1_userstore_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LookupUsersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LookupUsersRequest) ProtoMessage() {}
+
+func (x *LookupUsersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_jwtd_userstore_v1_userstore_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LookupUsersRequest.ProtoReflect.Descriptor instead.
+func (*LookupUsersRequest) Descriptor() ([]byte, []int) {
+	return file_jwtd_userstore_v1_userstore_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *LookupUsersRequest) GetLookups() []*LookupUserRequest {
+	if x != nil {
+		return x.Lookups
+	}
+	return nil
+}
+
+// LookupResult is one lookup's user, or its error as a gRPC status code and
+// message (the code the single LookupUser call would have answered).
+type LookupResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          *v1.User               `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	Code          int32                  `protobuf:"varint,2,opt,name=code,proto3" json:"code,omitempty"`
+	Message       string                 `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LookupResult) Reset() {
+	*x = LookupResult{}
+	mi := &file_jwtd_userstore_v1_userstore_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LookupResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LookupResult) ProtoMessage() {}
+
+func (x *LookupResult) ProtoReflect() protoreflect.Message {
+	mi := &file_jwtd_userstore_v1_userstore_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LookupResult.ProtoReflect.Descriptor instead.
+func (*LookupResult) Descriptor() ([]byte, []int) {
+	return file_jwtd_userstore_v1_userstore_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *LookupResult) GetUser() *v1.User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *LookupResult) GetCode() int32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *LookupResult) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+type LookupUsersResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Results       []*LookupResult        `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LookupUsersResponse) Reset() {
+	*x = LookupUsersResponse{}
+	mi := &file_jwtd_userstore_v1_userstore_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LookupUsersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LookupUsersResponse) ProtoMessage() {}
+
+func (x *LookupUsersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_jwtd_userstore_v1_userstore_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LookupUsersResponse.ProtoReflect.Descriptor instead.
+func (*LookupUsersResponse) Descriptor() ([]byte, []int) {
+	return file_jwtd_userstore_v1_userstore_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *LookupUsersResponse) GetResults() []*LookupResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
 var File_jwtd_userstore_v1_userstore_proto protoreflect.FileDescriptor
 
 const file_jwtd_userstore_v1_userstore_proto_rawDesc = "" +
@@ -611,7 +762,15 @@ const file_jwtd_userstore_v1_userstore_proto_rawDesc = "" +
 	"\x10SetActiveRequest\x12\x1a\n" +
 	"\busername\x18\x01 \x01(\tR\busername\x12\x16\n" +
 	"\x06active\x18\x02 \x01(\bR\x06active\"\x13\n" +
-	"\x11SetActiveResponse2\x95\x06\n" +
+	"\x11SetActiveResponse\"T\n" +
+	"\x12LookupUsersRequest\x12>\n" +
+	"\alookups\x18\x01 \x03(\v2$.jwtd.userstore.v1.LookupUserRequestR\alookups\"f\n" +
+	"\fLookupResult\x12(\n" +
+	"\x04user\x18\x01 \x01(\v2\x14.jwtd.common.v1.UserR\x04user\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\x05R\x04code\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"P\n" +
+	"\x13LookupUsersResponse\x129\n" +
+	"\aresults\x18\x01 \x03(\v2\x1f.jwtd.userstore.v1.LookupResultR\aresults2\xb4\a\n" +
 	"\tUserStore\x12P\n" +
 	"\tConfigure\x12 .jwtd.common.v1.ConfigureRequest\x1a!.jwtd.common.v1.ConfigureResponse\x12A\n" +
 	"\x04Ping\x12\x1b.jwtd.common.v1.PingRequest\x1a\x1c.jwtd.common.v1.PingResponse\x12\\\n" +
@@ -619,7 +778,9 @@ const file_jwtd_userstore_v1_userstore_proto_rawDesc = "" +
 	"\fAuthenticate\x12&.jwtd.userstore.v1.AuthenticateRequest\x1a\x1f.jwtd.userstore.v1.UserResponse\x12S\n" +
 	"\n" +
 	"LookupUser\x12$.jwtd.userstore.v1.LookupUserRequest\x1a\x1f.jwtd.userstore.v1.UserResponse\x12\\\n" +
-	"\vRecordLogin\x12%.jwtd.userstore.v1.RecordLoginRequest\x1a&.jwtd.userstore.v1.RecordLoginResponse\x12S\n" +
+	"\vRecordLogin\x12%.jwtd.userstore.v1.RecordLoginRequest\x1a&.jwtd.userstore.v1.RecordLoginResponse\x12\\\n" +
+	"\vLookupUsers\x12%.jwtd.userstore.v1.LookupUsersRequest\x1a&.jwtd.userstore.v1.LookupUsersResponse\x12?\n" +
+	"\x05Watch\x12\x1c.jwtd.common.v1.WatchRequest\x1a\x16.jwtd.common.v1.Change0\x01\x12S\n" +
 	"\n" +
 	"CreateUser\x12$.jwtd.userstore.v1.CreateUserRequest\x1a\x1f.jwtd.userstore.v1.UserResponse\x12\\\n" +
 	"\vSetPassword\x12%.jwtd.userstore.v1.SetPasswordRequest\x1a&.jwtd.userstore.v1.SetPasswordResponse\x12V\n" +
@@ -637,55 +798,67 @@ func file_jwtd_userstore_v1_userstore_proto_rawDescGZIP() []byte {
 	return file_jwtd_userstore_v1_userstore_proto_rawDescData
 }
 
-var file_jwtd_userstore_v1_userstore_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_jwtd_userstore_v1_userstore_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_jwtd_userstore_v1_userstore_proto_goTypes = []any{
-	(*LoginFieldsRequest)(nil),    // 0: jwtd.userstore.v1.LoginFieldsRequest
-	(*LoginFieldsResponse)(nil),   // 1: jwtd.userstore.v1.LoginFieldsResponse
-	(*AuthenticateRequest)(nil),   // 2: jwtd.userstore.v1.AuthenticateRequest
-	(*UserResponse)(nil),          // 3: jwtd.userstore.v1.UserResponse
-	(*LookupUserRequest)(nil),     // 4: jwtd.userstore.v1.LookupUserRequest
-	(*RecordLoginRequest)(nil),    // 5: jwtd.userstore.v1.RecordLoginRequest
-	(*RecordLoginResponse)(nil),   // 6: jwtd.userstore.v1.RecordLoginResponse
-	(*CreateUserRequest)(nil),     // 7: jwtd.userstore.v1.CreateUserRequest
-	(*SetPasswordRequest)(nil),    // 8: jwtd.userstore.v1.SetPasswordRequest
-	(*SetPasswordResponse)(nil),   // 9: jwtd.userstore.v1.SetPasswordResponse
-	(*SetActiveRequest)(nil),      // 10: jwtd.userstore.v1.SetActiveRequest
-	(*SetActiveResponse)(nil),     // 11: jwtd.userstore.v1.SetActiveResponse
-	nil,                           // 12: jwtd.userstore.v1.AuthenticateRequest.CredentialsEntry
-	(*v1.User)(nil),               // 13: jwtd.common.v1.User
-	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
-	(*v1.ConfigureRequest)(nil),   // 15: jwtd.common.v1.ConfigureRequest
-	(*v1.PingRequest)(nil),        // 16: jwtd.common.v1.PingRequest
-	(*v1.ConfigureResponse)(nil),  // 17: jwtd.common.v1.ConfigureResponse
-	(*v1.PingResponse)(nil),       // 18: jwtd.common.v1.PingResponse
+	(*LoginFieldsRequest)(nil),   // 0: jwtd.userstore.v1.LoginFieldsRequest
+	(*LoginFieldsResponse)(nil),  // 1: jwtd.userstore.v1.LoginFieldsResponse
+	(*AuthenticateRequest)(nil),  // 2: jwtd.userstore.v1.AuthenticateRequest
+	(*UserResponse)(nil),         // 3: jwtd.userstore.v1.UserResponse
+	(*LookupUserRequest)(nil),    // 4: jwtd.userstore.v1.LookupUserRequest
+	(*RecordLoginRequest)(nil),   // 5: jwtd.userstore.v1.RecordLoginRequest
+	(*RecordLoginResponse)(nil),  // 6: jwtd.userstore.v1.RecordLoginResponse
+	(*CreateUserRequest)(nil),    // 7: jwtd.userstore.v1.CreateUserRequest
+	(*SetPasswordRequest)(nil),   // 8: jwtd.userstore.v1.SetPasswordRequest
+	(*SetPasswordResponse)(nil),  // 9: jwtd.userstore.v1.SetPasswordResponse
+	(*SetActiveRequest)(nil),     // 10: jwtd.userstore.v1.SetActiveRequest
+	(*SetActiveResponse)(nil),    // 11: jwtd.userstore.v1.SetActiveResponse
+	(*LookupUsersRequest)(nil),   // 12: jwtd.userstore.v1.LookupUsersRequest
+	(*LookupResult)(nil),         // 13: jwtd.userstore.v1.LookupResult
+	(*LookupUsersResponse)(nil),  // 14: jwtd.userstore.v1.LookupUsersResponse
+	nil,                          // 15: jwtd.userstore.v1.AuthenticateRequest.CredentialsEntry
+	(*v1.User)(nil),              // 16: jwtd.common.v1.User
+	(*timestamp.Timestamp)(nil),  // 17: google.protobuf.Timestamp
+	(*v1.ConfigureRequest)(nil),  // 18: jwtd.common.v1.ConfigureRequest
+	(*v1.PingRequest)(nil),       // 19: jwtd.common.v1.PingRequest
+	(*v1.WatchRequest)(nil),      // 20: jwtd.common.v1.WatchRequest
+	(*v1.ConfigureResponse)(nil), // 21: jwtd.common.v1.ConfigureResponse
+	(*v1.PingResponse)(nil),      // 22: jwtd.common.v1.PingResponse
+	(*v1.Change)(nil),            // 23: jwtd.common.v1.Change
 }
 var file_jwtd_userstore_v1_userstore_proto_depIdxs = []int32{
-	12, // 0: jwtd.userstore.v1.AuthenticateRequest.credentials:type_name -> jwtd.userstore.v1.AuthenticateRequest.CredentialsEntry
-	13, // 1: jwtd.userstore.v1.UserResponse.user:type_name -> jwtd.common.v1.User
-	14, // 2: jwtd.userstore.v1.RecordLoginRequest.at:type_name -> google.protobuf.Timestamp
-	15, // 3: jwtd.userstore.v1.UserStore.Configure:input_type -> jwtd.common.v1.ConfigureRequest
-	16, // 4: jwtd.userstore.v1.UserStore.Ping:input_type -> jwtd.common.v1.PingRequest
-	0,  // 5: jwtd.userstore.v1.UserStore.LoginFields:input_type -> jwtd.userstore.v1.LoginFieldsRequest
-	2,  // 6: jwtd.userstore.v1.UserStore.Authenticate:input_type -> jwtd.userstore.v1.AuthenticateRequest
-	4,  // 7: jwtd.userstore.v1.UserStore.LookupUser:input_type -> jwtd.userstore.v1.LookupUserRequest
-	5,  // 8: jwtd.userstore.v1.UserStore.RecordLogin:input_type -> jwtd.userstore.v1.RecordLoginRequest
-	7,  // 9: jwtd.userstore.v1.UserStore.CreateUser:input_type -> jwtd.userstore.v1.CreateUserRequest
-	8,  // 10: jwtd.userstore.v1.UserStore.SetPassword:input_type -> jwtd.userstore.v1.SetPasswordRequest
-	10, // 11: jwtd.userstore.v1.UserStore.SetActive:input_type -> jwtd.userstore.v1.SetActiveRequest
-	17, // 12: jwtd.userstore.v1.UserStore.Configure:output_type -> jwtd.common.v1.ConfigureResponse
-	18, // 13: jwtd.userstore.v1.UserStore.Ping:output_type -> jwtd.common.v1.PingResponse
-	1,  // 14: jwtd.userstore.v1.UserStore.LoginFields:output_type -> jwtd.userstore.v1.LoginFieldsResponse
-	3,  // 15: jwtd.userstore.v1.UserStore.Authenticate:output_type -> jwtd.userstore.v1.UserResponse
-	3,  // 16: jwtd.userstore.v1.UserStore.LookupUser:output_type -> jwtd.userstore.v1.UserResponse
-	6,  // 17: jwtd.userstore.v1.UserStore.RecordLogin:output_type -> jwtd.userstore.v1.RecordLoginResponse
-	3,  // 18: jwtd.userstore.v1.UserStore.CreateUser:output_type -> jwtd.userstore.v1.UserResponse
-	9,  // 19: jwtd.userstore.v1.UserStore.SetPassword:output_type -> jwtd.userstore.v1.SetPasswordResponse
-	11, // 20: jwtd.userstore.v1.UserStore.SetActive:output_type -> jwtd.userstore.v1.SetActiveResponse
-	12, // [12:21] is the sub-list for method output_type
-	3,  // [3:12] is the sub-list for method input_type
-	3,  // [3:3] is the sub-list for extension type_name
-	3,  // [3:3] is the sub-list for extension extendee
-	0,  // [0:3] is the sub-list for field type_name
+	15, // 0: jwtd.userstore.v1.AuthenticateRequest.credentials:type_name -> jwtd.userstore.v1.AuthenticateRequest.CredentialsEntry
+	16, // 1: jwtd.userstore.v1.UserResponse.user:type_name -> jwtd.common.v1.User
+	17, // 2: jwtd.userstore.v1.RecordLoginRequest.at:type_name -> google.protobuf.Timestamp
+	4,  // 3: jwtd.userstore.v1.LookupUsersRequest.lookups:type_name -> jwtd.userstore.v1.LookupUserRequest
+	16, // 4: jwtd.userstore.v1.LookupResult.user:type_name -> jwtd.common.v1.User
+	13, // 5: jwtd.userstore.v1.LookupUsersResponse.results:type_name -> jwtd.userstore.v1.LookupResult
+	18, // 6: jwtd.userstore.v1.UserStore.Configure:input_type -> jwtd.common.v1.ConfigureRequest
+	19, // 7: jwtd.userstore.v1.UserStore.Ping:input_type -> jwtd.common.v1.PingRequest
+	0,  // 8: jwtd.userstore.v1.UserStore.LoginFields:input_type -> jwtd.userstore.v1.LoginFieldsRequest
+	2,  // 9: jwtd.userstore.v1.UserStore.Authenticate:input_type -> jwtd.userstore.v1.AuthenticateRequest
+	4,  // 10: jwtd.userstore.v1.UserStore.LookupUser:input_type -> jwtd.userstore.v1.LookupUserRequest
+	5,  // 11: jwtd.userstore.v1.UserStore.RecordLogin:input_type -> jwtd.userstore.v1.RecordLoginRequest
+	12, // 12: jwtd.userstore.v1.UserStore.LookupUsers:input_type -> jwtd.userstore.v1.LookupUsersRequest
+	20, // 13: jwtd.userstore.v1.UserStore.Watch:input_type -> jwtd.common.v1.WatchRequest
+	7,  // 14: jwtd.userstore.v1.UserStore.CreateUser:input_type -> jwtd.userstore.v1.CreateUserRequest
+	8,  // 15: jwtd.userstore.v1.UserStore.SetPassword:input_type -> jwtd.userstore.v1.SetPasswordRequest
+	10, // 16: jwtd.userstore.v1.UserStore.SetActive:input_type -> jwtd.userstore.v1.SetActiveRequest
+	21, // 17: jwtd.userstore.v1.UserStore.Configure:output_type -> jwtd.common.v1.ConfigureResponse
+	22, // 18: jwtd.userstore.v1.UserStore.Ping:output_type -> jwtd.common.v1.PingResponse
+	1,  // 19: jwtd.userstore.v1.UserStore.LoginFields:output_type -> jwtd.userstore.v1.LoginFieldsResponse
+	3,  // 20: jwtd.userstore.v1.UserStore.Authenticate:output_type -> jwtd.userstore.v1.UserResponse
+	3,  // 21: jwtd.userstore.v1.UserStore.LookupUser:output_type -> jwtd.userstore.v1.UserResponse
+	6,  // 22: jwtd.userstore.v1.UserStore.RecordLogin:output_type -> jwtd.userstore.v1.RecordLoginResponse
+	14, // 23: jwtd.userstore.v1.UserStore.LookupUsers:output_type -> jwtd.userstore.v1.LookupUsersResponse
+	23, // 24: jwtd.userstore.v1.UserStore.Watch:output_type -> jwtd.common.v1.Change
+	3,  // 25: jwtd.userstore.v1.UserStore.CreateUser:output_type -> jwtd.userstore.v1.UserResponse
+	9,  // 26: jwtd.userstore.v1.UserStore.SetPassword:output_type -> jwtd.userstore.v1.SetPasswordResponse
+	11, // 27: jwtd.userstore.v1.UserStore.SetActive:output_type -> jwtd.userstore.v1.SetActiveResponse
+	17, // [17:28] is the sub-list for method output_type
+	6,  // [6:17] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_jwtd_userstore_v1_userstore_proto_init() }
@@ -699,7 +872,7 @@ func file_jwtd_userstore_v1_userstore_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_jwtd_userstore_v1_userstore_proto_rawDesc), len(file_jwtd_userstore_v1_userstore_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
