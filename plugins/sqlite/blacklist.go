@@ -42,17 +42,12 @@ type BlacklistConfig struct {
 	sqlstore.DjangoTables
 }
 
-// blacklistComponent names the blacklist's schema in jwtd_schema.
-const blacklistComponent = "blacklist"
-
 // blacklistMigrations is the blacklist schema, one step per version. The
 // tables keep Simple JWT's outstanding/blacklisted split, but never the raw
 // token: a leaked database holds no usable credential. Times are Unix
 // milliseconds, so expiry comparisons are plain integer range scans over the
 // expires_at indexes.
-var blacklistMigrations = []migration{
-	func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `
+var blacklistMigrations = [][]string{{`
 CREATE TABLE jwtd_outstanding_tokens (
 	jti        TEXT PRIMARY KEY NOT NULL,
 	user_id    TEXT NOT NULL,
@@ -69,10 +64,7 @@ CREATE TABLE jwtd_blacklisted_tokens (
 	expires_at     INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX jwtd_blacklisted_tokens_expires_at ON jwtd_blacklisted_tokens (expires_at);
-`)
-		return err
-	},
-}
+`}}
 
 // BlacklistStore is an sdk.BlacklistStore on SQLite. Blacklist is a single
 // INSERT ... ON CONFLICT DO NOTHING, so exactly one of any number of
@@ -132,7 +124,7 @@ func openDjangoBlacklist(ctx context.Context, cfg sdk.Config) (sdk.BlacklistStor
 	if err != nil {
 		return nil, err
 	}
-	if err := migrate(ctx, db, loginFailuresComponent, loginFailureMigrations); err != nil {
+	if err := sqlstore.Migrate(ctx, dialect{}, db, sqlstore.LoginFailuresComponent, loginFailureMigrations); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -193,10 +185,10 @@ func OpenBlacklistStore(ctx context.Context, cfg sdk.Config) (*BlacklistStore, e
 }
 
 func (s *BlacklistStore) init(ctx context.Context, path string, busy time.Duration) error {
-	if err := migrate(ctx, s.db, blacklistComponent, blacklistMigrations); err != nil {
+	if err := sqlstore.Migrate(ctx, dialect{}, s.db, sqlstore.BlacklistComponent, blacklistMigrations); err != nil {
 		return err
 	}
-	if err := migrate(ctx, s.db, loginFailuresComponent, loginFailureMigrations); err != nil {
+	if err := sqlstore.Migrate(ctx, dialect{}, s.db, sqlstore.LoginFailuresComponent, loginFailureMigrations); err != nil {
 		return err
 	}
 	var err error

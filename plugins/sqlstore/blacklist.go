@@ -62,8 +62,9 @@ func CheckBlacklistKeys(db, sweepInterval string, django bool, tables DjangoTabl
 	return sweep, nil
 }
 
-// blacklistComponent names the blacklist's schema in jwtd_schema.
-const blacklistComponent = "blacklist"
+// BlacklistComponent names jwtd's own blacklist schema in jwtd_schema,
+// for every SQL store (SQLite's too).
+const BlacklistComponent = "blacklist"
 
 // blacklistMigrations is jwtd's own blacklist schema, one step per
 // version. The tables keep Simple JWT's outstanding/blacklisted split, but
@@ -130,7 +131,7 @@ func OpenBlacklistStore(ctx context.Context, d Dialect, cfg sdk.Config) (*Blackl
 	// The failed-login counters are a table of jwtd's own, also beside
 	// Django's tables; migrate = false means it is there already.
 	if c.Migrate == nil || *c.Migrate {
-		err = migrate(ctx, cn, loginFailuresComponent, loginFailureMigrations(d))
+		err = migrate(ctx, cn, LoginFailuresComponent, loginFailureMigrations(d))
 	}
 	if err != nil {
 		cn.db.Close()
@@ -140,7 +141,7 @@ func OpenBlacklistStore(ctx context.Context, d Dialect, cfg sdk.Config) (*Blackl
 		s.tables, err = newDjangoTables(ctx, cn, c.DjangoTables)
 	} else {
 		if c.Migrate == nil || *c.Migrate {
-			err = migrate(ctx, cn, blacklistComponent, blacklistMigrations(d))
+			err = migrate(ctx, cn, BlacklistComponent, blacklistMigrations(d))
 		}
 		s.tables = nativeTables{cn}
 	}

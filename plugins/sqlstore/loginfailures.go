@@ -10,9 +10,10 @@ import (
 	"github.com/jwtd/jwtd/sdk"
 )
 
-// loginFailuresComponent names the failed-login counters' schema in
-// jwtd_schema (the SQLite store's name and table too).
-const loginFailuresComponent = "login_failures"
+// LoginFailuresComponent names the failed-login counters' schema in
+// jwtd_schema, for every SQL store (SQLite's too): a component of its own,
+// so the counters' history does not depend on the blacklist's.
+const LoginFailuresComponent = "login_failures"
 
 // loginFailureMigrations: one row per counter, expires_at in Unix
 // milliseconds. Keys are the host's opaque hashes (at most 128 bytes).
