@@ -32,6 +32,8 @@ access_token_lifetime = "1h"
 refresh_token_lifetime = "24h"
 rotate_refresh_tokens = {{.Rotate}}
 blacklist_after_rotation = true
+sessions = {{.Sessions}}
+revoke_access_tokens = {{.Sessions}}
 signing_key = "file:jwtd.key"
 
 [plugins.user_store]
@@ -45,9 +47,12 @@ use = {{printf "%q" .BlacklistStore}}
 
 // configData fills the config template.
 type configData struct {
-	Listen    string // 127.0.0.1:port
-	Dir       string // the temp dir holding the config
-	Rotate    bool   // rotate_refresh_tokens
+	Listen string // 127.0.0.1:port
+	Dir    string // the temp dir holding the config
+	Rotate bool   // rotate_refresh_tokens
+	// Sessions turns sessions and revoke_access_tokens on (the session
+	// scenarios).
+	Sessions  bool
 	UserStore string // "use" of the user store: a built-in name or a plugin binary path
 	// UserConfig is the body of [plugins.user_store.config]: the SQLite
 	// path, or the PostgreSQL DSN of the PostgreSQL modes.
@@ -157,12 +162,12 @@ func measureJWTD(ctx context.Context, o options, mode string, base, hash Row) ([
 		data.BlacklistConfig = data.UserConfig
 	}
 	cfg := filepath.Join(dir, "jwtd.toml")
-	writeConfig := func(rotate bool) error {
+	writeConfig := func(rotate bool, sessions ...bool) error {
 		addr, err := freeAddr()
 		if err != nil {
 			return err
 		}
-		data.Listen, data.Rotate = addr, rotate
+		data.Listen, data.Rotate, data.Sessions = addr, rotate, len(sessions) > 0 && sessions[0]
 		f, err := os.Create(cfg)
 		if err != nil {
 			return err
@@ -253,6 +258,57 @@ func measureJWTD(ctx context.Context, o options, mode string, base, hash Row) ([
 		row, err := measure(ctx, o, mode, scRefreshRot, srv.pid(), steps)
 		if err != nil {
 			notes = append(notes, fmt.Sprintf("%s/%s: %v", mode, scRefreshRot, err))
+		} else {
+			rows = append(rows, row)
+		}
+	}
+	if anyOf(o.scenarios, []string{scRefreshRotSessions, scAuthRevokeAccess}) && ctx.Err() == nil {
+		r, n, err := measureSessions(ctx, o, mode, bin, cfg, &data, creds, issue, func() error { return writeConfig(true, true) })
+		rows, notes = append(rows, r...), append(notes, n...)
+		if err != nil {
+			return rows, notes, err
+		}
+	}
+	return rows, notes, nil
+}
+
+// measureSessions runs the session scenarios on a server with sessions and
+// revoke_access_tokens on: the rotating refresh chain (each rotation a
+// RotateSession) and authenticate (a SessionState per request).
+func measureSessions(ctx context.Context, o options, mode, bin, cfg string, data *configData, creds []byte, issue func() (pair, error), write func() error) ([]Row, []string, error) {
+	if err := write(); err != nil {
+		return nil, nil, err
+	}
+	srv, err := startJWTD(ctx, bin, cfg, data.Listen)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer srv.stop()
+	c := newClient(srv.addr, o.workers)
+	defer c.close()
+	var rows []Row
+	var notes []string
+	if o.scenarios[scRefreshRotSessions] {
+		fmt.Fprintf(os.Stderr, "bench:   %s\n", scRefreshRotSessions)
+		steps, err := rotatingSteps(c, issue, o.workers)
+		if err != nil {
+			return rows, notes, fmt.Errorf("%s: %w", scRefreshRotSessions, err)
+		}
+		if row, err := measure(ctx, o, mode, scRefreshRotSessions, srv.pid(), steps); err != nil {
+			notes = append(notes, fmt.Sprintf("%s/%s: %v", mode, scRefreshRotSessions, err))
+		} else {
+			rows = append(rows, row)
+		}
+	}
+	if o.scenarios[scAuthRevokeAccess] && ctx.Err() == nil {
+		fmt.Fprintf(os.Stderr, "bench:   %s\n", scAuthRevokeAccess)
+		p, err := issue()
+		if err != nil {
+			return rows, notes, fmt.Errorf("%s: %w", scAuthRevokeAccess, err)
+		}
+		steps := jwtdSteps(c, creds, p, o.workers, &splitLatencies{})[scAuth]
+		if row, err := measure(ctx, o, mode, scAuthRevokeAccess, srv.pid(), steps); err != nil {
+			notes = append(notes, fmt.Sprintf("%s/%s: %v", mode, scAuthRevokeAccess, err))
 		} else {
 			rows = append(rows, row)
 		}

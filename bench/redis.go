@@ -27,7 +27,7 @@ func isRedisMode(mode string) bool { return mode == modeRedis || mode == modeRed
 // redisScenarios are the scenarios that touch the blacklist store; the
 // others (authenticate, obtain) would measure the same code as the SQLite
 // modes, so the Redis modes skip them to keep the run short.
-var redisScenarios = []string{scRefresh, scVerify, scRefreshRot}
+var redisScenarios = []string{scRefresh, scVerify, scRefreshRot, scRefreshRotSessions, scAuthRevokeAccess}
 
 // redisKeyPrefix keeps the benchmark's keys apart from anything else in the
 // database (the server is this run's own, but the prefix makes a leftover

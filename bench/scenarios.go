@@ -27,9 +27,16 @@ const (
 	// unknown user: their latencies must match, or timing tells which
 	// usernames exist. Alternating within one run cancels out load drift.
 	scObtainFailed = "obtain-failed"
+	// The rotating refresh chain with sessions on (token families: every
+	// rotation goes through the store's RotateSession), beside
+	// refresh-rotating in the same run for the ratio.
+	scRefreshRotSessions = "refresh-rotating-sessions"
+	// authenticate with sessions and revoke_access_tokens on: one
+	// SessionState store call per request, beside authenticate.
+	scAuthRevokeAccess = "authenticate-revoke-access"
 )
 
-var allScenarios = []string{scObtain, scRefresh, scRefreshRot, scVerify, scVerifyRefresh, scAuth, scAuthStateless, scForwardAuth, scObtainFailed}
+var allScenarios = []string{scObtain, scRefresh, scRefreshRot, scRefreshRotSessions, scVerify, scVerifyRefresh, scAuth, scAuthRevokeAccess, scAuthStateless, scForwardAuth, scObtainFailed}
 
 const (
 	pathObtain    = "/api/token/"

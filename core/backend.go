@@ -67,6 +67,9 @@ type rawClaims struct {
 	typ, jti      []byte
 	user, revoke  []byte
 	refreshExp    []byte
+	// sid and authTime are the session claims, read when Sessions is on.
+	sid      []byte
+	authTime numClaim
 	// public, when the caller sets it to an empty map before decode, is
 	// filled with every claim as encoding/json would decode it into
 	// map[string]any, in the same walk that reads the claims above, so the
@@ -278,6 +281,16 @@ func (s *Service) readNamedClaim(rc *rawClaims, key, val []byte) error {
 	switch string(key) {
 	case s.set.SlidingTokenRefreshExpClaim:
 		rc.refreshExp = val
+	}
+	if s.set.Sessions {
+		switch string(key) {
+		case s.set.SessionIDClaim:
+			rc.sid = val
+		case AuthTimeClaim:
+			if err := numericDate(val, &rc.authTime); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -74,5 +74,13 @@
 //     sdk.TokenRecord.ExpiresAt;
 //   - BLACKLIST_AFTER_ROTATION without a blacklist store is refused at start;
 //   - JWK_URL must be https, redirects included, and its keys are served at
-//     most JWKMaxStale after their last successful fetch.
+//     most JWKMaxStale after their last successful fetch;
+//   - with Settings.Sessions (off by default, needs sdk.SessionStore) every
+//     login starts a session (token family, sessions.go): its tokens carry
+//     the session id and auth_time, rotation goes through the store's
+//     atomic RotateSession, a rotated token presented again revokes the
+//     session (outside ReuseInterval; within it the same child is issued
+//     again), SessionAbsoluteLifetime caps every exp, and Logout,
+//     RevokeUser, Sessions and EndSession end sessions; RevokeAccessTokens
+//     makes every authenticated token pass SessionState too.
 package core

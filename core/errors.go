@@ -24,6 +24,9 @@ const (
 	// KindUnavailable is a plugin or store that cannot answer: 503. Never a
 	// success.
 	KindUnavailable
+	// KindNotFound is DRF's NotFound: 404 (a session that is not the
+	// caller's, or sessions being off).
+	KindNotFound
 )
 
 // TokenMessage is one entry of the "messages" list Simple JWT returns when

@@ -144,9 +144,15 @@ func (s *Service) IssueToken(ctx context.Context, user sdk.User, tokenType strin
 	if err := s.mayIssue(ctx, user); err != nil {
 		return "", err
 	}
-	claims, err := s.forUser(ctx, user, tokenType, s.now())
+	now := s.now()
+	claims, err := s.forUser(ctx, user, tokenType, now)
 	if err != nil {
 		return "", err
+	}
+	if tokenType == TypeRefresh || tokenType == TypeSliding {
+		if err := s.startSession(ctx, claims, now); err != nil {
+			return "", err
+		}
 	}
 	tok, err := s.sign(claims)
 	if err != nil {
@@ -178,6 +184,9 @@ func (s *Service) pairFor(ctx context.Context, u sdk.User, now time.Time) (Issue
 	if err != nil {
 		return Issued{}, err
 	}
+	if err := s.startSession(ctx, refresh, now); err != nil {
+		return Issued{}, err
+	}
 	access, err := s.accessFrom(refresh, now)
 	if err != nil {
 		return Issued{}, ErrUnavailable.With(err)
@@ -198,6 +207,9 @@ func (s *Service) pairFor(ctx context.Context, u sdk.User, now time.Time) (Issue
 func (s *Service) slidingFor(ctx context.Context, u sdk.User, now time.Time) (Issued, error) {
 	claims, err := s.forUser(ctx, u, TypeSliding, now)
 	if err != nil {
+		return Issued{}, err
+	}
+	if err := s.startSession(ctx, claims, now); err != nil {
 		return Issued{}, err
 	}
 	var out Issued
@@ -250,6 +262,9 @@ func (s *Service) tokenUser(ctx context.Context, rc *rawClaims, typ string) (sdk
 			if _, err := s.p.Blacklist.Blacklist(ctx, s.record(rc, typ)); err != nil {
 				return sdk.User{}, pluginErr(err)
 			}
+			if _, err := s.endSessionOf(ctx, rc); err != nil {
+				return sdk.User{}, err
+			}
 		}
 		return sdk.User{}, ErrPasswordChangedOnRefresh
 	}
@@ -275,7 +290,13 @@ func (s *Service) revokeMatches(rc *rawClaims, u sdk.User) bool {
 // in the same moment as the old one is consumed, not after it.
 func (s *Service) Refresh(ctx context.Context, refresh string) (Issued, error) {
 	var rc rawClaims
-	if err := s.validate(ctx, refresh, TypeRefresh, &rc); err != nil {
+	if err := s.decode(ctx, refresh, &rc); err != nil {
+		return Issued{}, err
+	}
+	if _, ok := s.sessionOf(&rc); ok && s.set.RotateRefreshTokens {
+		return s.refreshInSession(ctx, &rc)
+	}
+	if err := s.checkAs(ctx, &rc, TypeRefresh); err != nil {
 		return Issued{}, err
 	}
 	u, err := s.tokenUser(ctx, &rc, TypeRefresh)
@@ -307,6 +328,7 @@ func (s *Service) Refresh(ctx context.Context, refresh string) (Issued, error) {
 		next = maps.Clone(claims)
 		next[s.set.JTIClaim] = jti
 		s.stamp(next, TypeRefresh, now)
+		s.clampToSession(next)
 	}
 	consumed := false
 	if s.set.RotateRefreshTokens && s.set.BlacklistAfterRotation && s.p.Blacklist != nil {
@@ -347,6 +369,63 @@ func (s *Service) Refresh(ctx context.Context, refresh string) (Issued, error) {
 	return out, nil
 }
 
+// refreshInSession is Refresh of a session's refresh token under rotation.
+// The session store, not the blacklist, decides whether the token may
+// rotate (so a rotated token that comes back is recognised as reuse rather
+// than merely refused): see rotateInSession. With BLACKLIST_AFTER_ROTATION
+// the parent is also blacklisted after a fresh rotation, so verify and
+// blacklist answer for it as Simple JWT does.
+func (s *Service) refreshInSession(ctx context.Context, rc *rawClaims) (Issued, error) {
+	if err := s.checkType(rc, TypeRefresh); err != nil {
+		return Issued{}, err
+	}
+	u, err := s.tokenUser(ctx, rc, TypeRefresh)
+	if err != nil {
+		return Issued{}, err
+	}
+	now := s.now()
+	claims, err := fullClaims(rc.payload)
+	if err != nil {
+		return Issued{}, ErrTokenInvalid.With(err)
+	}
+	if err := s.reclaim(ctx, claims, u, TypeRefresh); err != nil {
+		return Issued{}, err
+	}
+	fresh, err := s.rotateInSession(ctx, rc, claims, TypeRefresh, now)
+	if err != nil {
+		return Issued{}, err
+	}
+	if fresh {
+		// The session has rotated; the parent's blacklist entry and the
+		// child's outstanding record are independent writes, sent at once
+		// (one round trip's wait, or one group commit, instead of two).
+		recorded := make(chan error, 1)
+		go func() { recorded <- s.outstand(ctx, claims, TypeRefresh) }()
+		var berr error
+		if s.set.BlacklistAfterRotation {
+			_, berr = s.p.Blacklist.Blacklist(ctx, s.record(rc, TypeRefresh))
+		}
+		if rerr := <-recorded; rerr != nil {
+			return Issued{}, rerr
+		}
+		if berr != nil {
+			return Issued{}, pluginErr(berr)
+		}
+	}
+	access, err := s.accessFrom(claims, now)
+	if err != nil {
+		return Issued{}, ErrUnavailable.With(err)
+	}
+	var out Issued
+	if out.Access, err = s.sign(access); err != nil {
+		return Issued{}, ErrUnavailable.With(err)
+	}
+	if out.Refresh, err = s.sign(claims); err != nil {
+		return Issued{}, ErrUnavailable.With(err)
+	}
+	return out, nil
+}
+
 // RefreshSliding is TokenRefreshSlidingView: a still-valid sliding token
 // whose refresh_exp has not passed gets a new exp and iat; its jti and
 // refresh_exp are kept, as Simple JWT does. The user is re-checked as in
@@ -378,10 +457,25 @@ func (s *Service) RefreshSliding(ctx context.Context, token string) (Issued, err
 	if err := s.reclaim(ctx, claims, u, TypeSliding); err != nil {
 		return Issued{}, err
 	}
-	s.stamp(claims, TypeSliding, s.now())
+	now := s.now()
+	fresh := false
+	if _, ok := s.sessionOf(&rc); ok {
+		// In a session each sliding refresh is a rotation (a new jti), so a
+		// copy presented again is caught as reuse, as with refresh tokens.
+		if fresh, err = s.rotateInSession(ctx, &rc, claims, TypeSliding, now); err != nil {
+			return Issued{}, err
+		}
+	} else {
+		s.stamp(claims, TypeSliding, now)
+	}
 	var out Issued
 	if out.Token, err = s.sign(claims); err != nil {
 		return Issued{}, ErrUnavailable.With(err)
+	}
+	if fresh {
+		if err := s.outstand(ctx, claims, TypeSliding); err != nil {
+			return Issued{}, err
+		}
 	}
 	return out, nil
 }

@@ -71,6 +71,9 @@ type Service struct {
 	jwksTTL        time.Duration
 	jwksMinRefetch time.Duration
 	jwks           *jwksCache
+
+	sess    sdk.SessionStore // the blacklist store's, when Sessions is on
+	onReuse func(context.Context, Reuse)
 }
 
 var errNoBlacklistStore = errors.New("no blacklist store is configured")
@@ -115,6 +118,16 @@ func newService(settings Settings, plugins Plugins, verifyOnly bool, opts []Opti
 	}
 	for _, o := range opts {
 		o(s)
+	}
+	if settings.Sessions {
+		ss, ok := sdk.As[sdk.SessionStore](plugins.Blacklist)
+		if plugins.Blacklist == nil || !ok {
+			// Fallback refused: without the store's sessions there are no
+			// families to revoke, and an operator relying on reuse
+			// detection must not get silent single-use tokens instead.
+			return nil, refuse("sessions", "needs a blacklist store that keeps sessions (sdk.SessionStore)")
+		}
+		s.sess = ss
 	}
 	if settings.JWKURL != "" {
 		if s.fetcher == nil {
@@ -210,7 +223,10 @@ func (s *Service) checkAs(ctx context.Context, rc *rawClaims, typ string) error 
 			return err
 		}
 	}
-	return s.checkType(rc, typ)
+	if err := s.checkType(rc, typ); err != nil {
+		return err
+	}
+	return s.sessionCheck(ctx, rc, typ)
 }
 
 // checkBlacklist is BlacklistMixin.check_blacklist for refresh and sliding
@@ -250,8 +266,11 @@ func (s *Service) mayBeBlacklisted(rc *rawClaims) bool {
 }
 
 // revokesAccessTokens reports whether a configured feature revokes access
-// tokens through the blacklist store. None does yet; such a feature adds
-// its setting here, and every access-token check asks the store again.
+// tokens through the blacklist store's jti entries. None does: sessions'
+// RevokeAccessTokens refuses access tokens through the session store
+// instead (sessionCheck, one SessionState call), never by blacklisting
+// their jtis. A feature that blacklists access jtis adds its setting here,
+// and every access-token check asks the store again.
 func (s *Service) revokesAccessTokens() bool { return false }
 
 // Verify is TokenVerifyView (untyped: any valid token). With a blacklist
@@ -274,6 +293,13 @@ func (s *Service) Verify(ctx context.Context, token string) error {
 		if black {
 			return ErrBlacklistedOnVerify
 		}
+	}
+	typ, _ := jsonString(rc.typ)
+	if err := s.sessionCheck(ctx, &rc, typ); err != nil {
+		if errors.Is(err, ErrTokenBlacklisted) {
+			return ErrBlacklistedOnVerify.With(errors.Unwrap(err))
+		}
+		return err
 	}
 	return nil
 }
@@ -308,12 +334,21 @@ func (s *Service) blacklist(ctx context.Context, token string, sliding bool) err
 	if err := s.checkAs(ctx, &rc, typ); err != nil {
 		return err
 	}
+	return s.blacklistDecoded(ctx, &rc, typ)
+}
+
+// blacklistDecoded blacklists a checked token, and ends its session: a
+// token its holder gave up must not leave siblings or children alive.
+func (s *Service) blacklistDecoded(ctx context.Context, rc *rawClaims, typ string) error {
 	if s.p.Blacklist == nil {
 		return ErrUnavailable.With(errNoBlacklistStore)
 	}
-	added, err := s.p.Blacklist.Blacklist(ctx, s.record(&rc, typ))
+	added, err := s.p.Blacklist.Blacklist(ctx, s.record(rc, typ))
 	if err != nil {
 		return pluginErr(err)
+	}
+	if _, err := s.endSessionOf(ctx, rc); err != nil {
+		return err
 	}
 	if !added {
 		return ErrTokenBlacklisted

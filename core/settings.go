@@ -82,7 +82,44 @@ type Settings struct {
 	// sliding, by type claim value, with their lifetimes. They can be named
 	// in AuthTokenClasses.
 	CustomTokenTypes map[string]time.Duration
+
+	// Sessions turns token families on (not a Simple JWT setting): every
+	// login starts a session in the blacklist store (which must implement
+	// sdk.SessionStore), its refresh and sliding tokens carry the session id
+	// claim and auth_time, a rotated token presented again revokes the whole
+	// session, and the logout and session operations work.
+	Sessions bool
+	// SessionIDClaim names the session id claim (default "sid").
+	SessionIDClaim string
+	// ReuseInterval is how long after a rotation the rotated token may be
+	// presented again without revoking its session (a client that lost the
+	// response): it then gets the same child token again. 0 turns it off.
+	// Default DefaultReuseInterval.
+	ReuseInterval time.Duration
+	// SessionAbsoluteLifetime caps a session: no token of it, however often
+	// refreshed, outlives auth_time plus this. Default 30 days.
+	SessionAbsoluteLifetime time.Duration
+	// RevokeAccessTokens makes authenticate and verify refuse access (and
+	// any other) tokens of a revoked session or issued before the user's
+	// "not before" instant: one SessionStore call per request. Needs
+	// Sessions.
+	RevokeAccessTokens bool
+	// SessionClientInfo keeps the login's client address and User-Agent
+	// (given with WithSessionClient) in its session. Default true.
+	SessionClientInfo bool
 }
+
+// DefaultReuseInterval is ReuseInterval's default: GoTrue's default reuse
+// interval (10 seconds), long enough for a client's retry after a lost
+// response, short enough that a stolen token replayed later is caught.
+const DefaultReuseInterval = 10 * time.Second
+
+// DefaultSessionAbsoluteLifetime is SessionAbsoluteLifetime's default.
+const DefaultSessionAbsoluteLifetime = 30 * 24 * time.Hour
+
+// AuthTimeClaim is the claim holding a session's login time (OpenID
+// Connect's name), kept unchanged by every refresh.
+const AuthTimeClaim = "auth_time"
 
 // DefaultSettings returns Simple JWT's defaults. SigningKey has no default
 // (Simple JWT falls back to Django's SECRET_KEY, which jwtd does not have):
@@ -104,6 +141,10 @@ func DefaultSettings() Settings {
 		SlidingTokenRefreshLifetime: 24 * time.Hour,
 		RevokeTokenClaim:            "hash_password",
 		CheckUserIsActive:           true,
+		SessionIDClaim:              "sid",
+		ReuseInterval:               DefaultReuseInterval,
+		SessionAbsoluteLifetime:     DefaultSessionAbsoluteLifetime,
+		SessionClientInfo:           true,
 	}
 }
 
@@ -176,6 +217,10 @@ func (s Settings) compile(verifyOnly bool) (*compiled, error) {
 		{"jti_claim", s.JTIClaim},
 		{"sliding_token_refresh_exp_claim", s.SlidingTokenRefreshExpClaim},
 		{"revoke_token_claim", s.RevokeTokenClaim},
+	}
+	if s.Sessions {
+		names = append(names, struct{ name, v string }{"session_id_claim", s.SessionIDClaim},
+			struct{ name, v string }{"auth_time", AuthTimeClaim})
 	}
 	seen := map[string]string{}
 	for _, n := range names {
@@ -251,6 +296,16 @@ func (s Settings) compile(verifyOnly bool) (*compiled, error) {
 		if err := CheckJWKURL(s.JWKURL, s.UnsafeJWKURLAllowHTTP); err != nil {
 			return nil, refuse("jwk_url", "%v", err)
 		}
+	}
+	if s.Sessions {
+		if s.ReuseInterval < 0 {
+			return nil, refuse("reuse_interval", "must not be negative, got %s", s.ReuseInterval)
+		}
+		if s.SessionAbsoluteLifetime <= 0 || s.SessionAbsoluteLifetime%time.Second != 0 {
+			return nil, refuse("session_absolute_lifetime", "must be a positive whole number of seconds, got %s", s.SessionAbsoluteLifetime)
+		}
+	} else if s.RevokeAccessTokens {
+		return nil, refuse("revoke_access_tokens", "needs sessions = true")
 	}
 	if s.JWKMaxStale < 0 {
 		return nil, refuse("jwk_max_stale", "must not be negative, got %s", s.JWKMaxStale)

@@ -205,6 +205,7 @@ func (s *Service) accessFrom(refresh map[string]any, now time.Time) (map[string]
 		}
 		m[k] = v
 	}
+	s.clampToSession(m)
 	return m, nil
 }
 

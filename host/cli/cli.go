@@ -1,6 +1,6 @@
 // Package cli is jwtd's command line (docs/cli.md): serve, check-config, user
-// add/passwd/deactivate, token issue/blacklist, flush-expired and key
-// generate/rotate. Every
+// add/passwd/deactivate/revoke, session list/revoke, token issue/blacklist,
+// flush-expired and key generate/rotate. Every
 // command takes --config and has --help; it exits 0 on success and
 // otherwise prints one clear line on stderr and exits non-zero.
 package cli
@@ -38,6 +38,9 @@ func commands() []command {
 		{"user add", "NAME [--inactive] [--config FILE]", "add a user; the password is read from stdin", runUserAdd},
 		{"user passwd", "NAME [--config FILE]", "change a user's password (read from stdin)", runUserPasswd},
 		{"user deactivate", "NAME [--config FILE]", "deactivate a user", runUserDeactivate},
+		{"user revoke", "NAME [--config FILE]", "revoke every session of a user and refuse its older tokens (sessions)", runUserRevoke},
+		{"session list", "[--user NAME] [--config FILE]", "list live sessions, of one user or all", runSessionList},
+		{"session revoke", "ID [--config FILE]", "revoke one session (its refresh and sliding tokens; its access tokens with revoke_access_tokens)", runSessionRevoke},
 		{"token issue", "--user ID [--sliding] [--config FILE]", "print a token pair (or a sliding token) for a user as JSON", runTokenIssue},
 		{"token blacklist", "TOKEN|- [--config FILE]", "blacklist a refresh or sliding token (- reads it from stdin)", runTokenBlacklist},
 		{"flush-expired", "[--config FILE]", "drop expired outstanding and blacklisted token rows", runFlushExpired},

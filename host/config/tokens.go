@@ -51,6 +51,15 @@ type rawTokens struct {
 	// CustomTokenTypes maps a custom token type to its lifetime.
 	CustomTokenTypes map[string]string `toml:"custom_token_types"`
 
+	// Sessions (token families), jwtd's own: core.Settings.Sessions and
+	// the settings beside it.
+	Sessions                *bool   `toml:"sessions"`
+	SessionIDClaim          *string `toml:"session_id_claim"`
+	ReuseInterval           *string `toml:"reuse_interval"`
+	SessionAbsoluteLifetime *string `toml:"session_absolute_lifetime"`
+	RevokeAccessTokens      *bool   `toml:"revoke_access_tokens"`
+	SessionClientInfo       *bool   `toml:"session_client_info"`
+
 	// Settings that name Python classes in Simple JWT name plugins in jwtd:
 	// each is a shorthand for the matching [plugins.*] section's `use`.
 	UserAuthenticationRule        *string `toml:"user_authentication_rule"`
@@ -72,9 +81,21 @@ func (r rawTokens) build(baseDir string) (core.Settings, error) {
 		durationField{"tokens.sliding_token_lifetime", r.SlidingTokenLifetime, &s.SlidingTokenLifetime},
 		durationField{"tokens.sliding_token_refresh_lifetime", r.SlidingTokenRefreshLifetime, &s.SlidingTokenRefreshLifetime},
 		durationField{"tokens.jwk_max_stale", r.JWKMaxStale, &s.JWKMaxStale},
+		durationField{"tokens.session_absolute_lifetime", r.SessionAbsoluteLifetime, &s.SessionAbsoluteLifetime},
 	); err != nil {
 		return s, err
 	}
+	if r.ReuseInterval != nil {
+		// "0s" turns the interval off, so zero is allowed here.
+		d, err := time.ParseDuration(*r.ReuseInterval)
+		if err != nil || d < 0 {
+			return s, invalid("tokens.reuse_interval", "must be a duration such as \"10s\" (\"0s\" turns it off), got %q", *r.ReuseInterval)
+		}
+		s.ReuseInterval = d
+	}
+	setBool(&s.Sessions, r.Sessions)
+	setBool(&s.RevokeAccessTokens, r.RevokeAccessTokens)
+	setBool(&s.SessionClientInfo, r.SessionClientInfo)
 	setBool(&s.RotateRefreshTokens, r.RotateRefreshTokens)
 	setBool(&s.BlacklistAfterRotation, r.BlacklistAfterRotation)
 	setBool(&s.UpdateLastLogin, r.UpdateLastLogin)
@@ -97,6 +118,7 @@ func (r rawTokens) build(baseDir string) (core.Settings, error) {
 		{"tokens.jti_claim", r.JTIClaim, &s.JTIClaim, true},
 		{"tokens.sliding_token_refresh_exp_claim", r.SlidingTokenRefreshExpClaim, &s.SlidingTokenRefreshExpClaim, true},
 		{"tokens.revoke_token_claim", r.RevokeTokenClaim, &s.RevokeTokenClaim, true},
+		{"tokens.session_id_claim", r.SessionIDClaim, &s.SessionIDClaim, true},
 	}
 	for _, f := range strs {
 		if f.v == nil {

@@ -179,6 +179,7 @@ func (opts ServeOptions) build(ctx context.Context, cfg *config.Config, logger *
 		Middleware:     opts.Middleware,
 		ForwardAuth:    cfg.ForwardAuth,
 		Cookies:        cfg.Cookies,
+		ClientAddr:     sessionClientAddr(cfg),
 	})
 	// The API observes every request it answers (431 header cap and
 	// recovered panics included) in the wrapper that writes its log line.

@@ -6,6 +6,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -113,6 +114,16 @@ func Build(ctx context.Context, cfg *config.Config, bo BuildOptions) (_ *Stack, 
 		}
 		opts = append([]core.Option{core.WithJWKSFetcher(jwkshttp.Fetcher(cfg.Tokens.JWKURL, nil, fo...))}, opts...)
 	}
+	if cfg.Tokens.Sessions {
+		if _, ok := sdk.As[sdk.SessionStore](plugins.Blacklist); !ok {
+			name := "none"
+			if p.BlacklistStore != nil {
+				name = fmt.Sprintf("%q", p.BlacklistStore.Use)
+			}
+			return nil, fmt.Errorf("tokens.sessions: the blacklist store (%s) keeps no sessions (sdk.SessionStore); use one that does (memory, sqlite, redis, postgres, mysql) or turn sessions off", name)
+		}
+		opts = append(opts, core.WithReuseHook(reuseHook(logger, bo.Metrics)))
+	}
 	if st.Service, err = core.New(cfg.Tokens, plugins, opts...); err != nil {
 		return nil, err
 	}
@@ -204,4 +215,16 @@ func (st *Stack) Close() error {
 		st.closeErr = errors.Join(errs...)
 	})
 	return st.closeErr
+}
+
+// reuseHook logs and counts a detected refresh-token reuse: the session
+// and user, never the token.
+func reuseHook(logger *slog.Logger, m *metrics.Metrics) func(context.Context, core.Reuse) {
+	return func(ctx context.Context, r core.Reuse) {
+		logger.WarnContext(ctx, "refresh token reuse detected: session revoked",
+			"session", r.SessionID, "user_id", r.UserID, "revoked_now", r.Revoked)
+		if m != nil {
+			m.SessionReuse(r.Revoked)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"log/slog"
+	"net/http"
 
 	"github.com/jwtd/jwtd/host/config"
 	"github.com/jwtd/jwtd/host/metrics"
@@ -55,4 +56,12 @@ func loginGuard(cfg *config.Config, blacklist sdk.BlacklistStore, local sdk.Logi
 		OnLock:                m.LoginLocked,
 	})
 	return l, err
+}
+
+// sessionClientAddr is the client address kept with a session: resolved
+// through the trusted proxies as the login throttle resolves it, but the
+// whole IPv6 address (the throttle groups by /64).
+func sessionClientAddr(cfg *config.Config) func(*http.Request) string {
+	t := cfg.Server.Throttle
+	return throttle.AddrResolver{TrustedProxies: t.TrustedProxies, ProxyHeader: t.ProxyHeader, IPv6PrefixLen: 128}.ClientAddr
 }

@@ -18,7 +18,7 @@ func TestHTTPReferenceListsEveryEndpoint(t *testing.T) {
 	}
 	documented := map[string]bool{}
 	for _, h := range doc.Headings(3) {
-		if strings.HasPrefix(h, "### `GET ") || strings.HasPrefix(h, "### `POST ") || strings.HasPrefix(h, "### `ANY ") {
+		if strings.HasPrefix(h, "### `GET ") || strings.HasPrefix(h, "### `POST ") || strings.HasPrefix(h, "### `ANY ") || strings.HasPrefix(h, "### `DELETE ") {
 			documented[h] = true
 		}
 	}
@@ -30,6 +30,9 @@ func TestHTTPReferenceListsEveryEndpoint(t *testing.T) {
 		path := e.path
 		if e.prefixed {
 			path = "/api/token" + e.path
+		}
+		if e.idParam != "" {
+			path += "/{" + e.idParam + "}"
 		}
 		// The API's own paths are documented with their trailing slash, as
 		// Simple JWT writes them; the operational ones without.

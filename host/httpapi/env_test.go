@@ -37,12 +37,15 @@ const (
 	profileDefault = "default"
 	profileRotate  = "rotate"
 	profileRevoke  = "revoke"
+	// profileSessions: sessions with rotation and no reuse interval.
+	profileSessions = "sessions"
 )
 
 var profileTokens = map[string]string{
-	profileDefault: "",
-	profileRotate:  "rotate_refresh_tokens = true\nblacklist_after_rotation = true\nupdate_last_login = true\n",
-	profileRevoke:  "check_revoke_token = true\n",
+	profileDefault:  "",
+	profileRotate:   "rotate_refresh_tokens = true\nblacklist_after_rotation = true\nupdate_last_login = true\n",
+	profileRevoke:   "check_revoke_token = true\n",
+	profileSessions: "sessions = true\nrotate_refresh_tokens = true\nblacklist_after_rotation = true\nreuse_interval = \"0s\"\n",
 }
 
 // Users every test server has. Passwords are fixed: goldens hold no secret.

@@ -119,6 +119,8 @@ func (a *API) errorBody(r *http.Request, err error) (int, object) {
 			return http.StatusUnauthorized, object{{"detail", ce.Detail}}
 		case core.KindInvalidInput:
 			return http.StatusBadRequest, coreFields(ce)
+		case core.KindNotFound:
+			return http.StatusNotFound, object{{"detail", ce.Detail}}
 		case core.KindUnavailable:
 			a.log.WarnContext(r.Context(), "plugin unavailable", "path", r.URL.Path, "err", err)
 			return http.StatusServiceUnavailable, unavailableBody(ce.Detail, ce.Code)

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"net/http"
@@ -253,6 +254,41 @@ func apiCases() []apiCase {
 			e.changePassword("dave")
 			return bearer(authPath, "Bearer "+tok)
 		}, status: 401},
+
+		// Sessions (sessions profile).
+		{name: "logout_ok", profiles: []string{profileSessions}, req: func(e *env) request {
+			return jsonPost("/api/token/logout/", tokenBody("refresh", e.pair("alice").Refresh))
+		}, status: 200},
+		{name: "logout_twice", profiles: []string{profileSessions}, req: func(e *env) request {
+			tok := e.pair("alice").Refresh
+			e.mustOK(jsonPost("/api/token/logout/", tokenBody("refresh", tok)))
+			return jsonPost("/api/token/logout/", tokenBody("refresh", tok))
+		}, status: 401},
+		{name: "logout_access_token", profiles: []string{profileSessions}, req: func(e *env) request {
+			return jsonPost("/api/token/logout/", tokenBody("refresh", e.pair("alice").Access))
+		}, status: 401},
+		{name: "logout_missing", profiles: []string{profileSessions}, req: fixed(jsonPost("/api/token/logout/", `{}`)), status: 400},
+		{name: "refresh_reuse_revokes_session", profiles: []string{profileSessions}, req: func(e *env) request {
+			tok := e.pair("alice").Refresh
+			var next struct{ Refresh string }
+			if err := json.Unmarshal(e.mustOK(jsonPost(refreshPath, tokenBody("refresh", tok))), &next); err != nil {
+				e.t.Fatal(err)
+			}
+			if resp, _ := e.do(jsonPost(refreshPath, tokenBody("refresh", tok))); resp.StatusCode != 401 {
+				e.t.Fatalf("replay: %d", resp.StatusCode)
+			}
+			return jsonPost(refreshPath, tokenBody("refresh", next.Refresh))
+		}, status: 401},
+		{name: "logout_all_ok", profiles: []string{profileSessions}, req: func(e *env) request {
+			e.pair("dave")
+			return request{method: http.MethodPost, path: "/api/token/logout-all/", header: map[string]string{"Authorization": "Bearer " + e.pair("dave").Access}}
+		}, status: 200},
+		{name: "logout_all_unauthenticated", profiles: []string{profileSessions}, req: fixed(request{method: http.MethodPost, path: "/api/token/logout-all/"}), status: 401},
+		{name: "sessions_unauthenticated", profiles: []string{profileSessions}, req: fixed(request{method: http.MethodGet, path: "/api/token/sessions/"}), status: 401},
+		{name: "session_delete_not_found", profiles: []string{profileSessions}, req: func(e *env) request {
+			return request{method: http.MethodDelete, path: "/api/token/sessions/no-such-session/", header: map[string]string{"Authorization": "Bearer " + e.pair("carol").Access}}
+		}, status: 404},
+		{name: "session_post_not_allowed", profiles: []string{profileSessions}, req: fixed(request{method: http.MethodPost, path: "/api/token/sessions/x/"}), status: 405, allow: "DELETE, OPTIONS"},
 	}
 }
 
@@ -279,7 +315,7 @@ func TestAPIGolden(t *testing.T) {
 	// against the same golden bodies.
 	for _, mode := range []string{modeInProcess, modeOutOfProcess, modeCookies} {
 		t.Run(mode, func(t *testing.T) {
-			for _, profile := range []string{profileDefault, profileRotate, profileRevoke} {
+			for _, profile := range []string{profileDefault, profileRotate, profileRevoke, profileSessions} {
 				t.Run(profile, func(t *testing.T) {
 					e := newEnvMode(t, profile, mode)
 					for _, tc := range apiCases() {

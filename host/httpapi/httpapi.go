@@ -93,6 +93,10 @@ type Options struct {
 	ForwardAuth ForwardAuth
 	// Cookies configures the opt-in cookie transport for browser apps.
 	Cookies Cookies
+	// ClientAddr names a request's client for the session a login starts
+	// (nil: the host part of RemoteAddr); the daemon resolves trusted
+	// proxies as the login throttle does.
+	ClientAddr func(r *http.Request) string
 }
 
 // API is the HTTP handler.

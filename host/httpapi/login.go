@@ -99,7 +99,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, act *loginAction) (c
 	// goes on hashing, and the freed concurrency slot would let the next
 	// login start another hash beside it. Values (the request log's user
 	// id) are kept.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), a.opts.LoginTimeout)
+	ctx, cancel := context.WithTimeout(a.withSessionClient(context.WithoutCancel(r.Context()), r), a.opts.LoginTimeout)
 	defer cancel()
 	is, err := act.obtain(a.core, ctx, creds)
 	outcome := throttle.Errored

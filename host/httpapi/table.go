@@ -41,6 +41,9 @@ type endpoint struct {
 	private bool
 	// enabled, when set, says whether the API serves the row at all.
 	enabled func(a *API) bool
+	// idParam makes the row serve path/ID (one more segment, any value),
+	// which the handler reads as r.PathValue(idParam).
+	idParam string
 }
 
 // loginAction is what a login endpoint does once admitted.
@@ -50,8 +53,9 @@ type loginAction struct {
 }
 
 var (
-	postOnly = []string{http.MethodPost}
-	getOnly  = []string{http.MethodGet}
+	postOnly   = []string{http.MethodPost}
+	getOnly    = []string{http.MethodGet}
+	deleteOnly = []string{http.MethodDelete}
 )
 
 // endpointTable is jwtd's HTTP API (docs/http-api.md, which a test keeps
@@ -74,7 +78,14 @@ var endpointTable = []endpoint{
 	{name: "jwks", path: "/.well-known/jwks.json", methods: getOnly, serve: (*API).jwks},
 	{name: "openid_configuration", path: "/.well-known/openid-configuration", methods: getOnly, serve: (*API).openIDConfiguration},
 	{name: "forward_auth", path: "/api/forward-auth", anyMethod: true, serve: (*API).forwardAuth},
+	{name: "logout", path: "/logout", prefixed: true, methods: postOnly, serve: (*API).logout, enabled: sessionsEnabled},
+	{name: "logout_all", path: "/logout-all", prefixed: true, methods: postOnly, serve: (*API).logoutAll, enabled: sessionsEnabled},
+	{name: "sessions", path: "/sessions", prefixed: true, methods: getOnly, serve: (*API).listSessions, enabled: sessionsEnabled},
+	{name: "session", path: "/sessions", idParam: "id", prefixed: true, methods: deleteOnly, serve: (*API).endSession, enabled: sessionsEnabled},
 }
+
+// idRouteSuffix marks, in the route map, a row that serves path/ID.
+const idRouteSuffix = "/{id}"
 
 // otherEndpoint labels requests to no endpoint, so that scanners probing
 // random paths cannot create unbounded label values.
@@ -106,6 +117,9 @@ func (a *API) buildRoutes(opsListener bool) map[string]*route {
 		if e.prefixed {
 			path = a.opts.Prefix + e.path
 		}
+		if e.idParam != "" {
+			path += idRouteSuffix
+		}
 		if _, dup := routes[path]; dup {
 			panic("httpapi: two endpoints at " + path)
 		}
@@ -123,6 +137,14 @@ func (a *API) newRoute(e endpoint, opsListener bool) *route {
 		inner := serve
 		serve = func(w http.ResponseWriter, r *http.Request) {
 			inner(w, r.WithContext(context.WithValue(r.Context(), opsListenerKey{}, true)))
+		}
+	}
+	if e.idParam != "" {
+		inner := serve
+		serve = func(w http.ResponseWriter, r *http.Request) {
+			p := httpx.RoutePath(r.URL.Path)
+			r.SetPathValue(e.idParam, p[strings.LastIndexByte(p, '/')+1:])
+			inner(w, r)
 		}
 	}
 	rt := &route{name: e.name, methods: map[string]http.HandlerFunc{}}
@@ -157,7 +179,7 @@ func onOpsListener(r *http.Request) bool {
 // 404 or 405 in DRF's words.
 func (a *API) dispatch(routes map[string]*route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		rt, ok := routes[httpx.RoutePath(r.URL.Path)]
+		rt, ok := lookupRoute(routes, r)
 		if !ok {
 			a.writeError(w, r, errNotFound)
 			return
@@ -183,7 +205,7 @@ func (a *API) dispatch(routes map[string]*route) http.HandlerFunc {
 // EndpointName is the metrics label of the endpoint r is for on the API
 // (the table's name), or "other".
 func (a *API) EndpointName(r *http.Request) string {
-	if rt, ok := a.routes[httpx.RoutePath(r.URL.Path)]; ok {
+	if rt, ok := lookupRoute(a.routes, r); ok {
 		return rt.name
 	}
 	return otherEndpoint
@@ -194,4 +216,19 @@ func (a *API) EndpointName(r *http.Request) string {
 // and /metrics when Options.Metrics is set.
 func (a *API) OpsHandler() http.Handler {
 	return a.recoverPanics(a.dispatch(a.opsRoutes))
+}
+
+// lookupRoute finds r's route: its path exactly, else the row serving the
+// path's parent with an id (a non-empty last segment).
+func lookupRoute(routes map[string]*route, r *http.Request) (*route, bool) {
+	p := httpx.RoutePath(r.URL.Path)
+	if rt, ok := routes[p]; ok {
+		return rt, true
+	}
+	i := strings.LastIndexByte(p, '/')
+	if i <= 0 || i == len(p)-1 {
+		return nil, false
+	}
+	rt, ok := routes[p[:i]+idRouteSuffix]
+	return rt, ok
 }

@@ -52,6 +52,7 @@ type Metrics struct {
 	restarts      *prometheus.CounterVec   // plugin
 	loginLocks    *prometheus.CounterVec   // scope
 	loginRefused  *prometheus.CounterVec   // reason
+	sessionReuse  *prometheus.CounterVec   // outcome
 
 	feeds     feeds // feeds.go
 	feedsOnce sync.Once
@@ -104,10 +105,14 @@ func New() *Metrics {
 			Name: "jwtd_login_throttled_total",
 			Help: "Login attempts refused with 429 before the password check, by reason (rate, locked, busy).",
 		}, []string{"reason"}),
+		sessionReuse: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jwtd_session_reuse_total",
+			Help: "Rotated refresh or sliding tokens presented again outside the reuse interval, by outcome (revoked: this replay revoked the session; already_revoked).",
+		}, []string{"outcome"}),
 	}
 	m.reg.MustRegister(
 		m.requests, m.requestLatency, m.issued, m.refreshed, m.blacklisted,
-		m.pluginCalls, m.pluginLatency, m.restarts, m.loginLocks, m.loginRefused,
+		m.pluginCalls, m.pluginLatency, m.restarts, m.loginLocks, m.loginRefused, m.sessionReuse,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -150,3 +155,13 @@ func (m *Metrics) LoginLocked(scope string) { m.loginLocks.WithLabelValues(scope
 
 // LoginThrottled counts one login attempt refused with 429 for reason.
 func (m *Metrics) LoginThrottled(reason string) { m.loginRefused.WithLabelValues(reason).Inc() }
+
+// SessionReuse counts a detected token reuse; revoked says whether this
+// replay revoked the session (of concurrent replays, one does).
+func (m *Metrics) SessionReuse(revoked bool) {
+	outcome := "already_revoked"
+	if revoked {
+		outcome = "revoked"
+	}
+	m.sessionReuse.WithLabelValues(outcome).Inc()
+}

@@ -54,6 +54,13 @@ func TestConformanceOutOfProcess(t *testing.T) {
 		}
 		sdktest.TestLoginFailureStore(t, func(t *testing.T) sdk.LoginFailureStore { return f })
 	})
+	t.Run("SessionStore", func(t *testing.T) {
+		ss, ok := sdk.As[sdk.SessionStore](bl)
+		if !ok {
+			t.Fatal("blacklist store of a plugin with sdk.SessionStore does not offer it")
+		}
+		sdktest.TestSessionStore(t, func(t *testing.T) sdk.SessionStore { return ss })
+	})
 	t.Run("AuthRule", func(t *testing.T) {
 		sdktest.TestAuthRule(t, rule, sdktest.DefaultRuleCases)
 	})

@@ -19,7 +19,8 @@
 // time, and their successful results refresh the cache (a miss drops it).
 // Only successes are cached: ErrUserNotFound, ErrUnavailable and every other
 // error are not, so a newly created user works at once and an outage is not
-// remembered. Authenticate, LoginFields and RecordLogin pass through.
+// remembered. A successful Authenticate drops that user's entries (the store
+// may have re-hashed the password); LoginFields and RecordLogin pass through.
 //
 // The cache wraps a user store's endpoint (its connection), not the store's
 // methods: it answers LookupUser replies and watches the admin requests by
@@ -141,6 +142,16 @@ func (c *Cache) intercept(ctx context.Context, method string, req, reply any, cc
 	case *userstorev1.SetActiveRequest:
 		// So that a deactivation takes effect at once.
 		defer c.invalidate(r.GetUsername())
+	case *userstorev1.AuthenticateRequest:
+		// A store may re-hash the password on a successful login (Django's
+		// check_password upgrade, rehash_on_login): the tokens issued now
+		// carry the revoke claim of the new hash, so a cached copy of the
+		// old hash would refuse them under CHECK_REVOKE_TOKEN.
+		err := call(ctx)
+		if err == nil {
+			c.InvalidateID(reply.(*userstorev1.UserResponse).GetUser().GetId())
+		}
+		return err
 	}
 	return call(ctx)
 }

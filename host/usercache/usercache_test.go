@@ -440,3 +440,42 @@ func TestFeedHooks(t *testing.T) {
 		t.Errorf("an unrelated invalidation dropped u0 (%d lookups)", n)
 	}
 }
+
+// rehashing is a store that re-hashes the password on every successful
+// login behind the cache's back, as the SQL stores' rehash_on_login does.
+type rehashing struct {
+	*memory.UserStore
+}
+
+func (r rehashing) Authenticate(ctx context.Context, creds sdk.Credentials) (sdk.User, error) {
+	u, err := r.UserStore.Authenticate(ctx, creds)
+	if err != nil {
+		return u, err
+	}
+	if err := r.UserStore.SetPassword(ctx, u.Username, creds["password"]); err != nil {
+		return sdk.User{}, err
+	}
+	return r.UserStore.LookupUser(ctx, "id", u.ID)
+}
+
+// TestLoginRehashInvalidates: a login whose store re-hashed the password
+// drops the cached user, so the new tokens' revoke claim matches at once.
+func TestLoginRehashInvalidates(t *testing.T) {
+	ctx := context.Background()
+	store := rehashing{memory.NewUserStore()}
+	if _, err := store.CreateUser(ctx, sdk.NewUser{Username: "u0", Password: "pw-123456", IsActive: true}); err != nil {
+		t.Fatal(err)
+	}
+	s := wrap(t, store, usercache.Options{TTL: time.Minute})
+	before := lookup(t, s, cached, "1")
+	after, err := s.Authenticate(ctx, sdk.Credentials{"username": "u0", "password": "pw-123456"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.PasswordHash == before.PasswordHash {
+		t.Fatal("the test store did not re-hash")
+	}
+	if got := lookup(t, s, cached, "1"); got.PasswordHash != after.PasswordHash {
+		t.Fatalf("cached hash after a re-hashing login is the old one")
+	}
+}

@@ -156,6 +156,8 @@ func (p *pair) jwtdCLI(stdin string, args ...string) error {
 // HS256 with interopKey.
 type keys struct {
 	algorithm, signing, verifying string
+	// tokens are extra [tokens] lines for jwtd (sessions, say).
+	tokens string
 }
 
 // verifyingTOML is jwtd's verifying_key line, empty for HMAC.
@@ -187,7 +189,7 @@ func startPair(t *testing.T, db interopDB, k keys) *pair {
 // (djangotest.Options.CustomUser) when customUser is set.
 func startPairWith(t *testing.T, db interopDB, k keys, customUser bool) *pair {
 	if k.algorithm == "" {
-		k = keys{algorithm: "HS256", signing: interopKey}
+		k = keys{algorithm: "HS256", signing: interopKey, tokens: k.tokens}
 	}
 	d := db.kind.server(t)(t, "interop")
 	django := djangotest.Start(t, djangotest.Options{
@@ -213,6 +215,7 @@ refresh_token_lifetime = "24h"
 rotate_refresh_tokens = true
 blacklist_after_rotation = true
 update_last_login = true
+` + k.tokens + `
 ` + db.stores(d, customUser)
 	if err := os.WriteFile(config, []byte(toml), 0o600); err != nil {
 		t.Fatal(err)

@@ -71,10 +71,16 @@ func TestConformance(t *testing.T) {
 			tg := target{addrs: top.addrs(t)}
 			t.Run("in process", func(t *testing.T) {
 				sdktest.TestBlacklistStore(t, func(t *testing.T) sdk.BlacklistStore { return tg.open(t) }, opts)
+				sdktest.TestSessionStore(t, func(t *testing.T) sdk.SessionStore { return tg.open(t) })
 			})
 			t.Run("out of process", func(t *testing.T) {
 				s := outOfProcess(t, tg.config())
 				sdktest.TestBlacklistStore(t, func(*testing.T) sdk.BlacklistStore { return s }, opts)
+				ss, ok := sdk.As[sdk.SessionStore](s)
+				if !ok {
+					t.Fatal("the redis plugin's blacklist store does not offer sdk.SessionStore across the boundary")
+				}
+				sdktest.TestSessionStore(t, func(*testing.T) sdk.SessionStore { return ss })
 			})
 		})
 	}

@@ -1,6 +1,10 @@
 package redis
 
-import goredis "github.com/redis/go-redis/v9"
+import (
+	"context"
+
+	goredis "github.com/redis/go-redis/v9"
+)
 
 // ClientOf exposes the store's go-redis client, so tests can check which
 // topology a config built.
@@ -15,3 +19,9 @@ func BlacklistKey(b *BlacklistStore, jti string) string { return b.blacklistKey(
 
 // MinBlacklistTTL is the floor on a blacklist key's life.
 const MinBlacklistTTL = minBlacklistTTL
+
+// RevokeSessionAs runs the revocation script with a given nonce, as a
+// go-redis retry of one call would.
+func RevokeSessionAs(b *BlacklistStore, ctx context.Context, userID, id, nonce string) (int, error) {
+	return revokeSessionScript.Run(ctx, b.client, []string{b.sessionKey(userID, id)}, userID, nonce).Int()
+}

@@ -83,6 +83,9 @@ CREATE INDEX jwtd_blacklisted_tokens_expires_at ON jwtd_blacklisted_tokens (expi
 // It is safe for concurrent use. Close stops the sweep and closes the
 // database; calls after Close return errors wrapping sdk.ErrUnavailable.
 type BlacklistStore struct {
+	// SessionTables give the store sdk.SessionStore (sessions.go).
+	*sqlstore.SessionTables
+
 	db          *sql.DB // the writer (one connection)
 	ro          *sql.DB // the read pool (IsBlacklisted, Export, Ping)
 	isBlacklist *sql.Stmt
@@ -125,6 +128,10 @@ func openDjangoBlacklist(ctx context.Context, cfg sdk.Config) (sdk.BlacklistStor
 		return nil, err
 	}
 	if err := sqlstore.Migrate(ctx, dialect{}, db, sqlstore.LoginFailuresComponent, loginFailureMigrations); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := sqlstore.Migrate(ctx, dialect{}, db, sqlstore.SessionsComponent, sqlstore.SessionMigrations(dialect{})); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -179,6 +186,7 @@ func OpenBlacklistStore(ctx context.Context, cfg sdk.Config) (*BlacklistStore, e
 	}
 	if c.GroupCommit == nil || *c.GroupCommit {
 		s.group = newCommitter(db, s.blacklist, s.outstanding)
+		s.SessionTables.WithTxRunner(s.group.runTx)
 	}
 	s.startSweep(sweep)
 	return s, nil
@@ -191,6 +199,9 @@ func (s *BlacklistStore) init(ctx context.Context, path string, busy time.Durati
 	if err := sqlstore.Migrate(ctx, dialect{}, s.db, sqlstore.LoginFailuresComponent, loginFailureMigrations); err != nil {
 		return err
 	}
+	if err := sqlstore.Migrate(ctx, dialect{}, s.db, sqlstore.SessionsComponent, sqlstore.SessionMigrations(dialect{})); err != nil {
+		return err
+	}
 	var err error
 	if s.ro, err = openReader(ctx, path, busy); err != nil {
 		return err
@@ -198,6 +209,9 @@ func (s *BlacklistStore) init(ctx context.Context, path string, busy time.Durati
 	// The call's own deadline bounds each call, busy_timeout the wait for
 	// the write lock within it, as for the blacklist's own calls.
 	s.FailureCounters = sqlstore.NewFailureCountersOn(dialect{}, s.db, s.ro, 0)
+	if s.SessionTables, err = sqlstore.NewSessions(dialect{}, s.db, s.ro, busy+time.Second); err != nil {
+		return err
+	}
 	// Each statement is prepared once here and reused by every call;
 	// database/sql re-prepares it lazily on each pooled connection.
 	prepare := func(db *sql.DB, q string) *sql.Stmt {
@@ -343,7 +357,8 @@ func (s *BlacklistStore) FlushExpired(ctx context.Context, now time.Time) (int, 
 	if err := tx.Commit(); err != nil {
 		return 0, unavailable("flush expired", err)
 	}
-	return total, nil
+	n, err := s.FlushSessions(ctx, now)
+	return total + n, err
 }
 
 // Export calls fn for every entry whose token has not expired at now: once
@@ -423,7 +438,7 @@ func (s *BlacklistStore) Close() error {
 		if s.group != nil {
 			s.group.close()
 		}
-		s.closeErr = errors.Join(s.isBlacklist.Close(), s.blacklist.Close(), s.outstanding.Close(), s.ro.Close(), s.db.Close())
+		s.closeErr = errors.Join(s.isBlacklist.Close(), s.blacklist.Close(), s.outstanding.Close(), s.SessionTables.Close(), s.ro.Close(), s.db.Close())
 	})
 	return s.closeErr
 }

@@ -35,9 +35,12 @@ const maxBatch = 256
 // writeReq is one call waiting for the committer.
 type writeReq struct {
 	ctx       context.Context
-	blacklist bool // Blacklist; else AddOutstanding
+	blacklist bool // Blacklist; else AddOutstanding (when fn is nil)
 	args      [5]any
-	done      chan writeResult // buffered: the committer never blocks on it
+	// fn, when set, is the call's own statements (a session rotation),
+	// run in the batch's transaction; its error fails this call only.
+	fn   func(ctx context.Context, tx *sql.Tx) error
+	done chan writeResult // buffered: the committer never blocks on it
 }
 
 type writeResult struct {
@@ -78,7 +81,19 @@ func newCommitter(db *sql.DB, blacklist, outstanding *sql.Stmt) *committer {
 // write, if already in a transaction, may still be committed (the caller
 // was told nothing succeeded, which for a blacklist entry fails closed).
 func (c *committer) write(ctx context.Context, blacklist bool, args [5]any) (bool, error) {
-	r := &writeReq{ctx: ctx, blacklist: blacklist, args: args, done: make(chan writeResult, 1)}
+	return c.submit(ctx, &writeReq{ctx: ctx, blacklist: blacklist, args: args, done: make(chan writeResult, 1)})
+}
+
+// runTx runs fn in the next batch's transaction and waits until that
+// transaction has committed (sqlstore.SessionTables.WithTxRunner). A fn
+// that fails is rolled back with the batch, and the batch retried without
+// it, as a failing statement is.
+func (c *committer) runTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	_, err := c.submit(ctx, &writeReq{ctx: ctx, fn: fn, done: make(chan writeResult, 1)})
+	return err
+}
+
+func (c *committer) submit(ctx context.Context, r *writeReq) (bool, error) {
 	select {
 	case c.reqs <- r:
 	case <-ctx.Done():
@@ -171,6 +186,13 @@ func (c *committer) try(live []*writeReq) (added []bool, failed int, err error) 
 	bl, out := tx.StmtContext(ctx, c.blacklist), tx.StmtContext(ctx, c.outstanding)
 	added = make([]bool, len(live))
 	for i, r := range live {
+		if r.fn != nil {
+			if err := r.fn(ctx, tx); err != nil {
+				tx.Rollback()
+				return nil, i, unavailable("session", err)
+			}
+			continue
+		}
 		st, op := out, "add outstanding"
 		if r.blacklist {
 			st, op = bl, "blacklist"

@@ -102,9 +102,13 @@ type tokenTables interface {
 // It is safe for concurrent use. Close stops the sweep and closes the
 // pool; calls after Close return errors wrapping sdk.ErrUnavailable.
 type BlacklistStore struct {
-	c                *conn
-	tables           tokenTables
-	*FailureCounters // loginfailures.go
+	// SessionTables give the store sdk.SessionStore (sessions.go).
+	*SessionTables
+	// FailureCounters give it sdk.LoginFailureStore (loginfailures.go).
+	*FailureCounters
+
+	c      *conn
+	tables tokenTables
 
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
@@ -127,11 +131,14 @@ func OpenBlacklistStore(ctx context.Context, d Dialect, cfg sdk.Config) (*Blackl
 	if err != nil {
 		return nil, err
 	}
-	s := &BlacklistStore{c: cn, FailureCounters: newFailureCounters(cn)}
-	// The failed-login counters are a table of jwtd's own, also beside
-	// Django's tables; migrate = false means it is there already.
+	s := &BlacklistStore{c: cn, FailureCounters: newFailureCounters(cn), SessionTables: newSessions(cn)}
+	// The failed-login counters and the sessions are tables of jwtd's own,
+	// also beside Django's tables; migrate = false means they are there.
 	if c.Migrate == nil || *c.Migrate {
 		err = migrate(ctx, cn, LoginFailuresComponent, loginFailureMigrations(d))
+		if err == nil {
+			err = migrate(ctx, cn, SessionsComponent, SessionMigrations(d))
+		}
 	}
 	if err != nil {
 		cn.db.Close()
@@ -160,8 +167,8 @@ func OpenBlacklistStore(ctx context.Context, d Dialect, cfg sdk.Config) (*Blackl
 // pool the caller opened, for a store that manages its own connections
 // (SQLite's single writer): every call runs under queryTimeout, a
 // background sweep runs every sweep (0: none), and Close closes db. The
-// caller has created jwtd_login_failures (the failed-login counters) in
-// its own schema.
+// caller has created jwtd_login_failures (the failed-login counters) and
+// the SessionMigrations tables in its own schema.
 func OpenDjangoBlacklist(ctx context.Context, d Dialect, db *sql.DB, tables DjangoTables, queryTimeout, sweep time.Duration) (*BlacklistStore, error) {
 	cn := &conn{d: d, db: db, queryTimeout: queryTimeout}
 	t, err := newDjangoTables(ctx, cn, tables)
@@ -171,7 +178,7 @@ func OpenDjangoBlacklist(ctx context.Context, d Dialect, db *sql.DB, tables Djan
 	if err != nil {
 		return nil, err
 	}
-	s := &BlacklistStore{c: cn, tables: t, FailureCounters: newFailureCounters(cn)}
+	s := &BlacklistStore{c: cn, tables: t, FailureCounters: newFailureCounters(cn), SessionTables: newSessions(cn)}
 	s.startSweep(sweep)
 	return s, nil
 }
@@ -245,8 +252,18 @@ func (s *BlacklistStore) IsBlacklisted(ctx context.Context, jti string) (bool, e
 }
 
 // FlushExpired deletes outstanding and blacklisted rows whose token
-// expired before now and returns how many rows it deleted.
+// expired before now, and sessions past their end, and returns how many
+// rows it deleted.
 func (s *BlacklistStore) FlushExpired(ctx context.Context, now time.Time) (int, error) {
+	n, err := s.flushTokens(ctx, now)
+	if err != nil {
+		return 0, err
+	}
+	m, err := s.FlushSessions(ctx, now)
+	return n + m, err
+}
+
+func (s *BlacklistStore) flushTokens(ctx context.Context, now time.Time) (int, error) {
 	ctx, cancel := s.c.ctx(ctx)
 	defer cancel()
 	return s.tables.flushExpired(ctx, now)

@@ -13,9 +13,11 @@ import (
 // under one mutex, so of concurrent calls with one JTI exactly one adds it.
 // It is safe for concurrent use within one process (it cannot be shared
 // across processes). Its embedded LoginFailureStore gives it the
-// sdk.LoginFailureStore capability.
+// sdk.LoginFailureStore capability, its embedded SessionStore the
+// sdk.SessionStore one.
 type BlacklistStore struct {
 	*LoginFailureStore
+	*SessionStore
 
 	mu          sync.Mutex
 	outstanding map[string]sdk.TokenRecord
@@ -26,6 +28,7 @@ type BlacklistStore struct {
 func NewBlacklistStore() *BlacklistStore {
 	return &BlacklistStore{
 		LoginFailureStore: NewLoginFailureStore(0, nil),
+		SessionStore:      NewSessionStore(),
 		outstanding:       map[string]sdk.TokenRecord{},
 		blacklisted:       map[string]sdk.TokenRecord{},
 	}
@@ -92,7 +95,7 @@ func (b *BlacklistStore) FlushExpired(ctx context.Context, now time.Time) (int, 
 			}
 		}
 	}
-	return n, nil
+	return n + b.SessionStore.flushExpired(now), nil
 }
 
 // Outstanding returns the outstanding record for jti, if any (for tests).
@@ -115,4 +118,5 @@ func (b *BlacklistStore) Counts() (outstanding, blacklisted int) {
 var (
 	_ sdk.BlacklistStore    = (*BlacklistStore)(nil)
 	_ sdk.LoginFailureStore = (*BlacklistStore)(nil)
+	_ sdk.SessionStore      = (*BlacklistStore)(nil)
 )

@@ -275,3 +275,7 @@ func TestLoginFailureStoreBounded(t *testing.T) {
 		}
 	}
 }
+
+func TestSessionStoreConformance(t *testing.T) {
+	sdktest.TestSessionStore(t, func(*testing.T) sdk.SessionStore { return memory.NewBlacklistStore() })
+}

@@ -154,8 +154,8 @@ type Suites struct {
 
 // TestBinary launches b (see Launch) and runs the conformance suite of
 // every kind it serves against the running process, as jwtd would call it:
-// TestUserStore, TestBlacklistStore (and TestLoginFailureStore when the
-// store offers sdk.LoginFailureStore), TestAuthRule, TestClaimSerializer.
+// TestUserStore, TestBlacklistStore (and TestLoginFailureStore, TestSessionStore when the
+// store offers sdk.LoginFailureStore, sdk.SessionStore), TestAuthRule, TestClaimSerializer.
 func TestBinary(t *testing.T, b Binary, s Suites) {
 	p := Launch(t, b)
 	if len(p.Kinds) == 0 {
@@ -177,6 +177,11 @@ func TestBinary(t *testing.T, b Binary, s Suites) {
 		if f, ok := sdk.As[sdk.LoginFailureStore](p.BlacklistStore); ok {
 			t.Run("LoginFailureStore", func(t *testing.T) {
 				TestLoginFailureStore(t, func(*testing.T) sdk.LoginFailureStore { return f })
+			})
+		}
+		if ss, ok := sdk.As[sdk.SessionStore](p.BlacklistStore); ok {
+			t.Run("SessionStore", func(t *testing.T) {
+				TestSessionStore(t, func(*testing.T) sdk.SessionStore { return ss })
 			})
 		}
 	}

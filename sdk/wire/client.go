@@ -129,10 +129,11 @@ type blacklistStoreClient struct {
 	rpc blackliststorev1.BlacklistStoreClient
 }
 
-// Capability offers sdk.LoginFailureStore and sdk.ChangeFeed when the
-// plugin has them.
+// Capability offers sdk.LoginFailureStore, sdk.SessionStore and
+// sdk.ChangeFeed when the plugin has them.
 func (b *blacklistStoreClient) Capability(target any) bool {
 	return offer[sdk.LoginFailureStore](target, b.Has(CapLoginFailures), loginFailuresClient{b.rpc}) ||
+		offer[sdk.SessionStore](target, b.Has(CapSessions), sessionsClient{b.rpc}) ||
 		b.feed(target, func(ctx context.Context) (grpc.ServerStreamingClient[commonv1.Change], error) {
 			return b.rpc.Watch(ctx, &commonv1.WatchRequest{})
 		}) || b.client.Capability(target)
@@ -180,6 +181,62 @@ func countResult(c *blackliststorev1.LoginFailureCount, err error) (sdk.LoginFai
 		return sdk.LoginFailureCount{}, err
 	}
 	return sdk.LoginFailureCount{Count: int(c.GetCount()), ResetIn: c.GetResetIn().AsDuration()}, nil
+}
+
+type sessionsClient struct {
+	rpc blackliststorev1.BlacklistStoreClient
+}
+
+func (c sessionsClient) CreateSession(ctx context.Context, v sdk.Session, first string) error {
+	_, err := c.rpc.CreateSession(ctx, &blackliststorev1.CreateSessionRequest{Session: sessionToProto(v), First: first})
+	return err
+}
+
+func (c sessionsClient) RotateSession(ctx context.Context, userID, id, parent, child string, now time.Time) (sdk.Rotation, error) {
+	resp, err := c.rpc.RotateSession(ctx, &blackliststorev1.RotateSessionRequest{
+		UserId: userID, Id: id, Parent: parent, Child: child, Now: toTimestamp(now),
+	})
+	if err != nil {
+		return sdk.Rotation{}, err
+	}
+	r := sdk.Rotation{
+		Outcome: sdk.RotateOutcome(resp.GetOutcome()), ConsumedAt: fromTimestamp(resp.GetConsumedAt()),
+		Child: resp.GetChild(), ChildConsumed: resp.GetChildConsumed(),
+	}
+	if r.Outcome < sdk.Rotated || r.Outcome > sdk.Refused {
+		return sdk.Rotation{}, &RemoteError{Kind: KindBlacklistStore, Msg: fmt.Sprintf("unknown rotation outcome %d", r.Outcome)}
+	}
+	return r, nil
+}
+
+func (c sessionsClient) RevokeSession(ctx context.Context, userID, id string) (bool, error) {
+	resp, err := c.rpc.RevokeSession(ctx, &blackliststorev1.RevokeSessionRequest{UserId: userID, Id: id})
+	return resp.GetRevoked(), err
+}
+
+func (c sessionsClient) RevokeUserSessions(ctx context.Context, userID string, notBefore time.Time) (int, error) {
+	resp, err := c.rpc.RevokeUserSessions(ctx, &blackliststorev1.RevokeUserSessionsRequest{UserId: userID, NotBefore: toTimestamp(notBefore)})
+	return int(resp.GetRevoked()), err
+}
+
+func (c sessionsClient) Sessions(ctx context.Context, userID string, now time.Time) ([]sdk.Session, error) {
+	resp, err := c.rpc.Sessions(ctx, &blackliststorev1.SessionsRequest{UserId: userID, Now: toTimestamp(now)})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]sdk.Session, 0, len(resp.GetSessions()))
+	for _, p := range resp.GetSessions() {
+		out = append(out, sessionFromProto(p))
+	}
+	return out, nil
+}
+
+func (c sessionsClient) SessionState(ctx context.Context, userID, id string, now time.Time) (sdk.SessionState, error) {
+	resp, err := c.rpc.SessionState(ctx, &blackliststorev1.SessionStateRequest{UserId: userID, Id: id, Now: toTimestamp(now)})
+	if err != nil {
+		return sdk.SessionState{}, err
+	}
+	return sdk.SessionState{Revoked: resp.GetRevoked(), NotBefore: fromTimestamp(resp.GetNotBefore())}, nil
 }
 
 type authRuleClient struct {
@@ -297,5 +354,6 @@ var (
 	_ sdk.Capable           = (*userStoreClient)(nil)
 	_ sdk.Capable           = (*blacklistStoreClient)(nil)
 	_ sdk.LoginFailureStore = loginFailuresClient{}
+	_ sdk.SessionStore      = sessionsClient{}
 	_ sdk.ChangeFeed        = watchClient{}
 )

@@ -54,6 +54,14 @@ func TestCapabilitiesFollowTheImplementation(t *testing.T) {
 			_, ok := sdk.As[sdk.LoginFailureStore](wire.BlacklistStore(local(wire.KindBlacklistStore, bareBlacklist{memory.NewBlacklistStore()})))
 			return ok
 		}, false},
+		{"sessions", func() bool {
+			_, ok := sdk.As[sdk.SessionStore](wire.BlacklistStore(local(wire.KindBlacklistStore, memory.NewBlacklistStore())))
+			return ok
+		}, true},
+		{"no sessions", func() bool {
+			_, ok := sdk.As[sdk.SessionStore](wire.BlacklistStore(local(wire.KindBlacklistStore, bareBlacklist{memory.NewBlacklistStore()})))
+			return ok
+		}, false},
 		{"an in-process extra", func() bool {
 			_, ok := sdk.As[io.Closer](wire.AuthRule(local(wire.KindAuthRule, &closingRule{})))
 			return ok

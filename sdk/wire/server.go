@@ -30,6 +30,8 @@ const (
 	// CapLoginFailures: the blacklist store implements
 	// sdk.LoginFailureStore.
 	CapLoginFailures = "login_failures"
+	// CapSessions: the blacklist store implements sdk.SessionStore.
+	CapSessions = "sessions"
 	// CapChangeFeed: the store implements sdk.ChangeFeed (Watch).
 	CapChangeFeed = "change_feed"
 	// CapBatch: the plugin serves the batch methods (LookupUsers,
@@ -100,6 +102,7 @@ var capabilityChecks = []struct {
 	{CapUserAdmin, func(v any) bool { _, ok := v.(sdk.UserAdmin); return ok }},
 	{CapPing, func(v any) bool { _, ok := v.(sdk.Pinger); return ok }},
 	{CapLoginFailures, func(v any) bool { _, ok := v.(sdk.LoginFailureStore); return ok }},
+	{CapSessions, func(v any) bool { _, ok := v.(sdk.SessionStore); return ok }},
 	{CapChangeFeed, func(v any) bool { _, ok := v.(sdk.ChangeFeed); return ok }},
 	{CapBatch, func(v any) bool {
 		_, us := v.(sdk.UserStore)
@@ -454,6 +457,71 @@ func (s *blacklistStoreServer) LoginFailures(ctx context.Context, req *blacklist
 func (s *blacklistStoreServer) ClearLoginFailures(ctx context.Context, req *blackliststorev1.ClearLoginFailuresRequest) (*blackliststorev1.ClearLoginFailuresResponse, error) {
 	return call(optional[sdk.LoginFailureStore](s.slot, "this blacklist store cannot share failed-login counters"), func(f sdk.LoginFailureStore) (*blackliststorev1.ClearLoginFailuresResponse, error) {
 		return &blackliststorev1.ClearLoginFailuresResponse{}, f.ClearLoginFailures(ctx, req.GetKey())
+	})
+}
+
+const noSessions = "this blacklist store keeps no sessions"
+
+func sessionToProto(v sdk.Session) *blackliststorev1.Session {
+	return &blackliststorev1.Session{
+		Id: v.ID, UserId: v.UserID,
+		CreatedAt: toTimestamp(v.CreatedAt), LastUsedAt: toTimestamp(v.LastUsedAt), ExpiresAt: toTimestamp(v.ExpiresAt),
+		ClientAddr: v.ClientAddr, UserAgent: v.UserAgent, Revoked: v.Revoked,
+	}
+}
+
+func sessionFromProto(p *blackliststorev1.Session) sdk.Session {
+	return sdk.Session{
+		ID: p.GetId(), UserID: p.GetUserId(),
+		CreatedAt: fromTimestamp(p.GetCreatedAt()), LastUsedAt: fromTimestamp(p.GetLastUsedAt()), ExpiresAt: fromTimestamp(p.GetExpiresAt()),
+		ClientAddr: p.GetClientAddr(), UserAgent: p.GetUserAgent(), Revoked: p.GetRevoked(),
+	}
+}
+
+func (s *blacklistStoreServer) CreateSession(ctx context.Context, req *blackliststorev1.CreateSessionRequest) (*blackliststorev1.CreateSessionResponse, error) {
+	return call(optional[sdk.SessionStore](s.slot, noSessions), func(ss sdk.SessionStore) (*blackliststorev1.CreateSessionResponse, error) {
+		return &blackliststorev1.CreateSessionResponse{}, ss.CreateSession(ctx, sessionFromProto(req.GetSession()), req.GetFirst())
+	})
+}
+
+func (s *blacklistStoreServer) RotateSession(ctx context.Context, req *blackliststorev1.RotateSessionRequest) (*blackliststorev1.RotateSessionResponse, error) {
+	return call(optional[sdk.SessionStore](s.slot, noSessions), func(ss sdk.SessionStore) (*blackliststorev1.RotateSessionResponse, error) {
+		r, err := ss.RotateSession(ctx, req.GetUserId(), req.GetId(), req.GetParent(), req.GetChild(), fromTimestamp(req.GetNow()))
+		return &blackliststorev1.RotateSessionResponse{
+			Outcome: int32(r.Outcome), ConsumedAt: toTimestamp(r.ConsumedAt), Child: r.Child, ChildConsumed: r.ChildConsumed,
+		}, err
+	})
+}
+
+func (s *blacklistStoreServer) RevokeSession(ctx context.Context, req *blackliststorev1.RevokeSessionRequest) (*blackliststorev1.RevokeSessionResponse, error) {
+	return call(optional[sdk.SessionStore](s.slot, noSessions), func(ss sdk.SessionStore) (*blackliststorev1.RevokeSessionResponse, error) {
+		ok, err := ss.RevokeSession(ctx, req.GetUserId(), req.GetId())
+		return &blackliststorev1.RevokeSessionResponse{Revoked: ok}, err
+	})
+}
+
+func (s *blacklistStoreServer) RevokeUserSessions(ctx context.Context, req *blackliststorev1.RevokeUserSessionsRequest) (*blackliststorev1.RevokeUserSessionsResponse, error) {
+	return call(optional[sdk.SessionStore](s.slot, noSessions), func(ss sdk.SessionStore) (*blackliststorev1.RevokeUserSessionsResponse, error) {
+		n, err := ss.RevokeUserSessions(ctx, req.GetUserId(), fromTimestamp(req.GetNotBefore()))
+		return &blackliststorev1.RevokeUserSessionsResponse{Revoked: int64(n)}, err
+	})
+}
+
+func (s *blacklistStoreServer) Sessions(ctx context.Context, req *blackliststorev1.SessionsRequest) (*blackliststorev1.SessionsResponse, error) {
+	return call(optional[sdk.SessionStore](s.slot, noSessions), func(ss sdk.SessionStore) (*blackliststorev1.SessionsResponse, error) {
+		list, err := ss.Sessions(ctx, req.GetUserId(), fromTimestamp(req.GetNow()))
+		resp := &blackliststorev1.SessionsResponse{}
+		for _, v := range list {
+			resp.Sessions = append(resp.Sessions, sessionToProto(v))
+		}
+		return resp, err
+	})
+}
+
+func (s *blacklistStoreServer) SessionState(ctx context.Context, req *blackliststorev1.SessionStateRequest) (*blackliststorev1.SessionStateResponse, error) {
+	return call(optional[sdk.SessionStore](s.slot, noSessions), func(ss sdk.SessionStore) (*blackliststorev1.SessionStateResponse, error) {
+		st, err := ss.SessionState(ctx, req.GetUserId(), req.GetId(), fromTimestamp(req.GetNow()))
+		return &blackliststorev1.SessionStateResponse{Revoked: st.Revoked, NotBefore: toTimestamp(st.NotBefore)}, err
 	})
 }
 

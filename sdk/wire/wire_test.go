@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -272,5 +273,28 @@ func TestOptionalMethodsOfAPluginWithout(t *testing.T) {
 	_, err = admin.CreateUser(ctx, sdk.NewUser{Username: "x", Password: "pw-123456"})
 	if !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), "sdk.UserAdmin") {
 		t.Fatalf("CreateUser = %v; want errors.ErrUnsupported naming sdk.UserAdmin", err)
+	}
+}
+
+// TestSessionMethodsOfAPluginWithout: a host calling a session method of a
+// blacklist store without sdk.SessionStore gets errors.ErrUnsupported
+// naming the interface, never a rotation.
+func TestSessionMethodsOfAPluginWithout(t *testing.T) {
+	type bare struct{ sdk.BlacklistStore }
+	conn := pair(t, Set{BlacklistStore: func(context.Context, sdk.Config) (sdk.BlacklistStore, error) {
+		return bare{memory.NewBlacklistStore()}, nil
+	}})
+	ctx := context.Background()
+	caps, err := Configure(ctx, KindBlacklistStore, conn, nil)
+	if err != nil || slices.Contains(caps, CapSessions) {
+		t.Fatalf("Configure = %v, %v; want no sessions capability", caps, err)
+	}
+	ss, ok := sdk.As[sdk.SessionStore](BlacklistStore(NewEndpoint(KindBlacklistStore, conn, []string{CapSessions})))
+	if !ok {
+		t.Fatal("no SessionStore although the endpoint claims the capability")
+	}
+	_, err = ss.RotateSession(ctx, "u", "s", "a", "b", time.Now())
+	if !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), "sessions") {
+		t.Fatalf("RotateSession = %v; want errors.ErrUnsupported", err)
 	}
 }

@@ -135,6 +135,10 @@ func TestConformance(t *testing.T, stores Stores, newDB func(t *testing.T, djang
 				sdktest.TestLoginFailureStore(t, func(t *testing.T) sdk.LoginFailureStore {
 					return stores.OpenBlacklist(t, blCfg).(sdk.LoginFailureStore)
 				})
+				// The optional sessions.
+				sdktest.TestSessionStore(t, func(t *testing.T) sdk.SessionStore {
+					return stores.OpenBlacklist(t, blCfg).(sdk.SessionStore)
+				})
 			})
 			t.Run("out of process", func(t *testing.T) {
 				h := OutOfProcess(t)
@@ -154,6 +158,12 @@ func TestConformance(t *testing.T, stores Stores, newDB func(t *testing.T, djang
 					t.Fatal("the plugin's sdk.LoginFailureStore is not offered out of process")
 				}
 				sdktest.TestLoginFailureStore(t, func(*testing.T) sdk.LoginFailureStore { return failures })
+				// And the sessions.
+				ss, ok := sdk.As[sdk.SessionStore](bl)
+				if !ok {
+					t.Fatal("the plugin's blacklist store does not offer sdk.SessionStore across the boundary")
+				}
+				sdktest.TestSessionStore(t, func(*testing.T) sdk.SessionStore { return ss })
 			})
 		})
 	}

@@ -33,6 +33,12 @@ const (
 	BlacklistStore_AddLoginFailure_FullMethodName    = "/jwtd.blackliststore.v1.BlacklistStore/AddLoginFailure"
 	BlacklistStore_LoginFailures_FullMethodName      = "/jwtd.blackliststore.v1.BlacklistStore/LoginFailures"
 	BlacklistStore_ClearLoginFailures_FullMethodName = "/jwtd.blackliststore.v1.BlacklistStore/ClearLoginFailures"
+	BlacklistStore_CreateSession_FullMethodName      = "/jwtd.blackliststore.v1.BlacklistStore/CreateSession"
+	BlacklistStore_RotateSession_FullMethodName      = "/jwtd.blackliststore.v1.BlacklistStore/RotateSession"
+	BlacklistStore_RevokeSession_FullMethodName      = "/jwtd.blackliststore.v1.BlacklistStore/RevokeSession"
+	BlacklistStore_RevokeUserSessions_FullMethodName = "/jwtd.blackliststore.v1.BlacklistStore/RevokeUserSessions"
+	BlacklistStore_Sessions_FullMethodName           = "/jwtd.blackliststore.v1.BlacklistStore/Sessions"
+	BlacklistStore_SessionState_FullMethodName       = "/jwtd.blackliststore.v1.BlacklistStore/SessionState"
 )
 
 // BlacklistStoreClient is the client API for BlacklistStore service.
@@ -57,6 +63,15 @@ type BlacklistStoreClient interface {
 	AddLoginFailure(ctx context.Context, in *AddLoginFailureRequest, opts ...grpc.CallOption) (*LoginFailureCount, error)
 	LoginFailures(ctx context.Context, in *LoginFailuresRequest, opts ...grpc.CallOption) (*LoginFailureCount, error)
 	ClearLoginFailures(ctx context.Context, in *ClearLoginFailuresRequest, opts ...grpc.CallOption) (*ClearLoginFailuresResponse, error)
+	// The sdk.SessionStore methods answer UNIMPLEMENTED when the store keeps
+	// no sessions (the "sessions" capability is absent); jwtd then refuses
+	// the configuration that needs them.
+	CreateSession(ctx context.Context, in *CreateSessionRequest, opts ...grpc.CallOption) (*CreateSessionResponse, error)
+	RotateSession(ctx context.Context, in *RotateSessionRequest, opts ...grpc.CallOption) (*RotateSessionResponse, error)
+	RevokeSession(ctx context.Context, in *RevokeSessionRequest, opts ...grpc.CallOption) (*RevokeSessionResponse, error)
+	RevokeUserSessions(ctx context.Context, in *RevokeUserSessionsRequest, opts ...grpc.CallOption) (*RevokeUserSessionsResponse, error)
+	Sessions(ctx context.Context, in *SessionsRequest, opts ...grpc.CallOption) (*SessionsResponse, error)
+	SessionState(ctx context.Context, in *SessionStateRequest, opts ...grpc.CallOption) (*SessionStateResponse, error)
 }
 
 type blacklistStoreClient struct {
@@ -186,6 +201,66 @@ func (c *blacklistStoreClient) ClearLoginFailures(ctx context.Context, in *Clear
 	return out, nil
 }
 
+func (c *blacklistStoreClient) CreateSession(ctx context.Context, in *CreateSessionRequest, opts ...grpc.CallOption) (*CreateSessionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateSessionResponse)
+	err := c.cc.Invoke(ctx, BlacklistStore_CreateSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *blacklistStoreClient) RotateSession(ctx context.Context, in *RotateSessionRequest, opts ...grpc.CallOption) (*RotateSessionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RotateSessionResponse)
+	err := c.cc.Invoke(ctx, BlacklistStore_RotateSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *blacklistStoreClient) RevokeSession(ctx context.Context, in *RevokeSessionRequest, opts ...grpc.CallOption) (*RevokeSessionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeSessionResponse)
+	err := c.cc.Invoke(ctx, BlacklistStore_RevokeSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *blacklistStoreClient) RevokeUserSessions(ctx context.Context, in *RevokeUserSessionsRequest, opts ...grpc.CallOption) (*RevokeUserSessionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeUserSessionsResponse)
+	err := c.cc.Invoke(ctx, BlacklistStore_RevokeUserSessions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *blacklistStoreClient) Sessions(ctx context.Context, in *SessionsRequest, opts ...grpc.CallOption) (*SessionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SessionsResponse)
+	err := c.cc.Invoke(ctx, BlacklistStore_Sessions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *blacklistStoreClient) SessionState(ctx context.Context, in *SessionStateRequest, opts ...grpc.CallOption) (*SessionStateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SessionStateResponse)
+	err := c.cc.Invoke(ctx, BlacklistStore_SessionState_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // BlacklistStoreServer is the server API for BlacklistStore service.
 // All implementations must embed UnimplementedBlacklistStoreServer
 // for forward compatibility.
@@ -208,6 +283,15 @@ type BlacklistStoreServer interface {
 	AddLoginFailure(context.Context, *AddLoginFailureRequest) (*LoginFailureCount, error)
 	LoginFailures(context.Context, *LoginFailuresRequest) (*LoginFailureCount, error)
 	ClearLoginFailures(context.Context, *ClearLoginFailuresRequest) (*ClearLoginFailuresResponse, error)
+	// The sdk.SessionStore methods answer UNIMPLEMENTED when the store keeps
+	// no sessions (the "sessions" capability is absent); jwtd then refuses
+	// the configuration that needs them.
+	CreateSession(context.Context, *CreateSessionRequest) (*CreateSessionResponse, error)
+	RotateSession(context.Context, *RotateSessionRequest) (*RotateSessionResponse, error)
+	RevokeSession(context.Context, *RevokeSessionRequest) (*RevokeSessionResponse, error)
+	RevokeUserSessions(context.Context, *RevokeUserSessionsRequest) (*RevokeUserSessionsResponse, error)
+	Sessions(context.Context, *SessionsRequest) (*SessionsResponse, error)
+	SessionState(context.Context, *SessionStateRequest) (*SessionStateResponse, error)
 	mustEmbedUnimplementedBlacklistStoreServer()
 }
 
@@ -250,6 +334,24 @@ func (UnimplementedBlacklistStoreServer) LoginFailures(context.Context, *LoginFa
 }
 func (UnimplementedBlacklistStoreServer) ClearLoginFailures(context.Context, *ClearLoginFailuresRequest) (*ClearLoginFailuresResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ClearLoginFailures not implemented")
+}
+func (UnimplementedBlacklistStoreServer) CreateSession(context.Context, *CreateSessionRequest) (*CreateSessionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreateSession not implemented")
+}
+func (UnimplementedBlacklistStoreServer) RotateSession(context.Context, *RotateSessionRequest) (*RotateSessionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RotateSession not implemented")
+}
+func (UnimplementedBlacklistStoreServer) RevokeSession(context.Context, *RevokeSessionRequest) (*RevokeSessionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RevokeSession not implemented")
+}
+func (UnimplementedBlacklistStoreServer) RevokeUserSessions(context.Context, *RevokeUserSessionsRequest) (*RevokeUserSessionsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RevokeUserSessions not implemented")
+}
+func (UnimplementedBlacklistStoreServer) Sessions(context.Context, *SessionsRequest) (*SessionsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Sessions not implemented")
+}
+func (UnimplementedBlacklistStoreServer) SessionState(context.Context, *SessionStateRequest) (*SessionStateResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SessionState not implemented")
 }
 func (UnimplementedBlacklistStoreServer) mustEmbedUnimplementedBlacklistStoreServer() {}
 func (UnimplementedBlacklistStoreServer) testEmbeddedByValue()                        {}
@@ -463,6 +565,114 @@ func _BlacklistStore_ClearLoginFailures_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _BlacklistStore_CreateSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BlacklistStoreServer).CreateSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BlacklistStore_CreateSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BlacklistStoreServer).CreateSession(ctx, req.(*CreateSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _BlacklistStore_RotateSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RotateSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BlacklistStoreServer).RotateSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BlacklistStore_RotateSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BlacklistStoreServer).RotateSession(ctx, req.(*RotateSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _BlacklistStore_RevokeSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BlacklistStoreServer).RevokeSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BlacklistStore_RevokeSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BlacklistStoreServer).RevokeSession(ctx, req.(*RevokeSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _BlacklistStore_RevokeUserSessions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeUserSessionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BlacklistStoreServer).RevokeUserSessions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BlacklistStore_RevokeUserSessions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BlacklistStoreServer).RevokeUserSessions(ctx, req.(*RevokeUserSessionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _BlacklistStore_Sessions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SessionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BlacklistStoreServer).Sessions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BlacklistStore_Sessions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BlacklistStoreServer).Sessions(ctx, req.(*SessionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _BlacklistStore_SessionState_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SessionStateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BlacklistStoreServer).SessionState(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: BlacklistStore_SessionState_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BlacklistStoreServer).SessionState(ctx, req.(*SessionStateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // BlacklistStore_ServiceDesc is the grpc.ServiceDesc for BlacklistStore service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -509,6 +719,30 @@ var BlacklistStore_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ClearLoginFailures",
 			Handler:    _BlacklistStore_ClearLoginFailures_Handler,
+		},
+		{
+			MethodName: "CreateSession",
+			Handler:    _BlacklistStore_CreateSession_Handler,
+		},
+		{
+			MethodName: "RotateSession",
+			Handler:    _BlacklistStore_RotateSession_Handler,
+		},
+		{
+			MethodName: "RevokeSession",
+			Handler:    _BlacklistStore_RevokeSession_Handler,
+		},
+		{
+			MethodName: "RevokeUserSessions",
+			Handler:    _BlacklistStore_RevokeUserSessions_Handler,
+		},
+		{
+			MethodName: "Sessions",
+			Handler:    _BlacklistStore_Sessions_Handler,
+		},
+		{
+			MethodName: "SessionState",
+			Handler:    _BlacklistStore_SessionState_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
