@@ -12,6 +12,7 @@ import (
 	"github.com/jwtd/jwtd/host/config"
 	"github.com/jwtd/jwtd/host/daemon"
 	"github.com/jwtd/jwtd/host/metrics"
+	"github.com/jwtd/jwtd/internal/redistest"
 	"github.com/jwtd/jwtd/plugins/sqlite"
 	"github.com/jwtd/jwtd/sdk"
 )
@@ -19,7 +20,7 @@ import (
 // withRevocation turns sessions and access-token revocation on in a
 // feedConfig.
 func withRevocation(text string) string {
-	return strings.Replace(text, "[tokens]\n", "[tokens]\nsessions = true\nrevoke_access_tokens = true\n", 1)
+	return strings.Replace(text, "[tokens]\n", "[tokens]\nsessions = true\nreuse_interval = \"0s\"\nrevoke_access_tokens = true\n", 1)
 }
 
 // newSession issues a pair for user on st and returns it with its session
@@ -121,5 +122,77 @@ func TestAccessRevocationFromFeedSQLite(t *testing.T) {
 				t.Errorf("%v SessionState store calls while the feed was live, want 0", calls)
 			}
 		})
+	}
+}
+
+// TestAccessRevocationFromFeedRedis: two jwtd on one Redis (A in process,
+// B out of process). B authenticates A's access tokens with no SessionState
+// store call while its feed is live; after a revocation on A — logout,
+// refresh-token reuse, logout everywhere — A refuses the access token at
+// once and B within feed_max_lag.
+func TestAccessRevocationFromFeedRedis(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	users := filepath.Join(dir, "users.db")
+	table := fmt.Sprintf("addrs = [%q]\n", redistest.Start(t).Addr)
+	mb := metrics.New()
+	a := buildStack(t, withRevocation(feedConfig(t, false, users, table)), nil)
+	b := buildStack(t, withRevocation(feedConfig(t, true, users, table)), mb)
+	watcher(t, a, config.KindBlacklistStore)
+	wb := watcher(t, b, config.KindBlacklistStore)
+	u, err := sqlite.OpenUserStore(ctx, sdk.Config{"path": users})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	user, err := u.CreateUser(ctx, sdk.NewUser{Username: "bob", Password: "pw", IsActive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := pluginCalls(t, mb, "blacklist_store", "SessionState")
+	for _, tc := range []struct {
+		name   string
+		revoke func(p core.Issued)
+	}{
+		{"logout", func(p core.Issued) {
+			if err := a.Service.Logout(ctx, p.Refresh); err != nil {
+				t.Fatalf("logout on A: %v", err)
+			}
+		}},
+		{"refresh-token reuse", func(p core.Issued) {
+			if _, err := a.Service.Refresh(ctx, p.Refresh); err != nil {
+				t.Fatalf("first refresh on A: %v", err)
+			}
+			if _, err := a.Service.Refresh(ctx, p.Refresh); err == nil {
+				t.Fatal("the replayed refresh token was accepted")
+			}
+		}},
+		{"logout everywhere", func(core.Issued) {
+			if _, err := a.Service.RevokeUser(ctx, user.ID); err != nil {
+				t.Fatalf("revoke user on A: %v", err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, _ := newSession(t, a, user)
+			for range 20 {
+				if _, _, err := b.Service.Authenticate(ctx, "Bearer "+p.Access); err != nil {
+					t.Fatalf("authenticate on B before the revocation: %v", err)
+				}
+			}
+			tc.revoke(p)
+			done := time.Now()
+			if _, _, err := a.Service.Authenticate(ctx, "Bearer "+p.Access); err == nil {
+				t.Fatal("A accepted the access token it had just revoked")
+			}
+			d := refusedWithin(t, b, p.Access, done, tc.name+" on A, authenticate on B")
+			t.Logf("%s on A: refused by B after %v", tc.name, d)
+		})
+	}
+	if calls := pluginCalls(t, mb, "blacklist_store", "SessionState") - before; calls != 0 {
+		t.Errorf("B made %v SessionState store calls with a live session feed, want 0", calls)
+	}
+	if st := wb.Stats(); st.SessionsFromMemory < 60 {
+		t.Errorf("B's stats %+v: want its session checks answered from memory", st)
 	}
 }
