@@ -142,7 +142,10 @@ func (st *Stack) feedStats() []metrics.FeedStat {
 			fs.Views["users"] = f.cache.Len()
 		} else {
 			fs.Views["blacklist"] = s.Entries
-			fs.Views["sessions"] = s.Sessions
+			if s.SessionView {
+				fs.Views["sessions"] = s.Sessions
+				fs.Sessions, fs.SessionsFromMemory, fs.SessionsFromStore = true, s.SessionsFromMemory, s.SessionsFromStore
+			}
 		}
 		out = append(out, fs)
 	}

@@ -427,6 +427,9 @@ type Stats struct {
 	// Sessions is the session view's size (revoked sessions and users'
 	// not-befores); always 0 without Options.Sessions.
 	Sessions int
+	// SessionView reports Options.Sessions: SessionState may be answered
+	// from memory.
+	SessionView bool
 	// FromMemory and FromStore count the IsBlacklisted questions Wrap
 	// answered from the view and passed to the store.
 	FromMemory, FromStore int64
@@ -440,7 +443,7 @@ func (w *Watcher) Stats() Stats {
 	now := w.o.Now()
 	w.mu.RLock()
 	defer w.mu.RUnlock()
-	s := Stats{Name: w.o.Name, State: w.state, Entries: len(w.black), Sessions: len(w.revoked) + len(w.notBefore),
+	s := Stats{Name: w.o.Name, State: w.state, SessionView: w.o.Sessions, Entries: len(w.black), Sessions: len(w.revoked) + len(w.notBefore),
 		FromMemory: w.fromMemory.Load(), FromStore: w.fromStore.Load(),
 		SessionsFromMemory: w.sessFromMemory.Load(), SessionsFromStore: w.sessFromStore.Load()}
 	if !w.lastSync.IsZero() {
