@@ -335,6 +335,20 @@ func TestSessionView(t *testing.T) {
 			if state("s3").Revoked || store.sess.Load()-before != 1 {
 				t.Fatal("a lagging feed answered SessionState")
 			}
+			// Down: fail closed to the store too.
+			s.push(sdk.Change{Kind: sdk.ChangeSynced, At: c.now()})
+			if _, ok := w.SessionState("7", "s1"); !ok {
+				t.Fatal("the view did not answer again after a fresh synced mark")
+			}
+			s.ch <- errors.New("gone")
+			s.push(sdk.Change{Kind: sdk.ChangeReset})
+			if _, ok := w.SessionState("7", "s1"); ok {
+				t.Fatal("the session view answered after its feed ended, before resynchronising")
+			}
+			state("s1")
+			if n := store.sess.Load() - before; n != 2 {
+				t.Fatalf("%d store calls, want 2: a feed that ended must send SessionState to the store", n)
+			}
 		})
 	}
 }
