@@ -250,3 +250,79 @@ func jsonObject(m map[string]string) string {
 	b.WriteString("}")
 	return b.String()
 }
+
+// TestBrowserLoginCSRF: a page on another site, or on another origin of
+// the same site, that posts a login form with the attacker's credentials
+// does not log the victim's browser in (login CSRF): jwtd refuses the
+// cross-site post by Chromium's Sec-Fetch-Site and the same-site one by
+// trusted_origins, before any password check, and the browser holds no
+// jwtd cookie afterwards. The app's own page still logs in. The old code
+// answered both posts 200 and the browser kept the attacker's cookies.
+func TestBrowserLoginCSRF(t *testing.T) {
+	app := httptest.NewUnstartedServer(nil)
+	appOrigin := "http://" + app.Listener.Addr().String()
+	e := newEnvWith(t, configText("", "")+cookieConfig+fmt.Sprintf("trusted_origins = [%q]\n", appOrigin), nil)
+	browser := edgetest.StartChromium(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	rec := &recorder{path: obtainPath}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /app", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "<!doctype html><title>app</title><p>app</p>")
+	})
+	mux.Handle("/", rec.wrap(e.api))
+	app.Config.Handler = mux
+	app.Start()
+	t.Cleanup(app.Close)
+	// The attacker: a page that posts its own account's login on load.
+	attacker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<!doctype html><form id=f method=POST action="%s%s">
+<input type=hidden name=username value=alice><input type=hidden name=password value=alice-password-1></form>
+<script>document.getElementById('f').submit()</script>`, appOrigin, obtainPath)
+	}))
+	t.Cleanup(attacker.Close)
+
+	sameSite := attacker.URL
+	crossSite := strings.Replace(attacker.URL, "127.0.0.1", "localhost", 1)
+	for _, origin := range []string{sameSite, crossSite} {
+		if _, err := browser.Open(ctx, origin+"/attack"); err != nil {
+			t.Fatal(err)
+		}
+		got := rec.waitFrom(t, origin)
+		if got.status != 403 || !strings.Contains(got.body, "Origin checking failed") {
+			t.Errorf("login form posted from %s: %+v, want 403 Origin checking failed", origin, got)
+		}
+		if origin == crossSite && got.site != "cross-site" {
+			t.Errorf("Chromium marked the cross-site post %q", got.site)
+		}
+	}
+	jar, err := browser.Cookies(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range jar {
+		if strings.HasPrefix(name, "jwtd_") {
+			t.Errorf("a cross-origin login form left the browser the cookie %s", name)
+		}
+	}
+
+	page, err := browser.NewPage(ctx, appOrigin+"/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	js := fmt.Sprintf(`fetch(%q, {method: "POST", headers: {"Content-Type": "application/json"}, body: %q}).then(async r => ({status: r.status, body: await r.text()}))`, obtainPath, alicePW)
+	var res fetchResult
+	if err := page.Eval(ctx, js, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != 200 {
+		t.Fatalf("login from the app's own page: %+v", res)
+	}
+	if jar, err = browser.Cookies(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := jar["jwtd_access"]; !ok {
+		t.Fatalf("the app's own login set no access cookie: %+v", jar)
+	}
+}

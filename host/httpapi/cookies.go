@@ -25,7 +25,10 @@ import (
 // cross-origin pages (a sibling subdomain, another port) post with the
 // cookies. Requests whose browser marks them Sec-Fetch-Site: cross-site,
 // and requests from an Origin outside TrustedOrigins (when set), are
-// refused before the token is compared.
+// refused before the token is compared. Logins are refused on the same
+// two checks (they carry no CSRF token yet): a cross-site page could
+// otherwise log the browser into the attacker's account (login CSRF), as
+// the login sets the cookies.
 type Cookies struct {
 	// Enabled turns the transport on (default off).
 	Enabled bool
@@ -56,7 +59,9 @@ type Cookies struct {
 	// SameSite is Lax (default), Strict or None (None needs Secure).
 	SameSite http.SameSite
 	// TrustedOrigins, when set, are the only Origin values (such as
-	// "https://app.example.com") a cookie-authenticated POST may carry.
+	// "https://app.example.com") a cookie-authenticated POST or a login
+	// may carry: the one guard against login CSRF from a same-site page,
+	// which the browser does not mark cross-site.
 	TrustedOrigins []string
 }
 
@@ -94,14 +99,6 @@ func (c Cookies) withDefaults(prefix string) Cookies {
 	return c
 }
 
-// errCSRF refuses a cookie-authenticated POST that does not prove it comes
-// from the app's own pages.
-var errCSRF = &httpError{http.StatusForbidden, "CSRF Failed: CSRF token missing or incorrect."}
-
-// errCrossSite refuses a cookie-authenticated POST from another site or an
-// untrusted origin.
-var errCrossSite = &httpError{http.StatusForbidden, "CSRF Failed: Origin checking failed."}
-
 // cookieToken returns the named cookie's value, or "" when the transport
 // is off or the request has none.
 func (a *API) cookieToken(r *http.Request, name string) string {
@@ -115,15 +112,24 @@ func (a *API) cookieToken(r *http.Request, name string) string {
 	return c.Value
 }
 
-// checkCSRF is the check every cookie-authenticated unsafe request passes:
-// not cross-site by the browser's own word, from a trusted origin when a
-// list is set, and carrying the CSRF cookie's value in the CSRF header.
-func (a *API) checkCSRF(r *http.Request) error {
+// checkOrigin refuses a request that is cross-site by the browser's own
+// word (Sec-Fetch-Site), or whose Origin is outside TrustedOrigins when
+// that list is set. Header clients send neither header and pass.
+func (a *API) checkOrigin(r *http.Request) error {
 	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
 		return errCrossSite
 	}
 	if o := r.Header.Get("Origin"); o != "" && len(a.cookies.TrustedOrigins) > 0 && !slices.Contains(a.cookies.TrustedOrigins, o) {
 		return errCrossSite
+	}
+	return nil
+}
+
+// checkCSRF is the check every cookie-authenticated unsafe request passes:
+// checkOrigin, then the CSRF cookie's value echoed in the CSRF header.
+func (a *API) checkCSRF(r *http.Request) error {
+	if err := a.checkOrigin(r); err != nil {
+		return err
 	}
 	// Read even with the transport off: forward-auth may take the access
 	// token from a cookie the app set itself, with a CSRF cookie beside it.

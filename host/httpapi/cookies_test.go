@@ -1,9 +1,15 @@
 package httpapi_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/jwtd/jwtd/core"
+	"github.com/jwtd/jwtd/host/httpapi"
+	"github.com/jwtd/jwtd/sdk"
 )
 
 // cookieConfig turns the cookie transport on (not Secure: the test server
@@ -226,5 +232,88 @@ func TestCookieSliding(t *testing.T) {
 	}
 	if resp, body := e.do(jsonPost(verifyPath, tokenBody("token", fresh["jwtd_access"].Value))); resp.StatusCode != 200 {
 		t.Fatalf("the refreshed sliding cookie does not verify: %d %s", resp.StatusCode, body)
+	}
+}
+
+// obtainCounter counts the logins that reach the core (and so the user
+// store's password check).
+type obtainCounter struct {
+	httpapi.Core
+	n atomic.Int32
+}
+
+func (c *obtainCounter) Obtain(ctx context.Context, creds sdk.Credentials) (core.Issued, error) {
+	c.n.Add(1)
+	return c.Core.Obtain(ctx, creds)
+}
+
+func (c *obtainCounter) ObtainSliding(ctx context.Context, creds sdk.Credentials) (core.Issued, error) {
+	c.n.Add(1)
+	return c.Core.ObtainSliding(ctx, creds)
+}
+
+// TestCookieLoginCSRF: with the cookie transport on, a login the browser
+// marks cross-site, or from an Origin outside trusted_origins, is refused
+// 403 before the password is checked, and sets no cookie: a cross-site
+// form could otherwise log the victim's browser into the attacker's
+// account (login CSRF). The app's own pages and header clients (no
+// Sec-Fetch-Site, no Origin) log in as before; with the transport off,
+// nothing changes. The old code answered every case 200 with cookies.
+func TestCookieLoginCSRF(t *testing.T) {
+	const form = "application/x-www-form-urlencoded"
+	const alice = "username=alice&password=alice-password-1"
+	cases := []struct {
+		name    string
+		config  string
+		path    string
+		headers map[string]string
+		status  int
+	}{
+		{"cross-site form", cookieConfig, obtainPath,
+			map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}, 403},
+		{"cross-site sliding", cookieConfig, slidingPath,
+			map[string]string{"Sec-Fetch-Site": "cross-site"}, 403},
+		{"cross-site, trusted origins set", cookieConfig + "trusted_origins = [\"https://app.example\"]\n", obtainPath,
+			map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}, 403},
+		{"untrusted origin, no fetch metadata", cookieConfig + "trusted_origins = [\"https://app.example\"]\n", obtainPath,
+			map[string]string{"Origin": "https://evil.example"}, 403},
+		{"untrusted origin, sliding", cookieConfig + "trusted_origins = [\"https://app.example\"]\n", slidingPath,
+			map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "same-site"}, 403},
+		{"the app's own page", cookieConfig + "trusted_origins = [\"https://app.example\"]\n", obtainPath,
+			map[string]string{"Origin": "https://app.example", "Sec-Fetch-Site": "same-origin"}, 200},
+		{"same-origin, no list", cookieConfig, slidingPath,
+			map[string]string{"Origin": "https://app.example", "Sec-Fetch-Site": "same-origin"}, 200},
+		{"header client", cookieConfig + "trusted_origins = [\"https://app.example\"]\n", obtainPath, nil, 200},
+		{"transport off: unchanged", "", obtainPath,
+			map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}, 200},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var oc *obtainCounter
+			e := newEnvWith(t, configText("", "")+c.config, func(inner httpapi.Core) httpapi.Core {
+				oc = &obtainCounter{Core: inner}
+				return oc
+			})
+			resp, body := e.do(request{method: "POST", path: c.path, ctype: form, body: alice, header: c.headers})
+			if resp.StatusCode != c.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, c.status, body)
+			}
+			cookies := resp.Header.Values("Set-Cookie")
+			if c.status != 200 {
+				if string(body) != `{"detail":"CSRF Failed: Origin checking failed."}` {
+					t.Errorf("body %s", body)
+				}
+				if len(cookies) != 0 || oc.n.Load() != 0 {
+					t.Errorf("refused login set cookies %q, or reached the password check (%d calls)", cookies, oc.n.Load())
+				}
+				return
+			}
+			if oc.n.Load() != 1 {
+				t.Errorf("%d password checks, want 1", oc.n.Load())
+			}
+			if wantCookies := c.config != ""; (len(cookies) != 0) != wantCookies {
+				t.Errorf("Set-Cookie %q; want cookies: %v", cookies, wantCookies)
+			}
+		})
 	}
 }

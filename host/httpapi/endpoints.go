@@ -54,15 +54,28 @@ func (a *API) tokenField(w http.ResponseWriter, r *http.Request, name, cookie st
 	return vals[name], false, nil
 }
 
-// credentialHeader is the value of the auth header, or, when the request
-// has none, the access cookie's token dressed as that header, so that the
-// core parses both alike.
+// credentialHeader is the credential of the authenticate endpoints: the
+// auth header, else the cookie transport's access cookie when it is on.
 func (a *API) credentialHeader(r *http.Request) (header string, fromCookie bool) {
+	cookie := ""
+	if a.cookies.Enabled {
+		cookie = a.cookies.AccessName
+	}
+	return a.credentialFrom(r, cookie)
+}
+
+// credentialFrom is the value of the auth header, or, when the request has
+// none, the token in the cookie named cookie dressed as that header, so
+// that the core parses both alike. An empty cookie name reads no cookie.
+func (a *API) credentialFrom(r *http.Request, cookie string) (header string, fromCookie bool) {
 	if h := r.Header.Get(a.headerName); h != "" {
 		return h, false
 	}
-	if c := a.cookieToken(r, a.cookies.AccessName); c != "" {
-		return a.headerType + " " + c, true
+	if cookie == "" {
+		return "", false
+	}
+	if c, err := r.Cookie(cookie); err == nil && c.Value != "" {
+		return a.headerType + " " + c.Value, true
 	}
 	return "", false
 }

@@ -32,6 +32,29 @@ var (
 	errTooDeep      = &httpError{http.StatusBadRequest, "JSON parse error - nesting is too deep"}
 )
 
+// The cookie transport's refusals (DRF's CSRF failure wording).
+var (
+	// errCSRF refuses a cookie-authenticated POST that does not prove it
+	// comes from the app's own pages.
+	errCSRF = &httpError{http.StatusForbidden, "CSRF Failed: CSRF token missing or incorrect."}
+	// errCrossSite refuses a browser request from another site or an
+	// untrusted origin.
+	errCrossSite = &httpError{http.StatusForbidden, "CSRF Failed: Origin checking failed."}
+)
+
+// Forward-auth's refusals: the proxy's headers do not name one clean
+// original request (400, which the proxies turn into a refusal), or a rule
+// refuses the user (403).
+var (
+	errForwardedMismatch = &httpError{http.StatusBadRequest, "Conflicting X-Forwarded-* and X-Original-* headers."}
+	errForwardedURI      = &httpError{http.StatusBadRequest, "Malformed forwarded request URI."}
+	// errForwardedPathUnclean: the path has dot segments or empty ones,
+	// which the upstream may resolve otherwise than the rules would.
+	errForwardedPathUnclean = &httpError{http.StatusBadRequest, "Forwarded request path is not normalised (dot segments or double slashes)."}
+	errNoForwardedURI       = &httpError{http.StatusBadRequest, "X-Forwarded-Uri or X-Original-URI is required: forward-auth rules are configured."}
+	errForbidden            = &httpError{http.StatusForbidden, "You do not have permission to perform this action."}
+)
+
 func methodNotAllowed(m string) error {
 	return &httpError{http.StatusMethodNotAllowed, "Method \"" + m + "\" not allowed."}
 }

@@ -98,13 +98,6 @@ var (
 	methodHeaders = []string{"X-Forwarded-Method", "X-Original-Method"}
 )
 
-var (
-	errForwardedMismatch = &httpError{http.StatusBadRequest, "Conflicting X-Forwarded-* and X-Original-* headers."}
-	errForwardedURI      = &httpError{http.StatusBadRequest, "Malformed forwarded request URI."}
-	errNoForwardedURI    = &httpError{http.StatusBadRequest, "X-Forwarded-Uri or X-Original-URI is required: forward-auth rules are configured."}
-	errForbidden         = &httpError{http.StatusForbidden, "You do not have permission to perform this action."}
-)
-
 // forwarded returns the one value the original request's headers agree
 // on. A client may send either header itself and each proxy overwrites
 // only its own, so two differing values mean one is forged: refused.
@@ -125,10 +118,14 @@ func forwarded(r *http.Request, names []string) (string, error) {
 	return v, nil
 }
 
-// forwardedPath is the original request's path, decoded and cleaned the
-// way an upstream may read it, so "/a/../admin", "/%61dmin" and
-// "/admin;x" all meet the rule for "/admin" (paths compare case-sensitively).
-// ok is false when no header names it.
+// forwardedPath is the original request's path, decoded and stripped of
+// path parameters the way an upstream may read it, so "/%61dmin" and
+// "/admin;x" both meet the rule for "/admin" (paths compare
+// case-sensitively). A path that is not already clean (dot segments,
+// double slashes: "/admin/../public", "//admin") is refused: the proxy
+// may pass it upstream raw (nginx's proxy_pass without a URI does), where
+// it can name another resource than the cleaned path the rules would see.
+// A trailing slash is not unclean. ok is false when no header names it.
 func forwardedPath(r *http.Request) (p string, ok bool, err error) {
 	raw, err := forwarded(r, uriHeaders)
 	if err != nil || raw == "" {
@@ -144,7 +141,12 @@ func forwardedPath(r *http.Request) (p string, ok bool, err error) {
 	if err != nil || !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "\x00\\") {
 		return "", false, errForwardedURI
 	}
-	return path.Clean(stripParams(p)), true, nil
+	p = stripParams(p)
+	clean := path.Clean(p)
+	if clean != p && clean+"/" != p {
+		return "", false, errForwardedPathUnclean
+	}
+	return clean, true, nil
 }
 
 // stripParams drops path parameters (";jsessionid=…") from each segment,
@@ -193,7 +195,7 @@ func (a *API) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		}
 		rule = fa.rule(p)
 	}
-	header, fromCookie := a.forwardCredential(r)
+	header, fromCookie := a.credentialFrom(r, fa.Cookie)
 	if fromCookie {
 		// The cookie rides along on any request the browser makes, so an
 		// unsafe one must carry the CSRF token; a request whose method the
@@ -250,22 +252,6 @@ func (a *API) forwardUser(r *http.Request, mode, header string) (id, username st
 		return "", "", nil, err
 	}
 	return user.ID, user.Username, tok.Claims, nil
-}
-
-// forwardCredential is the auth header, else the forward-auth cookie's
-// token dressed as one.
-func (a *API) forwardCredential(r *http.Request) (string, bool) {
-	if h := r.Header.Get(a.headerName); h != "" {
-		return h, false
-	}
-	if a.forward.Cookie == "" {
-		return "", false
-	}
-	c, err := r.Cookie(a.forward.Cookie)
-	if err != nil || c.Value == "" {
-		return "", false
-	}
-	return a.headerType + " " + c.Value, true
 }
 
 func safeMethod(m string) bool {

@@ -94,7 +94,21 @@ func TestForwardAuth(t *testing.T) {
 		{"rule refuses", "GET", forwardAuthPath, map[string]string{"Authorization": alice, "X-Forwarded-Uri": "/admin"}, want{status: 403, auth: 1}},
 		{"rule by nginx header", "GET", forwardAuthPath, map[string]string{"Authorization": alice, "X-Original-URI": "/admin/?q=1"}, want{status: 403, auth: 1}},
 		{"encoded path meets the rule", "GET", forwardAuthPath, map[string]string{"Authorization": alice, "X-Forwarded-Uri": "/%61dmin/x"}, want{status: 403, auth: 1}},
-		{"dot segments meet the rule", "GET", forwardAuthPath, map[string]string{"Authorization": alice, "X-Forwarded-Uri": "/static/../admin"}, want{status: 403, auth: 1}},
+		// A path that is not already clean is refused, whichever way the
+		// upstream would resolve it: nginx's proxy_pass without a URI sends
+		// it raw, so jwtd and the upstream could read different paths.
+		{"dot segments refused", "GET", forwardAuthPath, map[string]string{"Authorization": alice, "X-Forwarded-Uri": "/static/../admin"}, want{status: 400}},
+		{"dot segments out of a rule refused", "GET", forwardAuthPath, map[string]string{"Authorization": alice, "X-Forwarded-Uri": "/admin/../public"}, want{status: 400}},
+		{"dot segment refused", "GET", forwardAuthPath, map[string]string{"Authorization": admin, "X-Forwarded-Uri": "/admin/./x"}, want{status: 400}},
+		{"trailing dot segment refused", "GET", forwardAuthPath, map[string]string{"Authorization": alice, "X-Forwarded-Uri": "/public/.."}, want{status: 400}},
+		{"encoded dot segments refused", "GET", forwardAuthPath, map[string]string{"Authorization": alice, "X-Forwarded-Uri": "/admin/%2e%2e/public"}, want{status: 400}},
+		{"encoded slashes and dots refused", "GET", forwardAuthPath, map[string]string{"Authorization": alice, "X-Forwarded-Uri": "/admin%2F..%2Fpublic"}, want{status: 400}},
+		{"dot segment with a parameter refused", "GET", forwardAuthPath, map[string]string{"Authorization": alice, "X-Forwarded-Uri": "/admin/..;x/public"}, want{status: 400}},
+		{"double slash refused", "GET", forwardAuthPath, map[string]string{"Authorization": alice, "X-Forwarded-Uri": "//admin"}, want{status: 400}},
+		{"inner double slash refused", "GET", forwardAuthPath, map[string]string{"Authorization": alice, "X-Forwarded-Uri": "/public//x"}, want{status: 400}},
+		{"absolute uri with dot segments refused", "GET", forwardAuthPath, map[string]string{"Authorization": alice, "X-Forwarded-Uri": "https://app.example/admin/../public"}, want{status: 400}},
+		{"trailing slash is clean", "GET", forwardAuthPath, map[string]string{"Authorization": alice, "X-Forwarded-Uri": "/admin/"}, want{status: 403, auth: 1}},
+		{"dots in a name are clean", "GET", forwardAuthPath, map[string]string{"Authorization": alice, "X-Forwarded-Uri": "/public/..x/a.b./?next=/../admin"}, want{200, e.users["alice"].ID, "alice", "", 1, 0}},
 		{"path parameters meet the rule", "GET", forwardAuthPath, map[string]string{"Authorization": alice, "X-Forwarded-Uri": "/admin;jsessionid=1/x"}, want{status: 403, auth: 1}},
 		{"encoded path parameters too", "GET", forwardAuthPath, map[string]string{"Authorization": alice, "X-Forwarded-Uri": "/admin%3Bx"}, want{status: 403, auth: 1}},
 		{"prefix by segment", "GET", forwardAuthPath, map[string]string{"Authorization": alice, "X-Forwarded-Uri": "/administrator"}, want{200, e.users["alice"].ID, "alice", "", 1, 0}},
@@ -175,5 +189,32 @@ username_header = "Remote-User"
 	}
 	if resp.Header.Get("Remote-User") != "alice" || resp.Header.Get("Remote-User-Id") != e.users["alice"].ID || resp.Header.Get("X-User-Id") != "" {
 		t.Fatalf("headers %v", resp.Header)
+	}
+}
+
+// TestForwardAuthRevokedSession: with sessions and access-token revocation,
+// an access token of a session ended by logout or logout-all is refused at
+// the proxy (the forward-auth answer nginx, Caddy and Traefik act on).
+func TestForwardAuthRevokedSession(t *testing.T) {
+	e := newEnvWith(t, configText(sessionTokens+"revoke_access_tokens = true\n", ""), nil)
+	cases := []struct {
+		name   string
+		revoke func(refresh, access string) request
+	}{
+		{"logout", func(refresh, _ string) request { return jsonPost(logoutPath, tokenBody("refresh", refresh)) }},
+		{"logout-all", func(_, access string) request { return authPost(logoutAllPath, access) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			refresh, access := httpLogin(t, e, alicePW, "browser")
+			req := bearer(forwardAuthPath, "Bearer "+access)
+			if resp, body := e.do(req); resp.StatusCode != 200 {
+				t.Fatalf("before: %d %s", resp.StatusCode, body)
+			}
+			e.mustOK(tc.revoke(refresh, access))
+			if resp, body := e.do(req); resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") == "" {
+				t.Fatalf("after %s: %d %s; want 401 with WWW-Authenticate", tc.name, resp.StatusCode, body)
+			}
+		})
 	}
 }

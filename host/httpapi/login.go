@@ -84,6 +84,15 @@ func (a *API) serveLogin(w http.ResponseWriter, r *http.Request, act *loginActio
 }
 
 func (a *API) login(w http.ResponseWriter, r *http.Request, act *loginAction) (core.Issued, error) {
+	if a.cookies.Enabled {
+		// The login sets the cookies, so a cross-site form post would log
+		// the victim's browser into the poster's account (login CSRF).
+		// Refused before the body is read: nothing is parsed, throttled
+		// or checked for it.
+		if err := a.checkOrigin(r); err != nil {
+			return core.Issued{}, err
+		}
+	}
 	creds, account, err := a.credentials(w, r)
 	if err != nil {
 		return core.Issued{}, err

@@ -190,7 +190,7 @@ func proxyScenario(t *testing.T, e *env, proxy string) {
 		}
 	})
 	t.Run("a rule by the original path: 403 at the proxy", func(t *testing.T) {
-		for _, p := range []string{"/admin", "/admin/", "/x/../admin/users", "/%61dmin"} {
+		for _, p := range []string{"/admin", "/admin/", "/%61dmin"} {
 			if status, _, s := proxyGet(t, proxy+p, map[string]string{"Authorization": aliceTok}); status != 403 || s.Path != "" {
 				t.Errorf("%s: %d %+v", p, status, s)
 			}
@@ -198,6 +198,15 @@ func proxyScenario(t *testing.T, e *env, proxy string) {
 		staff := "Bearer " + e.forge(map[string]any{"is_staff": true, "user_id": alice.ID})
 		if status, _, s := proxyGet(t, proxy+"/admin/users", map[string]string{"Authorization": staff}); status != 200 || s.Path != "/admin/users" {
 			t.Fatalf("staff: %d %+v", status, s)
+		}
+	})
+	t.Run("a path that is not clean never reaches the upstream", func(t *testing.T) {
+		// jwtd answers 400 (nginx makes it a 500): the upstream could
+		// resolve the raw path otherwise than the rules would.
+		for _, p := range []string{"/x/../admin/users", "/admin/../app", "/admin/%2e%2e/app", "//app"} {
+			if status, _, s := proxyGet(t, proxy+p, map[string]string{"Authorization": aliceTok}); status < 400 || s.Path != "" {
+				t.Errorf("%s: %d %+v", p, status, s)
+			}
 		}
 	})
 	t.Run("cookie: unsafe methods need the CSRF token", func(t *testing.T) {

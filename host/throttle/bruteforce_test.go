@@ -3,8 +3,11 @@ package throttle_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -242,5 +245,62 @@ func TestNewBruteForceRefusesBadConfig(t *testing.T) {
 	}
 	if _, err := throttle.NewBruteForce(nil, throttle.BruteForceConfig{Window: time.Minute}); err == nil {
 		t.Error("nil store accepted")
+	}
+}
+
+// slowAddStore is an in-memory counter store whose AddLoginFailure takes a
+// while to land, as a round trip to Redis or SQL does.
+type slowAddStore struct {
+	*memory.LoginFailureStore
+	delay time.Duration
+}
+
+func (s slowAddStore) AddLoginFailure(ctx context.Context, key string, w time.Duration) (sdk.LoginFailureCount, error) {
+	time.Sleep(s.delay)
+	return s.LoginFailureStore.AddLoginFailure(ctx, key, w)
+}
+
+// TestBruteForceLockBehindGate: with one hashing slot and an account limit
+// of N, N+1 concurrent wrong-password attempts check at most N passwords;
+// the rest are locked (429). The old Done freed the slot before counting
+// the failure, so the attempt queued behind it re-checked the counter
+// before the failure landed and every attempt got through.
+func TestBruteForceLockBehindGate(t *testing.T) {
+	const limit = 3
+	store := slowAddStore{memory.NewLoginFailureStore(0, nil), 20 * time.Millisecond}
+	bf, err := throttle.NewBruteForce(store, throttle.BruteForceConfig{Window: time.Minute, MaxFailuresPerAccount: limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate, err := throttle.NewGate(1, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &throttle.Login{BruteForce: bf, Gate: gate}
+	var checked, locked atomic.Int32
+	var wg sync.WaitGroup
+	for i := range limit + 1 {
+		wg.Go(func() {
+			r := httptest.NewRequest("POST", "/api/token/", nil)
+			r.RemoteAddr = fmt.Sprintf("198.51.100.%d:1234", i+1)
+			done, err := l.Admit(context.Background(), r, "alice")
+			var th *throttle.Throttled
+			switch {
+			case errors.As(err, &th) && th.Reason == throttle.ReasonLocked:
+				locked.Add(1)
+				return
+			case err != nil:
+				t.Errorf("attempt %d: %v", i+1, err)
+				return
+			}
+			checked.Add(1) // the password check the store would run
+			if err := done(context.Background(), throttle.Failed); err != nil {
+				t.Errorf("done: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if checked.Load() != limit || locked.Load() != 1 {
+		t.Fatalf("%d passwords checked and %d attempts locked; want %d checked, 1 locked", checked.Load(), locked.Load(), limit)
 	}
 }

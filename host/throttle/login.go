@@ -64,8 +64,8 @@ type Login struct {
 	OnRefused func(reason string)
 }
 
-// Done ends an admitted attempt: it frees the attempt's gate slot and
-// records its outcome. Call it exactly once, after the user store has
+// Done ends an admitted attempt: it records its outcome and then frees
+// the attempt's gate slot. Call it exactly once, after the user store has
 // answered. Its error (a counter store that could not answer) wraps
 // sdk.ErrUnavailable.
 type Done func(ctx context.Context, o Outcome) error
@@ -103,7 +103,10 @@ func (l *Login) Admit(ctx context.Context, r *http.Request, account string) (Don
 		}
 	}
 	return func(ctx context.Context, o Outcome) error {
-		release()
+		// The slot is freed only once the outcome is counted: the attempt
+		// queued behind it re-checks the locks as it enters, and must see
+		// this failure, or each slot lets one attempt too many through.
+		defer release()
 		if l.BruteForce == nil {
 			return nil
 		}

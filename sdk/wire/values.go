@@ -20,7 +20,7 @@ func encodeObject(m map[string]any) ([]byte, error) {
 	if m == nil {
 		return nil, nil
 	}
-	b, err := json.Marshal(m)
+	b, err := appendObject(make([]byte, 0, 64), m)
 	if err != nil {
 		return nil, fmt.Errorf("not JSON-compatible: %w", err)
 	}
@@ -34,6 +34,9 @@ func encodeObject(m map[string]any) ([]byte, error) {
 func decodeObject(b []byte) (map[string]any, error) {
 	if len(b) == 0 {
 		return nil, nil
+	}
+	if m, ok := parseFlatObject(b); ok {
+		return m, nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
