@@ -6,7 +6,7 @@ BIN      := bin
 PLUGINS  := $(wildcard plugins/*/cmd/*)
 # Each fuzz target as package:FuzzName; `make test` runs each briefly,
 # `make fuzz` longer.
-FUZZ_TARGETS := ./core:FuzzDecode ./core:FuzzJSONWalk ./sdk/passwords:FuzzCheck ./host/httpapi:FuzzRequestBody ./host/httpapi:FuzzAuthorizationHeader ./host/httpapi:FuzzAppendString ./host/httpapi:FuzzLoginThrottleKey
+FUZZ_TARGETS := ./core:FuzzDecode ./core:FuzzJSONWalk ./sdk/passwords:FuzzCheck ./host/httpapi:FuzzRequestBody ./host/httpapi:FuzzAuthorizationHeader ./host/httpapi:FuzzAppendString ./host/httpapi:FuzzLoginThrottleKey ./sdk/wire:FuzzDecodeObject
 FUZZTIME     ?= 60s
 # The Go modules of the repository: jwtd itself and the plugin SDK (sdk/,
 # a module of its own). `go test ./...` does not descend into a nested

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jwtd/jwtd/internal/mariadbtest"
 	"github.com/jwtd/jwtd/plugins/mysql"
+	"github.com/jwtd/jwtd/plugins/sqlstore/sqlstoretest"
 	"github.com/jwtd/jwtd/sdk"
 )
 
@@ -34,5 +35,5 @@ func TestUUIDKeysAndEmailLogin(t *testing.T) {
 		"`username` varchar(150) NOT NULL UNIQUE, `email` varchar(254) NOT NULL UNIQUE, `is_active` bool NOT NULL)"); err != nil {
 		t.Fatal(err)
 	}
-	testUUIDUsers(t, dsn, func(id string) string { return strings.ReplaceAll(id, "-", "") })
+	sqlstoretest.TestUUIDUsers(t, stores, dsn, func(id string) string { return strings.ReplaceAll(id, "-", "") })
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jwtd/jwtd/internal/pgtest"
 	"github.com/jwtd/jwtd/plugins/postgres"
+	"github.com/jwtd/jwtd/plugins/sqlstore/sqlstoretest"
 	"github.com/jwtd/jwtd/sdk"
 )
 
@@ -87,5 +88,5 @@ func TestUUIDKeysAndEmailLogin(t *testing.T) {
 		"username" varchar(150) NOT NULL UNIQUE, "email" varchar(254) NOT NULL UNIQUE, "is_active" boolean NOT NULL)`); err != nil {
 		t.Fatal(err)
 	}
-	testUUIDUsers(t, dsn, func(id string) string { return id })
+	sqlstoretest.TestUUIDUsers(t, stores, dsn, func(id string) string { return id })
 }

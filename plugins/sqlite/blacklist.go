@@ -42,20 +42,12 @@ type BlacklistConfig struct {
 	sqlstore.DjangoTables
 }
 
-// defaultSweepInterval is the background sweep's period when unset.
-const defaultSweepInterval = time.Hour
-
-// blacklistComponent names the blacklist's schema in jwtd_schema.
-const blacklistComponent = "blacklist"
-
 // blacklistMigrations is the blacklist schema, one step per version. The
 // tables keep Simple JWT's outstanding/blacklisted split, but never the raw
 // token: a leaked database holds no usable credential. Times are Unix
 // milliseconds, so expiry comparisons are plain integer range scans over the
 // expires_at indexes.
-var blacklistMigrations = []migration{
-	func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `
+var blacklistMigrations = [][]string{{`
 CREATE TABLE jwtd_outstanding_tokens (
 	jti        TEXT PRIMARY KEY NOT NULL,
 	user_id    TEXT NOT NULL,
@@ -72,10 +64,7 @@ CREATE TABLE jwtd_blacklisted_tokens (
 	expires_at     INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX jwtd_blacklisted_tokens_expires_at ON jwtd_blacklisted_tokens (expires_at);
-`)
-		return err
-	},
-}
+`}}
 
 // BlacklistStore is an sdk.BlacklistStore on SQLite. Blacklist is a single
 // INSERT ... ON CONFLICT DO NOTHING, so exactly one of any number of
@@ -104,9 +93,11 @@ type BlacklistStore struct {
 	outstanding *sql.Stmt
 	// group, when group commit is on, makes Blacklist's and
 	// AddOutstanding's writes.
-	group    *committer
-	failures loginFailureState // loginfailures.go
-	feeds    feedStop          // feed.go
+	group *committer
+	// The failed-login counters (sdk.LoginFailureStore), on the writer and
+	// the read pool.
+	*sqlstore.FailureCounters
+	feeds feedStop // feed.go
 
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
@@ -136,11 +127,11 @@ func openDjangoBlacklist(ctx context.Context, cfg sdk.Config) (sdk.BlacklistStor
 	if err != nil {
 		return nil, err
 	}
-	if err := migrate(ctx, db, loginFailuresComponent, loginFailureMigrations); err != nil {
+	if err := sqlstore.Migrate(ctx, dialect{}, db, sqlstore.LoginFailuresComponent, loginFailureMigrations); err != nil {
 		db.Close()
 		return nil, err
 	}
-	if err := migrate(ctx, db, sessionsComponent, sessionMigrations); err != nil {
+	if err := sqlstore.Migrate(ctx, dialect{}, db, sqlstore.SessionsComponent, sqlstore.SessionMigrations(dialect{})); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -162,15 +153,8 @@ func decodeBlacklistConfig(cfg sdk.Config) (c BlacklistConfig, busy, sweep time.
 	if busy, err = parseBusyTimeout(c.BusyTimeout); err != nil {
 		return c, 0, 0, err
 	}
-	sweep = defaultSweepInterval
-	if c.SweepInterval != "" {
-		sweep, err = time.ParseDuration(c.SweepInterval)
-		if err != nil || sweep < 0 {
-			return c, 0, 0, fmt.Errorf("%w: sqlite blacklist: sweep_interval %q: want a duration such as \"1h\", or \"0\" to disable", sdk.ErrInvalidConfig, c.SweepInterval)
-		}
-	}
-	if !c.Django && c.DjangoTables != (sqlstore.DjangoTables{}) {
-		return c, 0, 0, fmt.Errorf("%w: sqlite blacklist: the Django table keys need django = true", sdk.ErrInvalidConfig)
+	if sweep, err = sqlstore.CheckBlacklistKeys("sqlite", c.SweepInterval, c.Django, c.DjangoTables); err != nil {
+		return c, 0, 0, err
 	}
 	return c, busy, sweep, nil
 }
@@ -209,19 +193,22 @@ func OpenBlacklistStore(ctx context.Context, cfg sdk.Config) (*BlacklistStore, e
 }
 
 func (s *BlacklistStore) init(ctx context.Context, path string, busy time.Duration) error {
-	if err := migrate(ctx, s.db, blacklistComponent, blacklistMigrations); err != nil {
+	if err := sqlstore.Migrate(ctx, dialect{}, s.db, sqlstore.BlacklistComponent, blacklistMigrations); err != nil {
 		return err
 	}
-	if err := migrate(ctx, s.db, loginFailuresComponent, loginFailureMigrations); err != nil {
+	if err := sqlstore.Migrate(ctx, dialect{}, s.db, sqlstore.LoginFailuresComponent, loginFailureMigrations); err != nil {
 		return err
 	}
-	if err := migrate(ctx, s.db, sessionsComponent, sessionMigrations); err != nil {
+	if err := sqlstore.Migrate(ctx, dialect{}, s.db, sqlstore.SessionsComponent, sqlstore.SessionMigrations(dialect{})); err != nil {
 		return err
 	}
 	var err error
 	if s.ro, err = openReader(ctx, path, busy); err != nil {
 		return err
 	}
+	// The call's own deadline bounds each call, busy_timeout the wait for
+	// the write lock within it, as for the blacklist's own calls.
+	s.FailureCounters = sqlstore.NewFailureCountersOn(dialect{}, s.db, s.ro, 0)
 	if s.SessionTables, err = sqlstore.NewSessions(dialect{}, s.db, s.ro, busy+time.Second); err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
-	"regexp"
 	"runtime"
 	"strings"
 	"time"
@@ -147,21 +146,10 @@ func unavailable(op string, err error) error {
 	return fmt.Errorf("%w: sqlite: %s: %w", sdk.ErrUnavailable, op, err)
 }
 
-// identifier is what a configured table or column name may be. Names are
-// spliced into SQL (quoted), so anything else is refused at start.
-var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
-
 // quote returns name as a quoted SQL identifier; name is already checked
-// against identifier.
+// (sqlstore.CheckIdentifier).
 func quote(name string) string {
 	return `"` + name + `"`
-}
-
-func checkIdentifier(key, name string) error {
-	if !identifier.MatchString(name) {
-		return fmt.Errorf("%w: sqlite: %s %q is not a plain SQL identifier", sdk.ErrInvalidConfig, key, name)
-	}
-	return nil
 }
 
 // isNoRows reports sql.ErrNoRows.

@@ -12,10 +12,11 @@ import (
 	"github.com/jwtd/jwtd/plugins/sqlstore"
 )
 
-// dialect is SQLite's sqlstore.Dialect, for the Django blacklist
-// (Simple JWT's tables) that the SQLite blacklist store serves with
-// django = true on its own single-writer pool. The SQLite stores open
-// their files themselves, so Open is not used.
+// dialect is SQLite's sqlstore.Dialect: the user store, the failed-login
+// counters and the Django blacklist (Simple JWT's tables, django = true)
+// are sqlstore's on it, served on the stores' own single writer connection
+// and read pool. The SQLite stores open their files themselves, so Open is
+// not used.
 type dialect struct{}
 
 func (dialect) Name() string { return "sqlite" }
@@ -69,11 +70,26 @@ func (dialect) Types() sqlstore.Types {
 	return sqlstore.Types{
 		AutoID: "INTEGER PRIMARY KEY AUTOINCREMENT", UUIDKey: "CHAR(32) PRIMARY KEY",
 		Name: "TEXT", Key: "TEXT", Text: "TEXT", Bool: "BOOL", True: "1",
-		Time: "DATETIME", JSON: "TEXT", BigInt: "INTEGER", IntCast: "INTEGER",
+		Time: "DATETIME", JSON: "TEXT", JSONCheck: "json_valid", BigInt: "INTEGER", IntCast: "INTEGER",
 	}
 }
 
-// LockSchema: the writer pool's single connection already serializes.
-func (dialect) LockSchema(context.Context, *sql.Conn) (func(), error) { return func() {}, nil }
+// LockSchema opens a BEGIN IMMEDIATE transaction on conn (the writer's
+// single connection): it takes the file's write lock, so two processes
+// opening one new file at once apply each migration step exactly once,
+// and the steps with their recorded versions commit together. A failed
+// step changed nothing (SQLite's DDL is transactional), so the release
+// commits what was applied before it; it rolls back when the commit
+// fails, so the connection never stays inside a transaction.
+func (dialect) LockSchema(ctx context.Context, conn *sql.Conn) (func(), error) {
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return nil, err
+	}
+	return func() {
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), "COMMIT"); err != nil {
+			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}, nil
+}
 
 var _ sqlstore.Dialect = dialect{}

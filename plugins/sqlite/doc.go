@@ -31,8 +31,9 @@
 // hashes (package passwords), writes new and changed passwords as
 // pbkdf2_sha256 (which every Django checks) and upgrades weaker ones on
 // login, writes last_login in a form Django reads, and never creates or
-// alters the table. The table mapping and password keys are the SQL
-// stores' (plugins/sqlstore). The blacklist store with django = true keeps
+// alters the table. The user store is the SQL stores' (plugins/sqlstore)
+// on SQLite's dialect, and so are its table mapping and password keys and
+// the blacklist's failed-login counters. The blacklist store with django = true keeps
 // the blacklist in Simple JWT's token_blacklist tables instead of its own.
 //
 // Both stores have a change feed (sdk.ChangeFeed, feed.go) that notices

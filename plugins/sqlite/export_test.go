@@ -3,12 +3,14 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+
+	"github.com/jwtd/jwtd/plugins/sqlstore"
 )
 
 // SchemaVersion exposes a component's recorded schema version to the
 // external tests.
 func SchemaVersion(ctx context.Context, db *sql.DB, component string) (int, error) {
-	return schemaVersion(ctx, db, component)
+	return sqlstore.SchemaVersion(ctx, dialect{}, db, component)
 }
 
 // ReadPool exposes a blacklist store's read pool, to check its settings.

@@ -53,8 +53,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -483,22 +481,7 @@ func (u *UserStore) feedUsers(ctx context.Context, conn *sql.Conn, moved bool, s
 	for len(ids) > 0 {
 		batch := ids[:min(len(ids), feedBatch)]
 		ids = ids[len(batch):]
-		args := make([]any, 0, len(batch))
-		for _, id := range batch {
-			n, err := strconv.ParseInt(id, 10, 64)
-			if err != nil {
-				continue
-			}
-			args = append(args, n)
-		}
-		if len(args) == 0 {
-			continue
-		}
-		rows, err := conn.QueryContext(ctx, u.selectSQL+quote(u.s.id)+" IN (?"+strings.Repeat(",?", len(args)-1)+")", args...)
-		if err != nil {
-			return err
-		}
-		users, err := u.scanAll(rows)
+		users, err := u.UsersByID(ctx, conn, batch)
 		if err != nil {
 			return err
 		}

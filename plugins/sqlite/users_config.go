@@ -5,7 +5,6 @@ import (
 
 	"github.com/jwtd/jwtd/plugins/sqlstore"
 	"github.com/jwtd/jwtd/sdk"
-	"github.com/jwtd/jwtd/sdk/passwords"
 )
 
 // UserStoreConfig is the [plugins.user_store.config] table of the SQLite
@@ -29,27 +28,15 @@ type UserStoreConfig struct {
 	sqlstore.UserMapping
 }
 
-// userSchema is a resolved, validated UserStoreConfig.
-type userSchema struct {
-	table, id, username, password, isActive, lastLogin, attributes string
-	attrCols                                                       []string
-	loginField                                                     string
-	migrate, django, rehash                                        bool
-	hasher                                                         passwords.Hasher
-}
-
-func resolveUserConfig(c UserStoreConfig) (userSchema, error) {
+// resolveUserConfig resolves c's mapping (sqlstore.ResolveUserMapping)
+// and refuses what SQLite does not serve.
+func resolveUserConfig(c UserStoreConfig) (sqlstore.UserSchema, error) {
 	m, err := sqlstore.ResolveUserMapping(c.UserMapping)
 	if err != nil {
-		return userSchema{}, fmt.Errorf("sqlite user store: %w", err)
+		return m, fmt.Errorf("sqlite user store: %w", err)
 	}
 	if m.IDType != sqlstore.IDInteger {
-		return userSchema{}, fmt.Errorf("%w: sqlite user store: id_type %q: the SQLite store serves integer keys only", sdk.ErrInvalidConfig, m.IDType)
+		return m, fmt.Errorf("%w: sqlite user store: id_type %q: the SQLite store serves integer keys only", sdk.ErrInvalidConfig, m.IDType)
 	}
-	return userSchema{
-		table: m.Table, id: m.ID, username: m.Username, password: m.Password,
-		isActive: m.IsActive, lastLogin: m.LastLogin, attributes: m.Attributes,
-		attrCols: m.AttrCols, loginField: m.LoginField,
-		migrate: m.Migrate, django: m.Django, rehash: m.Rehash, hasher: m.Hasher,
-	}, nil
+	return m, nil
 }

@@ -275,6 +275,38 @@ func TestUserStoreMigrationsIdempotent(t *testing.T) {
 	if v, err := sqlite.SchemaVersion(ctx, db, "users:people"); err != nil || v != 1 {
 		t.Fatalf("schema version %d, %v", v, err)
 	}
+	// The attributes column is text on SQLite: its CHECK refuses what is
+	// not JSON, also from writers other than jwtd.
+	if _, err := db.Exec(`INSERT INTO people (login, password, attributes) VALUES ('bob', 'x', 'not json')`); err == nil {
+		t.Fatal("a row with attributes that are not JSON was stored")
+	}
+}
+
+// TestUserStoreConcurrentFirstOpen: stores opening one new file at once
+// (several jwtd processes starting) each apply the migration exactly once
+// between them, none failing on a table another just created.
+func TestUserStoreConcurrentFirstOpen(t *testing.T) {
+	path := dbPath(t)
+	const n = 4
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := sqlite.OpenUserStore(context.Background(), cheapArgon2(sdk.Config{"path": path}))
+			if err != nil {
+				errs <- err
+				return
+			}
+			s.Close()
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent first open: %v", err)
+	}
 }
 
 // TestUserStoreExistingTableNeedsMigrateFalse: pointing the native mode at

@@ -43,8 +43,28 @@ type BlacklistConfig struct {
 // DefaultSweepInterval is the background sweep's period when unset.
 const DefaultSweepInterval = time.Hour
 
-// blacklistComponent names the blacklist's schema in jwtd_schema.
-const blacklistComponent = "blacklist"
+// CheckBlacklistKeys checks the config keys every SQL blacklist store
+// (SQLite's too) shares, naming the database db in its errors, and returns
+// the sweep interval: sweep_interval (default DefaultSweepInterval, "0"
+// disables), and the Django table keys, which need django = true.
+func CheckBlacklistKeys(db, sweepInterval string, django bool, tables DjangoTables) (time.Duration, error) {
+	sweep := DefaultSweepInterval
+	if sweepInterval != "" {
+		var err error
+		sweep, err = time.ParseDuration(sweepInterval)
+		if err != nil || sweep < 0 {
+			return 0, fmt.Errorf("%w: %s blacklist: sweep_interval %q: want a duration such as \"1h\", or \"0\" to disable", sdk.ErrInvalidConfig, db, sweepInterval)
+		}
+	}
+	if !django && tables != (DjangoTables{}) {
+		return 0, fmt.Errorf("%w: %s blacklist: the Django table keys need django = true", sdk.ErrInvalidConfig, db)
+	}
+	return sweep, nil
+}
+
+// BlacklistComponent names jwtd's own blacklist schema in jwtd_schema,
+// for every SQL store (SQLite's too).
+const BlacklistComponent = "blacklist"
 
 // blacklistMigrations is jwtd's own blacklist schema, one step per
 // version. The tables keep Simple JWT's outstanding/blacklisted split, but
@@ -84,10 +104,11 @@ type tokenTables interface {
 type BlacklistStore struct {
 	// SessionTables give the store sdk.SessionStore (sessions.go).
 	*SessionTables
+	// FailureCounters give it sdk.LoginFailureStore (loginfailures.go).
+	*FailureCounters
 
-	c        *conn
-	tables   tokenTables
-	failures *loginFailures // loginfailures.go
+	c      *conn
+	tables tokenTables
 
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
@@ -102,28 +123,21 @@ func OpenBlacklistStore(ctx context.Context, d Dialect, cfg sdk.Config) (*Blackl
 	if err := cfg.Decode(&c); err != nil {
 		return nil, fmt.Errorf("%s blacklist: %w", d.Name(), err)
 	}
-	sweep := DefaultSweepInterval
-	if c.SweepInterval != "" {
-		var err error
-		sweep, err = time.ParseDuration(c.SweepInterval)
-		if err != nil || sweep < 0 {
-			return nil, fmt.Errorf("%w: %s blacklist: sweep_interval %q: want a duration such as \"1h\", or \"0\" to disable", sdk.ErrInvalidConfig, d.Name(), c.SweepInterval)
-		}
-	}
-	if !c.Django && c.DjangoTables != (DjangoTables{}) {
-		return nil, fmt.Errorf("%w: %s blacklist: the Django table keys need django = true", sdk.ErrInvalidConfig, d.Name())
+	sweep, err := CheckBlacklistKeys(d.Name(), c.SweepInterval, c.Django, c.DjangoTables)
+	if err != nil {
+		return nil, err
 	}
 	cn, err := open(ctx, d, c.ConnConfig, "blacklist")
 	if err != nil {
 		return nil, err
 	}
-	s := &BlacklistStore{c: cn, failures: newLoginFailures(d), SessionTables: newSessions(cn)}
+	s := &BlacklistStore{c: cn, FailureCounters: newFailureCounters(cn), SessionTables: newSessions(cn)}
 	// The failed-login counters and the sessions are tables of jwtd's own,
 	// also beside Django's tables; migrate = false means they are there.
 	if c.Migrate == nil || *c.Migrate {
-		err = migrate(ctx, cn, loginFailuresComponent, loginFailureMigrations(d))
+		err = migrate(ctx, cn, LoginFailuresComponent, loginFailureMigrations(d))
 		if err == nil {
-			err = migrate(ctx, cn, sessionsComponent, SessionMigrations(d))
+			err = migrate(ctx, cn, SessionsComponent, SessionMigrations(d))
 		}
 	}
 	if err != nil {
@@ -134,7 +148,7 @@ func OpenBlacklistStore(ctx context.Context, d Dialect, cfg sdk.Config) (*Blackl
 		s.tables, err = newDjangoTables(ctx, cn, c.DjangoTables)
 	} else {
 		if c.Migrate == nil || *c.Migrate {
-			err = migrate(ctx, cn, blacklistComponent, blacklistMigrations(d))
+			err = migrate(ctx, cn, BlacklistComponent, blacklistMigrations(d))
 		}
 		s.tables = nativeTables{cn}
 	}
@@ -164,7 +178,7 @@ func OpenDjangoBlacklist(ctx context.Context, d Dialect, db *sql.DB, tables Djan
 	if err != nil {
 		return nil, err
 	}
-	s := &BlacklistStore{c: cn, tables: t, failures: newLoginFailures(d), SessionTables: newSessions(cn)}
+	s := &BlacklistStore{c: cn, tables: t, FailureCounters: newFailureCounters(cn), SessionTables: newSessions(cn)}
 	s.startSweep(sweep)
 	return s, nil
 }

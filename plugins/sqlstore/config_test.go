@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jwtd/jwtd/sdk"
 	"github.com/jwtd/jwtd/sdk/passwords"
@@ -36,7 +37,10 @@ func TestResolveUserMapping(t *testing.T) {
 		{"bad identifier", UserMapping{IDColumn: "id\"; --"}, nil, "plain SQL identifier"},
 		{"password as login", UserMapping{LoginField: "password"}, nil, "login_field"},
 		{"unknown hasher", UserMapping{Hasher: "crypt"}, nil, "hasher"},
-		{"iterations out of range", UserMapping{Django: true, PBKDF2Iterations: -5}, nil, "iterations"},
+		{"iterations out of range", UserMapping{Django: true, PBKDF2Iterations: -5}, nil, "pbkdf2_iterations"},
+		// 16 is within bcrypt's own range but above what a check accepts:
+		// the store would write hashes it then refuses.
+		{"bcrypt rounds above the check's limit", UserMapping{Hasher: "bcrypt_sha256", BcryptRounds: 16}, nil, "bcrypt_rounds"},
 		{"unknown id type", UserMapping{IDType: "bigint"}, nil, "id_type"},
 	}
 	for _, tc := range cases {
@@ -105,5 +109,37 @@ func TestValueConversions(t *testing.T) {
 	}
 	if got := asTime([]byte("2026-01-02 03:04:05.123456")); got.Format("2006-01-02T15:04:05.000000Z07:00") != "2026-01-02T03:04:05.123456Z" {
 		t.Errorf("asTime(Django text) = %v", got)
+	}
+}
+
+func TestCheckBlacklistKeys(t *testing.T) {
+	cases := []struct {
+		name    string
+		sweep   string
+		django  bool
+		tables  DjangoTables
+		want    time.Duration
+		wantErr string
+	}{
+		{"defaults", "", false, DjangoTables{}, DefaultSweepInterval, ""},
+		{"disabled", "0", false, DjangoTables{}, 0, ""},
+		{"custom", "15m", true, DjangoTables{UserTable: "accounts_user"}, 15 * time.Minute, ""},
+		{"negative", "-1h", false, DjangoTables{}, 0, "sweep_interval"},
+		{"not a duration", "hourly", false, DjangoTables{}, 0, "sweep_interval"},
+		{"table keys without django", "", false, DjangoTables{OutstandingTable: "x"}, 0, "need django = true"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := CheckBlacklistKeys("sqlite", tc.sweep, tc.django, tc.tables)
+			if tc.wantErr != "" {
+				if !errors.Is(err, sdk.ErrInvalidConfig) || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), "sqlite blacklist") {
+					t.Fatalf("err = %v; want ErrInvalidConfig naming sqlite blacklist and %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("CheckBlacklistKeys = %v, %v; want %v", got, err, tc.want)
+			}
+		})
 	}
 }

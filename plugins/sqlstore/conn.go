@@ -50,9 +50,28 @@ const (
 
 // conn is an opened pool and its settings.
 type conn struct {
-	d            Dialect
-	db           *sql.DB
+	d  Dialect
+	db *sql.DB
+	// ro, when set, is a separate read-only pool the reads go through
+	// (SQLite's: readers run beside its single writer connection).
+	ro           *sql.DB
 	queryTimeout time.Duration
+}
+
+// reader is the pool reads go through.
+func (c *conn) reader() *sql.DB {
+	if c.ro != nil {
+		return c.ro
+	}
+	return c.db
+}
+
+// close closes the pool(s).
+func (c *conn) close() error {
+	if c.ro != nil && c.ro != c.db {
+		return errors.Join(c.ro.Close(), c.db.Close())
+	}
+	return c.db.Close()
 }
 
 // open resolves the DSN, opens the pool with c's settings and pings it.
@@ -143,8 +162,13 @@ func parseDuration(key, v string, def time.Duration) (time.Duration, error) {
 	return d, nil
 }
 
-// ctx bounds one store call by the query timeout.
+// ctx bounds one store call by the query timeout; 0 (a store on pools
+// the caller opened, with no timeout of its own) leaves the caller's
+// deadline alone.
 func (c *conn) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.queryTimeout == 0 {
+		return ctx, func() {}
+	}
 	return context.WithTimeout(ctx, c.queryTimeout)
 }
 
@@ -174,9 +198,10 @@ func (c *conn) exec(ctx context.Context, query string, args ...any) (sql.Result,
 // when the pool handed out a connection the database had dropped (after
 // a database restart), so that the first request after recovery succeeds.
 func (c *conn) queryRow(ctx context.Context, query string, args []any, dest ...any) error {
-	err := c.db.QueryRowContext(ctx, query, args...).Scan(dest...)
+	db := c.reader()
+	err := db.QueryRowContext(ctx, query, args...).Scan(dest...)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) && ctx.Err() == nil && c.d.IsRetryable(err) {
-		err = c.db.QueryRowContext(ctx, query, args...).Scan(dest...)
+		err = db.QueryRowContext(ctx, query, args...).Scan(dest...)
 	}
 	return err
 }
@@ -184,6 +209,10 @@ func (c *conn) queryRow(ctx context.Context, query string, args []any, dest ...a
 // identifier is what a configured table or column name may be. Names are
 // spliced into SQL (quoted), so anything else is refused at start.
 var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
+
+// CheckIdentifier refuses a configured table or column name (under config
+// key) that is not a plain SQL identifier, with sdk.ErrInvalidConfig.
+func CheckIdentifier(key, name string) error { return checkIdentifier(key, name) }
 
 func checkIdentifier(key, name string) error {
 	if !identifier.MatchString(name) {

@@ -77,6 +77,10 @@ type Types struct {
 	Time string
 	// JSON is a JSON document column.
 	JSON string
+	// JSONCheck, when set, is the function a JSON column's CHECK calls to
+	// refuse text that is not JSON (SQLite's json_valid: its JSON column
+	// is plain text); such a column also defaults to '{}'.
+	JSONCheck string
 	// BigInt is a 64-bit integer.
 	BigInt string
 	// IntCast is the type name CAST(? AS ...) takes for a 64-bit integer

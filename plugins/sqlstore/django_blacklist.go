@@ -45,8 +45,8 @@ type djangoTables struct {
 	c      *conn
 	idType IDType
 
-	insertOutstanding, insertBlacklisted, isBlacklistedSQL string
-	deleteBlacklisted, deleteOutstanding, pingSQL          []string
+	insertOutstanding, extendOutstanding, insertBlacklisted, isBlacklistedSQL string
+	deleteBlacklisted, deleteOutstanding, pingSQL                             []string
 }
 
 func newDjangoTables(ctx context.Context, c *conn, cfg DjangoTables) (*djangoTables, error) {
@@ -74,6 +74,11 @@ func newDjangoTables(ctx context.Context, c *conn, cfg DjangoTables) (*djangoTab
 	t := &djangoTables{c: c, idType: idType}
 	t.insertOutstanding = d.Rebind("INSERT INTO " + q(ot) + " (jti, token, created_at, expires_at, user_id) VALUES (?, ?, ?, ?, " +
 		"(SELECT u." + q(uid) + " FROM " + q(ut) + " u WHERE u." + q(uid) + " = ?))" + d.OnConflictDoNothing("jti"))
+	// Blacklisting may be asked to keep a token longer than the
+	// outstanding row says (the core's exp + leeway, longer for sliding
+	// tokens), and the row's expires_at is what every sweep (jwtd's and
+	// Django's flushexpiredtokens) deletes by: it only ever moves later.
+	t.extendOutstanding = d.Rebind("UPDATE " + q(ot) + " SET expires_at = ? WHERE jti = ? AND expires_at < ?")
 	t.insertBlacklisted = d.Rebind("INSERT INTO " + q(bt) + " (blacklisted_at, token_id) SELECT ?, o.id FROM " + q(ot) + " o WHERE o.jti = ?" +
 		d.OnConflictDoNothing("token_id"))
 	t.isBlacklistedSQL = d.Rebind("SELECT 1 FROM " + q(bt) + " b JOIN " + q(ot) + " o ON o.id = b.token_id WHERE o.jti = ? LIMIT 1")
@@ -123,6 +128,13 @@ func (t *djangoTables) addOutstanding(ctx context.Context, r sdk.TokenRecord) er
 func (t *djangoTables) blacklist(ctx context.Context, r sdk.TokenRecord) (bool, error) {
 	if err := t.addOutstanding(ctx, r); err != nil {
 		return false, err
+	}
+	// The row may predate this call (Django issued the token, or jwtd
+	// recorded it at issue with its bare exp): the insert above kept its
+	// expires_at, so extend it to this record's retention.
+	exp := t.c.d.TimeArg(r.ExpiresAt)
+	if _, err := t.c.exec(ctx, t.extendOutstanding, exp, r.JTI, exp); err != nil {
+		return false, t.c.unavailable("blacklist", err)
 	}
 	res, err := t.c.exec(ctx, t.insertBlacklisted, t.c.d.TimeArg(time.Now()), r.JTI)
 	if err != nil {

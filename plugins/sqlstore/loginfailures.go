@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"sync/atomic"
 	"time"
@@ -9,9 +10,10 @@ import (
 	"github.com/jwtd/jwtd/sdk"
 )
 
-// loginFailuresComponent names the failed-login counters' schema in
-// jwtd_schema (the SQLite store's name and table too).
-const loginFailuresComponent = "login_failures"
+// LoginFailuresComponent names the failed-login counters' schema in
+// jwtd_schema, for every SQL store (SQLite's too): a component of its own,
+// so the counters' history does not depend on the blacklist's.
+const LoginFailuresComponent = "login_failures"
 
 // loginFailureMigrations: one row per counter, expires_at in Unix
 // milliseconds. Keys are the host's opaque hashes (at most 128 bytes).
@@ -29,20 +31,34 @@ func loginFailureMigrations(d Dialect) [][]string {
 // what one window's failures hold, without a goroutine.
 const loginFailureSweepEvery = 256
 
-// loginFailures is the SQL for the counters on one dialect.
-type loginFailures struct {
+// FailureCounters is sdk.LoginFailureStore on the jwtd_login_failures
+// table: the SQL blacklist stores embed it (SQLite's native blacklist
+// too), so the counters are written once for every database.
+type FailureCounters struct {
+	c                          *conn
 	upsert, read, clear, sweep string
 	adds                       atomic.Uint64
 }
 
-func newLoginFailures(d Dialect) *loginFailures {
+// NewFailureCountersOn is the failed-login counters on pools the caller
+// opened, with jwtd_login_failures already created (LoginFailureMigrations
+// or the caller's own DDL of it): writes through db, reads through ro (db
+// when nil), each call bounded by queryTimeout (0: by the caller's
+// deadline only). The caller keeps the pools.
+func NewFailureCountersOn(d Dialect, db, ro *sql.DB, queryTimeout time.Duration) *FailureCounters {
+	return newFailureCounters(&conn{d: d, db: db, ro: ro, queryTimeout: queryTimeout})
+}
+
+func newFailureCounters(cn *conn) *FailureCounters {
+	d := cn.d
 	q := d.Quote
 	i := "CAST(? AS " + d.Types().IntCast + ")"
 	k, c, e := q("key"), "jwtd_login_failures."+q("count"), "jwtd_login_failures.expires_at"
 	// A missing or expired counter restarts at 1 with a new window; a live
 	// one is incremented and keeps its end. count is assigned first, so
 	// that it reads the old expires_at on MySQL too.
-	return &loginFailures{
+	return &FailureCounters{
+		c: cn,
 		upsert: d.Rebind("INSERT INTO jwtd_login_failures (" + k + ", " + q("count") + ", expires_at) VALUES (?, 1, " + i + ")" +
 			d.OnConflictUpdate(k, q("count")+" = CASE WHEN "+e+" <= "+i+" THEN 1 ELSE "+c+" + 1 END, "+
 				"expires_at = CASE WHEN "+e+" <= "+i+" THEN "+i+" ELSE "+e+" END")),
@@ -56,7 +72,7 @@ func newLoginFailures(d Dialect) *loginFailures {
 // upsert and the read of its result in one transaction, whose row lock
 // orders concurrent calls, so n concurrent calls on a fresh key see
 // exactly 1..n. Committed before it returns.
-func (s *BlacklistStore) AddLoginFailure(ctx context.Context, key string, window time.Duration) (sdk.LoginFailureCount, error) {
+func (s *FailureCounters) AddLoginFailure(ctx context.Context, key string, window time.Duration) (sdk.LoginFailureCount, error) {
 	ms := window.Milliseconds()
 	if window%time.Millisecond != 0 {
 		ms++
@@ -66,7 +82,7 @@ func (s *BlacklistStore) AddLoginFailure(ctx context.Context, key string, window
 	}
 	ctx, cancel := s.c.ctx(ctx)
 	defer cancel()
-	lf := s.failures
+	lf := s
 	now := time.Now().UnixMilli()
 	var count, ends int64
 	var err error
@@ -86,28 +102,28 @@ func (s *BlacklistStore) AddLoginFailure(ctx context.Context, key string, window
 	return sdk.LoginFailureCount{Count: int(count), ResetIn: time.Duration(ends-now) * time.Millisecond}, nil
 }
 
-func (s *BlacklistStore) addOnce(ctx context.Context, key string, now, ms int64) (count, ends int64, err error) {
+func (s *FailureCounters) addOnce(ctx context.Context, key string, now, ms int64) (count, ends int64, err error) {
 	tx, err := s.c.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, s.failures.upsert, key, now+ms, now, now, now+ms); err != nil {
+	if _, err := tx.ExecContext(ctx, s.upsert, key, now+ms, now, now, now+ms); err != nil {
 		return 0, 0, err
 	}
-	if err := tx.QueryRowContext(ctx, s.failures.read, key, now).Scan(&count, &ends); err != nil {
+	if err := tx.QueryRowContext(ctx, s.read, key, now).Scan(&count, &ends); err != nil {
 		return 0, 0, err
 	}
 	return count, ends, tx.Commit()
 }
 
 // LoginFailures reads key's live counter.
-func (s *BlacklistStore) LoginFailures(ctx context.Context, key string) (sdk.LoginFailureCount, error) {
+func (s *FailureCounters) LoginFailures(ctx context.Context, key string) (sdk.LoginFailureCount, error) {
 	ctx, cancel := s.c.ctx(ctx)
 	defer cancel()
 	now := time.Now().UnixMilli()
 	var count, ends int64
-	err := s.c.queryRow(ctx, s.failures.read, []any{key, now}, &count, &ends)
+	err := s.c.queryRow(ctx, s.read, []any{key, now}, &count, &ends)
 	switch {
 	case isNoRows(err):
 		return sdk.LoginFailureCount{}, nil
@@ -118,14 +134,17 @@ func (s *BlacklistStore) LoginFailures(ctx context.Context, key string) (sdk.Log
 }
 
 // ClearLoginFailures deletes key's counter.
-func (s *BlacklistStore) ClearLoginFailures(ctx context.Context, key string) error {
+func (s *FailureCounters) ClearLoginFailures(ctx context.Context, key string) error {
 	ctx, cancel := s.c.ctx(ctx)
 	defer cancel()
-	if _, err := s.c.exec(ctx, s.failures.clear, key); err != nil {
+	if _, err := s.c.exec(ctx, s.clear, key); err != nil {
 		return s.c.unavailable("clear login failures", err)
 	}
 	return nil
 }
 
-// Interface guard.
-var _ sdk.LoginFailureStore = (*BlacklistStore)(nil)
+// Interface guards.
+var (
+	_ sdk.LoginFailureStore = (*FailureCounters)(nil)
+	_ sdk.LoginFailureStore = (*BlacklistStore)(nil)
+)

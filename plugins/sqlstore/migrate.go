@@ -65,6 +65,12 @@ func migrate(ctx context.Context, c *conn, component string, steps [][]string) e
 	return nil
 }
 
+// Migrate is migrate on a pool the caller opened (SQLite's writer): it
+// brings component to len(steps) under d's LockSchema.
+func Migrate(ctx context.Context, d Dialect, db *sql.DB, component string, steps [][]string) error {
+	return migrate(ctx, &conn{d: d, db: db}, component, steps)
+}
+
 // SchemaVersion returns the version recorded for component, 0 when none:
 // for tests and diagnostics.
 func SchemaVersion(ctx context.Context, d Dialect, db *sql.DB, component string) (int, error) {

@@ -9,14 +9,15 @@ import (
 	"github.com/jwtd/jwtd/sdk"
 )
 
-// sessionsComponent names the sessions' schema in jwtd_schema.
-const sessionsComponent = "sessions"
+// SessionsComponent names the sessions' schema in jwtd_schema, for every
+// SQL store (SQLite's too).
+const SessionsComponent = "sessions"
 
 // SessionMigrations is the schema of sdk.SessionStore on d: sessions (one
 // row each, revoked 0/1, instants in Unix milliseconds), rotations (one
 // row per consumed token, keyed by it, which makes consuming a token
-// unique), and each user's "not before". The SQLite store applies them
-// through its own migrator.
+// unique), and each user's "not before". The SQLite stores apply them on
+// their writer (Migrate).
 func SessionMigrations(d Dialect) [][]string {
 	t := d.Types()
 	return [][]string{{

@@ -11,6 +11,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -34,7 +35,23 @@ type UserStore struct {
 	selectSQL string // "SELECT cols FROM table WHERE "
 	byIDSQL   string
 	byLogin   string
+
+	// prepare (NewUserStoreOn) keeps the lookups prepared on the read
+	// pool, keyed by their SQL: on SQLite parsing a lookup costs more than
+	// running it. The keys are the id and login lookups and one per
+	// LookupUser field (USER_ID_FIELD, a handful), bounded by
+	// maxPreparedLookups; beyond, lookups run unprepared.
+	prepare bool
+	stmtMu  sync.Mutex
+	stmts   map[string]*sql.Stmt
+	closed  bool
+
+	closeOnce sync.Once
+	closeErr  error
 }
+
+// maxPreparedLookups bounds the prepared lookups a store keeps.
+const maxPreparedLookups = 16
 
 // OpenUserStore opens the user store cfg describes (UserStoreConfig) on d.
 func OpenUserStore(ctx context.Context, d Dialect, cfg sdk.Config) (*UserStore, error) {
@@ -53,6 +70,22 @@ func OpenUserStore(ctx context.Context, d Dialect, cfg sdk.Config) (*UserStore, 
 	u := &UserStore{c: cn, s: schema}
 	if err := u.init(ctx); err != nil {
 		cn.db.Close()
+		return nil, err
+	}
+	return u, nil
+}
+
+// NewUserStoreOn is the user store with schema (ResolveUserMapping) on
+// pools the caller opened and configured (SQLite's single writer
+// connection and its read-only pool): writes go through db, reads through
+// ro (db when nil), each call bounded by queryTimeout (0: by the caller's
+// deadline only). The lookups are prepared once on ro and reused. On success the
+// store owns both pools (Close closes them); on error the caller keeps
+// them.
+func NewUserStoreOn(ctx context.Context, d Dialect, db, ro *sql.DB, schema UserSchema, queryTimeout time.Duration) (*UserStore, error) {
+	u := &UserStore{c: &conn{d: d, db: db, ro: ro, queryTimeout: queryTimeout}, s: schema, prepare: true, stmts: map[string]*sql.Stmt{}}
+	if err := u.init(ctx); err != nil {
+		u.closeStmts()
 		return nil, err
 	}
 	return u, nil
@@ -81,7 +114,7 @@ func (u *UserStore) init(ctx context.Context) error {
 	// attribute columns are boolean (Django's BooleanField).
 	cctx, cancel := u.c.ctx(ctx)
 	defer cancel()
-	rows, err := u.c.db.QueryContext(cctx, u.selectSQL+"1 = 0")
+	rows, err := u.c.reader().QueryContext(cctx, u.selectSQL+"1 = 0")
 	if err != nil {
 		return fmt.Errorf("%w: %s user store: table %q with the configured columns: %v", sdk.ErrInvalidConfig, d.Name(), s.Table, err)
 	}
@@ -147,7 +180,11 @@ func userMigrations(d Dialect, s UserSchema) [][]string {
 		q(s.LastLogin) + " " + t.Time + " NULL",
 	}
 	if s.Attributes != "" {
-		cols = append(cols, q(s.Attributes)+" "+t.JSON+" NOT NULL")
+		col := q(s.Attributes) + " " + t.JSON + " NOT NULL"
+		if t.JSONCheck != "" {
+			col += " DEFAULT '{}' CHECK (" + t.JSONCheck + "(" + q(s.Attributes) + "))"
+		}
+		cols = append(cols, col)
 	}
 	return [][]string{{"CREATE TABLE " + q(s.Table) + " (\n\t" + strings.Join(cols, ",\n\t") + "\n)" + t.TableSuffix}}
 }
@@ -384,15 +421,56 @@ func (u *UserStore) SetActive(ctx context.Context, username string, active bool)
 func (u *UserStore) Ping(ctx context.Context) error {
 	cctx, cancel := u.c.ctx(ctx)
 	defer cancel()
-	rows, err := u.c.db.QueryContext(cctx, u.selectSQL+"1 = 0")
+	rows, err := u.c.reader().QueryContext(cctx, u.selectSQL+"1 = 0")
 	if err != nil {
 		return u.c.unavailable("ping", err)
 	}
 	return rows.Close()
 }
 
-// Close closes the pool.
-func (u *UserStore) Close() error { return u.c.db.Close() }
+// Close closes the pool (both pools of NewUserStoreOn). Calling it again
+// returns the first result.
+func (u *UserStore) Close() error {
+	u.closeOnce.Do(func() { u.closeErr = errors.Join(u.closeStmts(), u.c.close()) })
+	return u.closeErr
+}
+
+func (u *UserStore) closeStmts() error {
+	u.stmtMu.Lock()
+	defer u.stmtMu.Unlock()
+	u.closed = true
+	var errs []error
+	for _, st := range u.stmts {
+		errs = append(errs, st.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// stmt returns the prepared lookup for query, preparing it on the read
+// pool at first use; nil when the store prepares nothing or the bound is
+// reached (then the query runs unprepared).
+func (u *UserStore) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if !u.prepare {
+		return nil, nil
+	}
+	u.stmtMu.Lock()
+	defer u.stmtMu.Unlock()
+	if u.closed {
+		return nil, errors.New("store is closed")
+	}
+	if st, ok := u.stmts[query]; ok {
+		return st, nil
+	}
+	if len(u.stmts) >= maxPreparedLookups {
+		return nil, nil
+	}
+	st, err := u.c.reader().PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	u.stmts[query] = st
+	return st, nil
+}
 
 func (u *UserStore) hash(password string) (string, error) {
 	if len(password) > passwords.MaxPasswordBytes {
@@ -444,11 +522,51 @@ func (u *UserStore) query(ctx context.Context, query string, arg any) ([]sdk.Use
 	return users, err
 }
 
+// Queryer is what UsersByID reads through: a *sql.DB, *sql.Conn or
+// *sql.Tx.
+type Queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// UsersByID reads the users whose ids are among ids through q (a change
+// feed's own connection); ids that cannot be keys are skipped, and ids
+// with no row are absent from the result.
+func (u *UserStore) UsersByID(ctx context.Context, q Queryer, ids []string) ([]sdk.User, error) {
+	args := make([]any, 0, len(ids))
+	for _, id := range ids {
+		if v, ok := u.s.IDType.arg(u.c.d, id); ok {
+			args = append(args, v)
+		}
+	}
+	if len(args) == 0 {
+		return nil, nil
+	}
+	rows, err := q.QueryContext(ctx, u.c.d.Rebind(u.selectSQL+u.c.d.Quote(u.s.ID)+" IN (?"+strings.Repeat(", ?", len(args)-1)+")"), args...)
+	if err != nil {
+		return nil, u.c.unavailable("find users", err)
+	}
+	return u.scan(rows)
+}
+
 func (u *UserStore) queryOnce(ctx context.Context, query string, arg any) ([]sdk.User, error) {
-	rows, err := u.c.db.QueryContext(ctx, query, arg)
+	st, err := u.stmt(ctx, query)
 	if err != nil {
 		return nil, u.c.unavailable("find user", err)
 	}
+	var rows *sql.Rows
+	if st != nil {
+		rows, err = st.QueryContext(ctx, arg)
+	} else {
+		rows, err = u.c.reader().QueryContext(ctx, query, arg)
+	}
+	if err != nil {
+		return nil, u.c.unavailable("find user", err)
+	}
+	return u.scan(rows)
+}
+
+// scan reads rows of u.cols into users, and closes rows.
+func (u *UserStore) scan(rows *sql.Rows) ([]sdk.User, error) {
 	defer rows.Close()
 	var users []sdk.User
 	for rows.Next() {

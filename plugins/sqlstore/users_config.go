@@ -73,7 +73,9 @@ type UserMapping struct {
 	// PBKDF2Iterations of new pbkdf2_sha256 hashes. Default: the current
 	// Django release's (passwords.DefaultPBKDF2Iterations).
 	PBKDF2Iterations int `json:"pbkdf2_iterations"`
-	// BcryptRounds of new bcrypt_sha256 hashes. Default 12, as Django.
+	// BcryptRounds of new bcrypt_sha256 hashes (log2 cost, 4 to 15: the
+	// highest cost a stored hash may ask of a check). Default 12, as
+	// Django.
 	BcryptRounds int `json:"bcrypt_rounds"`
 	// Argon2TimeCost, Argon2MemoryCost (KiB) and Argon2Parallelism set the
 	// argon2id parameters of new hashes. Defaults are Django's: 2, 102400,
@@ -191,7 +193,17 @@ func ResolveUserMapping(c UserMapping) (UserSchema, error) {
 	s.Hasher.BcryptRounds = c.BcryptRounds
 	s.Hasher.Argon2 = passwords.Params{Time: c.Argon2TimeCost, MemoryKiB: c.Argon2MemoryCost, Parallelism: c.Argon2Parallelism}
 	if err := s.Hasher.Validate(); err != nil {
-		return s, fmt.Errorf("%w: hasher: %v", sdk.ErrInvalidConfig, err)
+		// Name the key that holds the refused setting: the algorithm's
+		// cost key, or hasher itself for an unknown algorithm.
+		key := map[string]string{
+			passwords.AlgPBKDF2SHA256: "pbkdf2_iterations",
+			passwords.AlgBcryptSHA256: "bcrypt_rounds",
+			passwords.AlgArgon2:       "argon2_time_cost, argon2_memory_cost, argon2_parallelism",
+		}[s.Hasher.Algorithm]
+		if key == "" {
+			key = "hasher"
+		}
+		return s, fmt.Errorf("%w: %s: %v", sdk.ErrInvalidConfig, key, err)
 	}
 	return s, nil
 }

@@ -15,10 +15,6 @@ import (
 // default) is as far as a check may go; cost 31 would run for hours.
 const maxBcryptCost = 15
 
-// djangoBcryptCost is Django's BCryptSHA256PasswordHasher.rounds, the cost
-// of the fallback dummy for a table of bcrypt hashes.
-const djangoBcryptCost = 12
-
 // bcryptHasher is Django's BCryptPasswordHasher ("bcrypt$" + the bcrypt
 // string) and BCryptSHA256PasswordHasher ("bcrypt_sha256$" + the bcrypt
 // string of the lowercase hex SHA-256 of the password, which lifts bcrypt's

@@ -80,8 +80,9 @@ func costWithinLimits(encoded string) bool {
 	return true // the legacy digests have no cost parameter
 }
 
-// defaultDummyHash is a never-matching hash of algorithm algo at Django's
-// default cost. Verifying any password against it costs one full
+// defaultDummyHash is a never-matching hash of algorithm algo at the cost
+// a Hasher writes by default (DefaultPBKDF2Iterations, DefaultBcryptRounds,
+// DefaultParams), so an unknown login costs what a real one does. Verifying any password against it costs one full
 // computation, which derives the whole key before comparing: the digest
 // stored here is random text, so building the dummy costs nothing (bcrypt
 // excepted, whose format needs a real hash).
@@ -91,9 +92,9 @@ func defaultDummyHash(algo string) string {
 	case "pbkdf2_sha256", "pbkdf2_sha1":
 		// Verify derives the full key before it compares, so the digest
 		// need not be a real one.
-		return fmt.Sprintf("%s$%d$%s$%s", algo, djangoPBKDF2Iterations, secret, base64.StdEncoding.EncodeToString([]byte(secret)))
+		return fmt.Sprintf("%s$%d$%s$%s", algo, DefaultPBKDF2Iterations, secret, base64.StdEncoding.EncodeToString([]byte(secret)))
 	case "bcrypt", "bcrypt_sha256":
-		if h, err := bcrypt.GenerateFromPassword([]byte(secret), djangoBcryptCost); err == nil {
+		if h, err := bcrypt.GenerateFromPassword([]byte(secret), DefaultBcryptRounds); err == nil {
 			return algo + "$" + string(h)
 		}
 	}

@@ -1,6 +1,7 @@
 package passwords
 
 import (
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -93,8 +94,8 @@ func TestDummyLikeRefusesAbsurdCosts(t *testing.T) {
 		{"pbkdf2 within limits is copied", "pbkdf2_sha256$1000$salt$aGFzaA==", ""},
 		{"argon2 1 GiB × 1000", "argon2$argon2id$v=19$m=1048576,t=1000,p=8$c29tZXNhbHQ$aGFzaGhhc2g", "argon2$argon2id$v=19$m=102400,t=2,p=8$"},
 		{"argon2 memory × time above the limit", "argon2$argon2id$v=19$m=32768,t=65,p=1$c29tZXNhbHQ$aGFzaGhhc2g", "argon2$argon2id$v=19$m=102400,t=2,p=8$"},
-		{"pbkdf2 fifty million", "pbkdf2_sha256$50000000$salt$aGFzaA==", "pbkdf2_sha256$1000000$"},
-		{"pbkdf2_sha1 fifty million", "pbkdf2_sha1$50000000$salt$aGFzaA==", "pbkdf2_sha1$1000000$"},
+		{"pbkdf2 fifty million", "pbkdf2_sha256$50000000$salt$aGFzaA==", fmt.Sprintf("pbkdf2_sha256$%d$", DefaultPBKDF2Iterations)},
+		{"pbkdf2_sha1 fifty million", "pbkdf2_sha1$50000000$salt$aGFzaA==", fmt.Sprintf("pbkdf2_sha1$%d$", DefaultPBKDF2Iterations)},
 		{"bcrypt cost 31", "bcrypt$$2b$31$Q5bG8ScDWfuVgGDGeMd.z.XYbz.YNlkRVVJ2Z2c66yhEsusEfMRzW", "bcrypt$$2a$12$"},
 		{"unknown algorithm", "crypt$$abcdef", "argon2$argon2id$v=19$m=102400,t=2,p=8$"},
 	}
@@ -116,8 +117,8 @@ func TestDummyLikeRefusesAbsurdCosts(t *testing.T) {
 				t.Fatalf("dummy hash %q is not within Check's limits", d.encoded)
 			}
 			if strings.HasPrefix(tc.wantPrefix, "bcrypt") {
-				if cost, _ := bcrypt.Cost([]byte(strings.TrimPrefix(d.encoded, "bcrypt$"))); cost != djangoBcryptCost {
-					t.Fatalf("bcrypt dummy cost %d, want %d", cost, djangoBcryptCost)
+				if cost, _ := bcrypt.Cost([]byte(strings.TrimPrefix(d.encoded, "bcrypt$"))); cost != DefaultBcryptRounds {
+					t.Fatalf("bcrypt dummy cost %d, want %d", cost, DefaultBcryptRounds)
 				}
 			}
 		})

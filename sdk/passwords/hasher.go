@@ -73,8 +73,10 @@ func (h Hasher) Validate() error {
 	case AlgArgon2:
 		return h.Argon2.Validate()
 	case AlgBcryptSHA256:
-		if h.BcryptRounds < bcrypt.MinCost || h.BcryptRounds > bcrypt.MaxCost {
-			return fmt.Errorf("passwords: bcrypt rounds %d outside [%d, %d]", h.BcryptRounds, bcrypt.MinCost, bcrypt.MaxCost)
+		// Capped at what Check accepts (maxBcryptCost), not bcrypt's own
+		// maximum: a store must never write a hash it then refuses.
+		if h.BcryptRounds < bcrypt.MinCost || h.BcryptRounds > maxBcryptCost {
+			return fmt.Errorf("passwords: bcrypt rounds %d outside [%d, %d]", h.BcryptRounds, bcrypt.MinCost, maxBcryptCost)
 		}
 	default:
 		return fmt.Errorf("passwords: cannot write %q hashes (want %s, %s or %s)", h.Algorithm, AlgPBKDF2SHA256, AlgArgon2, AlgBcryptSHA256)

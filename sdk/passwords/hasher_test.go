@@ -82,6 +82,8 @@ func TestHasherRefusesBadSettings(t *testing.T) {
 		{Algorithm: "md5"},
 		{PBKDF2Iterations: -1},
 		{Algorithm: passwords.AlgBcryptSHA256, BcryptRounds: 40},
+		// Within bcrypt's range (31) but above the cost Check accepts.
+		{Algorithm: passwords.AlgBcryptSHA256, BcryptRounds: 16},
 		{Algorithm: passwords.AlgArgon2, Argon2: passwords.Params{MemoryKiB: 8, Parallelism: 8}},
 	} {
 		if _, err := h.Hash("pw"); err == nil {

@@ -16,10 +16,6 @@ import (
 // refused before any hashing (one such check would otherwise take seconds).
 const maxPBKDF2Iterations = 10_000_000
 
-// djangoPBKDF2Iterations is Django 5.2's PBKDF2PasswordHasher.iterations,
-// the cost of the fallback dummy for a table of PBKDF2 hashes.
-const djangoPBKDF2Iterations = 1_000_000
-
 // pbkdf2Hasher is Django's PBKDF2PasswordHasher and PBKDF2SHA1PasswordHasher:
 // "<algo>$<iterations>$<salt>$<base64 of PBKDF2(password, salt)>", with the
 // derived key as long as the digest.

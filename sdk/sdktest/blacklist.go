@@ -80,6 +80,32 @@ func TestBlacklistStore(t *testing.T, newStore func(t *testing.T) sdk.BlacklistS
 		}
 	})
 
+	// A token whose outstanding row was written with its bare exp (by the
+	// issuer, or by a Django project sharing the tables) and that is then
+	// blacklisted with a longer retention (the core's exp + leeway, longer
+	// for sliding tokens) must stay blacklisted until that later time: a
+	// sweep in between may not drop it, or a revoked token works again
+	// inside the leeway window.
+	t.Run("BlacklistExtendsOutstandingExpiry", func(t *testing.T) {
+		s := newStore(t)
+		exp := time.Now().Add(time.Hour).Truncate(time.Second)
+		r := record(uniqueID("jti-"), exp)
+		if err := s.AddOutstanding(ctx, r); err != nil {
+			t.Fatalf("AddOutstanding: %v", err)
+		}
+		retained := r
+		retained.ExpiresAt = exp.Add(time.Hour)
+		if added, err := s.Blacklist(ctx, retained); err != nil || !added {
+			t.Fatalf("Blacklist(ExpiresAt = exp + 1h) = %v, %v; want true", added, err)
+		}
+		if _, err := s.FlushExpired(ctx, exp.Add(time.Minute)); err != nil {
+			t.Fatalf("FlushExpired(exp + 1m): %v", err)
+		}
+		if b, err := s.IsBlacklisted(ctx, r.JTI); err != nil || !b {
+			t.Fatalf("after FlushExpired(exp + 1m): IsBlacklisted = %v, %v; want true (kept until exp + 1h)", b, err)
+		}
+	})
+
 	t.Run("ConcurrentBlacklistExactlyOne", func(t *testing.T) {
 		s := newStore(t)
 		r := record(uniqueID("jti-"), live)
