@@ -16,7 +16,9 @@ const (
 	// it learnt from this feed before. The changes that follow, up to the
 	// next ChangeSynced, are the store's current state: every blacklisted
 	// jti that has not expired (a user store sends no state, users are
-	// re-read on demand). Watch sends it first, always.
+	// re-read on demand; a SessionFeed also sends ChangeSessionRevoked for
+	// every revoked session not yet expired and ChangeUserNotBefore for
+	// every user's not-before). Watch sends it first, always.
 	ChangeReset ChangeKind = iota + 1
 	// ChangeSynced says that every change committed before At has been
 	// sent. The host answers from memory only while the last ChangeSynced
@@ -31,11 +33,14 @@ const (
 	// again on next use. A store may over-report (any write to the user),
 	// never under-report.
 	ChangeUser
-	// ChangeSessionRevoked: the session (token family) SessionID is revoked
-	// until ExpiresAt (sessions, sdk.SessionStore).
+	// ChangeSessionRevoked: the session (token family) SessionID of UserID
+	// is revoked until ExpiresAt (sessions, sdk.SessionStore). Sent only by
+	// a feed of a SessionFeed whose SessionsInFeed is true.
 	ChangeSessionRevoked
 	// ChangeUserNotBefore: tokens of UserID issued before NotBefore are
-	// refused from now on (logout everywhere), until ExpiresAt.
+	// refused from now on (logout everywhere), until ExpiresAt (zero: for
+	// as long as the host runs). Sent only by a SessionFeed, like
+	// ChangeSessionRevoked.
 	ChangeUserNotBefore
 )
 
@@ -119,4 +124,21 @@ const SyncInterval = 20 * time.Millisecond
 // UserStore.Watch); in process send is a plain call.
 type ChangeFeed interface {
 	Watch(ctx context.Context, send func(Change) error) error
+}
+
+// SessionFeed is an optional interface of a BlacklistStore that is both a
+// SessionStore and a ChangeFeed: SessionsInFeed reports that its feed
+// carries every session revocation and not-before move
+// (ChangeSessionRevoked, ChangeUserNotBefore: their current state after
+// each ChangeReset, then each change as it commits, by any process), so the
+// host may answer SessionState from memory while the feed is live.
+//
+// Fallback: without it (or when it reports false) the host never reads
+// "not revoked" from the feed — a feed that simply never reports sessions
+// would otherwise look like one in which nothing is ever revoked — and asks
+// the store's SessionState on every check, one call per request with
+// revoke_access_tokens. A store must not report true unless every writer
+// of its sessions is seen by the feed.
+type SessionFeed interface {
+	SessionsInFeed() bool
 }

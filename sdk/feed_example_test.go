@@ -82,3 +82,25 @@ func ExampleChangeFeed() {
 	// synced
 	// context canceled
 }
+
+// sessionStore stands for a blacklist store whose feed reports every
+// session revocation and not-before move (as the SQLite, Redis and
+// PostgreSQL stores do).
+type sessionStore struct{ revocations }
+
+// SessionsInFeed implements sdk.SessionFeed.
+func (*sessionStore) SessionsInFeed() bool { return true }
+
+// A store says its feed carries sessions; only then does the host answer
+// the session check of revoke_access_tokens from memory.
+func ExampleSessionFeed() {
+	var store any = &sessionStore{}
+	sf, ok := store.(sdk.SessionFeed)
+	fmt.Println(ok && sf.SessionsInFeed())
+	var plain any = &revocations{}
+	_, ok = plain.(sdk.SessionFeed)
+	fmt.Println(ok)
+	// Output:
+	// true
+	// false
+}

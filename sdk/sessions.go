@@ -94,6 +94,10 @@ type SessionState struct {
 // store; a store may key everything by UserID (a Redis Cluster store hashes
 // on it), so every call names the user. An error (wrap ErrUnavailable when
 // the backing store cannot answer) fails the request closed.
+//
+// With revoke_access_tokens every authenticate and verify checks
+// SessionState: one store call each, unless the store is also a
+// SessionFeed, whose change feed lets the host answer from memory.
 type SessionStore interface {
 	// CreateSession records s, live, with first as its current token id.
 	CreateSession(ctx context.Context, s Session, first string) error

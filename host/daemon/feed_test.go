@@ -593,6 +593,9 @@ func TestFeedStateOnOps(t *testing.T) {
 		`jwtd_view_entries{store="blacklist_store",view="blacklist"} 0`,
 		`jwtd_view_entries{store="user_store",view="users"} 0`,
 		`jwtd_feed_answers_total{source="memory",store="blacklist_store"} 0`,
+		// The SQLite feed carries sessions: its session view is reported.
+		`jwtd_view_entries{store="blacklist_store",view="sessions"} 0`,
+		`jwtd_feed_session_answers_total{source="memory",store="blacklist_store"} 0`,
 	} {
 		if !strings.Contains(metricsText, want) {
 			t.Errorf("/metrics lacks %s", want)

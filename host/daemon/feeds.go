@@ -29,7 +29,9 @@ func (b builder) startFeed(p *config.Plugin, e wire.Endpoint, client func(wire.E
 	if f == nil {
 		return nil
 	}
-	return feed.New(f, feed.Options{Name: p.Kind, MaxLag: p.FeedMaxLag, Cap: cap, Logger: b.logger})
+	// Only a feed that says it carries sessions may answer SessionState
+	// (sdk.SessionFeed): silence from any other feed means nothing.
+	return feed.New(f, feed.Options{Name: p.Kind, MaxLag: p.FeedMaxLag, Cap: cap, Logger: b.logger, Sessions: e.Has(wire.CapSessionFeed)})
 }
 
 // userViews is the user store's wrapper: the lookup cache, on by default
@@ -140,6 +142,10 @@ func (st *Stack) feedStats() []metrics.FeedStat {
 			fs.Views["users"] = f.cache.Len()
 		} else {
 			fs.Views["blacklist"] = s.Entries
+			if s.SessionView {
+				fs.Views["sessions"] = s.Sessions
+				fs.Sessions, fs.SessionsFromMemory, fs.SessionsFromStore = true, s.SessionsFromMemory, s.SessionsFromStore
+			}
 		}
 		out = append(out, fs)
 	}

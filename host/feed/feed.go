@@ -12,6 +12,12 @@
 // as without a feed (fail closed: a view never answers "not blacklisted"
 // from state it cannot vouch for).
 //
+// With Options.Sessions (the store is an sdk.SessionFeed) the Watcher also
+// keeps the session view — revoked sessions and users' not-before — and
+// answers SessionState from it under the same rules; without it SessionState
+// always goes to the store, since a feed that reports no sessions says
+// nothing about them.
+//
 // Writes made through this host are applied to the view as soon as the
 // store acknowledges them (Wrap), so the instance that acknowledged a
 // revocation refuses the token at once; other instances see it when their
@@ -28,6 +34,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/jwtd/jwtd/sdk"
 	blackliststorev1 "github.com/jwtd/jwtd/sdk/proto/jwtd/blackliststore/v1"
@@ -88,7 +95,16 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Sessions: the feed carries the store's session revocations and
+	// not-befores (sdk.SessionFeed), so SessionState may be answered from
+	// memory. Cap bounds the blacklist and session views together.
+	Sessions bool
 }
+
+// localRevokeHold is how long a session this host revoked is kept when its
+// end is not known yet (RevokeSession names no expiry); the feed's own
+// report of the revocation, moments later, extends it to the session's end.
+const localRevokeHold = 24 * time.Hour
 
 // Watcher follows one store's change feed and holds its blacklist view.
 type Watcher struct {
@@ -99,6 +115,8 @@ type Watcher struct {
 	state     State
 	lastSync  time.Time
 	black     map[string]time.Time // jti → record expiry
+	revoked   map[string]time.Time // sessionKey → session end
+	notBefore map[string]userNB    // user id → not-before
 	overSince time.Time
 	lastPrune time.Time
 
@@ -108,6 +126,8 @@ type Watcher struct {
 
 	// answers counts IsBlacklisted questions by who answered them.
 	fromMemory, fromStore atomic.Int64
+	// sessFromMemory and sessFromStore count SessionState questions.
+	sessFromMemory, sessFromStore atomic.Int64
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -130,8 +150,15 @@ func New(f sdk.ChangeFeed, o Options) *Watcher {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Watcher{feed: f, o: o, black: map[string]time.Time{}}
+	return &Watcher{feed: f, o: o, black: map[string]time.Time{}, revoked: map[string]time.Time{}, notBefore: map[string]userNB{}}
 }
+
+// userNB is a user's not-before and when it stops mattering (zero: never).
+type userNB struct{ at, exp time.Time }
+
+// sessionKey keys the revoked-session view: ids are unique per store, but
+// a store may key them by user, so both are part of it.
+func sessionKey(userID, id string) string { return userID + "\x00" + id }
 
 // OnUser sets the hooks that keep a user cache right: user for a changed
 // user's id, reset for a resynchronisation (drop everything). Call it
@@ -196,6 +223,8 @@ func (w *Watcher) down() bool {
 	was := w.state == Live
 	w.state = Down
 	clear(w.black)
+	clear(w.revoked)
+	clear(w.notBefore)
 	return was
 }
 
@@ -206,6 +235,7 @@ func (w *Watcher) apply(c sdk.Change) error {
 	case sdk.ChangeReset:
 		w.mu.Lock()
 		w.black = map[string]time.Time{}
+		w.revoked, w.notBefore = map[string]time.Time{}, map[string]userNB{}
 		w.state, w.overSince = Syncing, time.Time{}
 		w.mu.Unlock()
 		if w.onReset != nil {
@@ -222,13 +252,23 @@ func (w *Watcher) apply(c sdk.Change) error {
 			return errResync
 		case w.state == Syncing:
 			w.state = Live
-			w.o.Logger.Info("change feed live: answering from memory", "store", w.o.Name, "entries", len(w.black))
+			w.o.Logger.Info("change feed live: answering from memory", "store", w.o.Name, "entries", w.sizeLocked())
 		}
 		if now.Sub(w.lastPrune) >= time.Second {
 			w.lastPrune = now
 			for jti, exp := range w.black {
 				if !now.Before(exp) {
 					delete(w.black, jti)
+				}
+			}
+			for k, exp := range w.revoked {
+				if !now.Before(exp) {
+					delete(w.revoked, k)
+				}
+			}
+			for id, nb := range w.notBefore {
+				if !nb.exp.IsZero() && !now.Before(nb.exp) {
+					delete(w.notBefore, id)
 				}
 			}
 		}
@@ -239,9 +279,14 @@ func (w *Watcher) apply(c sdk.Change) error {
 		if w.onUser != nil {
 			w.onUser(c.UserID)
 		}
-	case sdk.ChangeSessionRevoked, sdk.ChangeUserNotBefore:
-		// Nothing here answers from sessions or not-before yet: those
-		// checks always ask the store, so there is nothing to keep.
+	case sdk.ChangeSessionRevoked:
+		if w.o.Sessions {
+			w.revokeSession(c.UserID, c.SessionID, c.ExpiresAt, now)
+		}
+	case sdk.ChangeUserNotBefore:
+		if w.o.Sessions {
+			w.moveNotBefore(c.UserID, c.NotBefore, c.ExpiresAt, now)
+		}
 	default:
 		// A kind this host does not know may revoke something it cannot
 		// see: stop answering from memory and start over.
@@ -265,11 +310,85 @@ func (w *Watcher) add(jti string, exp, now time.Time) {
 		return
 	}
 	w.black[jti] = exp
-	if len(w.black) > w.o.Cap {
+	w.capLocked(now)
+}
+
+// revokeSession puts session id of user in the view until exp (keeping a
+// later end already there).
+func (w *Watcher) revokeSession(userID, id string, exp, now time.Time) {
+	if !now.Before(exp) {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.state == Overflow {
+		return
+	}
+	k := sessionKey(userID, id)
+	if old, ok := w.revoked[k]; !ok || exp.After(old) {
+		w.revoked[k] = exp
+	}
+	w.capLocked(now)
+}
+
+// moveNotBefore moves user's not-before to at, never backwards, as the
+// store does; exp zero keeps it for good.
+func (w *Watcher) moveNotBefore(userID string, at, exp, now time.Time) {
+	if !exp.IsZero() && !now.Before(exp) {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.state == Overflow {
+		return
+	}
+	old, ok := w.notBefore[userID]
+	if ok && (old.exp.IsZero() || (!exp.IsZero() && old.exp.After(exp))) {
+		exp = old.exp
+	}
+	if ok && old.at.After(at) {
+		at = old.at
+	}
+	w.notBefore[userID] = userNB{at, exp}
+	w.capLocked(now)
+}
+
+func (w *Watcher) sizeLocked() int { return len(w.black) + len(w.revoked) + len(w.notBefore) }
+
+// capLocked drops the views when they exceed the cap together (never a
+// silent drop of one revocation).
+func (w *Watcher) capLocked(now time.Time) {
+	if w.sizeLocked() > w.o.Cap {
 		w.o.Logger.Warn("blacklist view over its cap: answering from store calls", "store", w.o.Name, "cap", w.o.Cap)
 		w.black = map[string]time.Time{}
+		w.revoked, w.notBefore = map[string]time.Time{}, map[string]userNB{}
 		w.state, w.overSince = Overflow, now
 	}
+}
+
+// SessionState answers from the session view: ok is false when it cannot
+// answer (the feed carries no sessions, is not live, or is over its cap),
+// and the caller must ask the store. A session the view does not hold is
+// live: the host issues session ids only for sessions the store created,
+// and clamps every token's exp to its session's end.
+func (w *Watcher) SessionState(userID, id string) (st sdk.SessionState, ok bool) {
+	if !w.o.Sessions {
+		return st, false
+	}
+	now := w.o.Now()
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if !w.liveLocked(now) {
+		return st, false
+	}
+	if id != "" {
+		exp, found := w.revoked[sessionKey(userID, id)]
+		st.Revoked = found && now.Before(exp)
+	}
+	if nb, found := w.notBefore[userID]; found {
+		st.NotBefore = nb.at
+	}
+	return st, true
 }
 
 // liveLocked reports whether the views may answer now.
@@ -305,9 +424,18 @@ type Stats struct {
 	State   State
 	Lag     time.Duration // since the last ChangeSynced; 0 before any
 	Entries int           // the blacklist view's size
+	// Sessions is the session view's size (revoked sessions and users'
+	// not-befores); always 0 without Options.Sessions.
+	Sessions int
+	// SessionView reports Options.Sessions: SessionState may be answered
+	// from memory.
+	SessionView bool
 	// FromMemory and FromStore count the IsBlacklisted questions Wrap
 	// answered from the view and passed to the store.
 	FromMemory, FromStore int64
+	// SessionsFromMemory and SessionsFromStore count SessionState
+	// questions likewise.
+	SessionsFromMemory, SessionsFromStore int64
 }
 
 // Stats reports the feed's state now.
@@ -315,7 +443,9 @@ func (w *Watcher) Stats() Stats {
 	now := w.o.Now()
 	w.mu.RLock()
 	defer w.mu.RUnlock()
-	s := Stats{Name: w.o.Name, State: w.state, Entries: len(w.black), FromMemory: w.fromMemory.Load(), FromStore: w.fromStore.Load()}
+	s := Stats{Name: w.o.Name, State: w.state, SessionView: w.o.Sessions, Entries: len(w.black), Sessions: len(w.revoked) + len(w.notBefore),
+		FromMemory: w.fromMemory.Load(), FromStore: w.fromStore.Load(),
+		SessionsFromMemory: w.sessFromMemory.Load(), SessionsFromStore: w.sessFromStore.Load()}
 	if !w.lastSync.IsZero() {
 		s.Lag = now.Sub(w.lastSync)
 	}
@@ -340,6 +470,38 @@ func (w *Watcher) Wrap(e wire.Endpoint) wire.Endpoint {
 				return nil
 			}
 			w.fromStore.Add(1)
+		case *blackliststorev1.SessionStateRequest:
+			if st, ok := w.SessionState(r.GetUserId(), r.GetId()); ok {
+				w.sessFromMemory.Add(1)
+				out := reply.(*blackliststorev1.SessionStateResponse)
+				out.Revoked = st.Revoked
+				if !st.NotBefore.IsZero() {
+					out.NotBefore = timestamppb.New(st.NotBefore)
+				}
+				return nil
+			}
+			w.sessFromStore.Add(1)
+		case *blackliststorev1.RevokeSessionRequest:
+			// Applied whatever the store answered (false: already
+			// revoked, unknown, another user's): a revoked or unknown
+			// session is refused by the store too, and the id is the
+			// asker's user's, so nothing live is hidden.
+			if err := invoke(ctx, method, req, reply, cc, opts...); err != nil {
+				return err
+			}
+			if w.o.Sessions {
+				now := w.o.Now()
+				w.revokeSession(r.GetUserId(), r.GetId(), now.Add(localRevokeHold), now)
+			}
+			return nil
+		case *blackliststorev1.RevokeUserSessionsRequest:
+			if err := invoke(ctx, method, req, reply, cc, opts...); err != nil {
+				return err
+			}
+			if w.o.Sessions && r.GetNotBefore() != nil {
+				w.moveNotBefore(r.GetUserId(), r.GetNotBefore().AsTime(), time.Time{}, w.o.Now())
+			}
+			return nil
 		case *blackliststorev1.TokenRecordRequest:
 			if wire.Method(method) == "Blacklist" {
 				if err := invoke(ctx, method, req, reply, cc, opts...); err != nil {

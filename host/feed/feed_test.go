@@ -73,7 +73,7 @@ func (s *scripted) push(cs ...any) {
 	for _, c := range cs {
 		s.ch <- c
 	}
-	s.ch <- sdk.Change{Kind: sdk.ChangeUserNotBefore} // a no-op, as a barrier
+	s.ch <- sdk.Change{Kind: sdk.ChangeSessionRevoked} // a no-op (expired at once), as a barrier
 }
 
 func TestViewAnswersOnlyWhileLive(t *testing.T) {
@@ -197,7 +197,13 @@ func TestUserHooks(t *testing.T) {
 // countingStore counts IsBlacklisted calls that reach the store.
 type countingStore struct {
 	*memory.BlacklistStore
-	n atomic.Int64
+	n    atomic.Int64
+	sess atomic.Int64 // SessionState calls
+}
+
+func (c *countingStore) SessionState(ctx context.Context, userID, id string, now time.Time) (sdk.SessionState, error) {
+	c.sess.Add(1)
+	return c.BlacklistStore.SessionState(ctx, userID, id, now)
 }
 
 func (c *countingStore) IsBlacklisted(ctx context.Context, jti string) (bool, error) {
@@ -243,5 +249,124 @@ func TestWrap(t *testing.T) {
 	}
 	if st := w.Stats(); st.FromMemory != 4 || st.FromStore != 1 {
 		t.Fatalf("answers counted from memory %d, from the store %d; want 4 and 1", st.FromMemory, st.FromStore)
+	}
+}
+
+// TestSessionView: SessionState is answered from memory only by a feed that
+// carries sessions (Options.Sessions) and only while it is live; the
+// snapshot and later changes set it, and this host's own revocations apply
+// before any feed reports them.
+func TestSessionView(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name     string
+		sessions bool
+	}{{"feed without sessions", false}, {"session feed", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, s, c := start(t, feed.Options{Sessions: tc.sessions})
+			store := &countingStore{BlacklistStore: memory.NewBlacklistStore()}
+			e, err := wire.Local(wire.KindBlacklistStore, store)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ss, _ := sdk.As[sdk.SessionStore](wire.BlacklistStore(w.Wrap(e)))
+			now := c.now()
+			for _, id := range []string{"s1", "s2", "s3"} {
+				if err := store.CreateSession(ctx, sdk.Session{ID: id, UserID: "7", CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(time.Hour)}, "j-"+id); err != nil {
+					t.Fatal(err)
+				}
+			}
+			state := func(id string) sdk.SessionState {
+				t.Helper()
+				st, err := ss.SessionState(ctx, "7", id, c.now())
+				if err != nil {
+					t.Fatal(err)
+				}
+				return st
+			}
+			// Not live: the store answers.
+			state("s1")
+			if n := store.sess.Load(); n != 1 {
+				t.Fatalf("%d store calls before the feed, want 1", n)
+			}
+			nb := now.Add(-time.Minute)
+			s.push(sdk.Change{Kind: sdk.ChangeReset},
+				sdk.Change{Kind: sdk.ChangeSessionRevoked, UserID: "7", SessionID: "s1", ExpiresAt: now.Add(time.Hour)},
+				sdk.Change{Kind: sdk.ChangeUserNotBefore, UserID: "7", NotBefore: nb},
+				sdk.Change{Kind: sdk.ChangeSynced, At: now})
+			before := store.sess.Load()
+			st1, st2 := state("s1"), state("s2")
+			if !tc.sessions {
+				// Silence about sessions means nothing: every question
+				// goes to the store (which has revoked nothing).
+				if n := store.sess.Load() - before; n != 2 || st1.Revoked {
+					t.Fatalf("without a session feed: %d store calls, s1 %+v; want 2 and the store's answer", n, st1)
+				}
+				return
+			}
+			if n := store.sess.Load() - before; n != 0 {
+				t.Fatalf("%d SessionState calls reached the store while the session feed was live", n)
+			}
+			if !st1.Revoked || st2.Revoked || !st1.NotBefore.Equal(nb) {
+				t.Fatalf("from memory s1 %+v, s2 %+v; want s1 revoked, s2 live, not-before %v", st1, st2, nb)
+			}
+			// Own revocations refuse at once, before the feed tells them.
+			if ok, err := ss.RevokeSession(ctx, "7", "s2"); err != nil || !ok {
+				t.Fatalf("RevokeSession = %v, %v", ok, err)
+			}
+			nb2 := now.Add(time.Second)
+			if _, err := ss.RevokeUserSessions(ctx, "8", nb2); err != nil {
+				t.Fatal(err)
+			}
+			if !state("s2").Revoked {
+				t.Fatal("own session revocation not refused at once")
+			}
+			if st, _ := ss.SessionState(ctx, "8", "", c.now()); !st.NotBefore.Equal(nb2) {
+				t.Fatalf("own not-before %v, want %v at once", st.NotBefore, nb2)
+			}
+			if n := store.sess.Load() - before; n != 0 {
+				t.Fatalf("%d SessionState calls reached the store", n)
+			}
+			if st := w.Stats(); st.SessionsFromMemory != 4 || st.Sessions != 4 {
+				t.Fatalf("stats %+v: want 4 answers from memory, 4 session entries (2 revoked, 2 not-befores)", st)
+			}
+			// Lagging: fail closed to the store, which says s3 is live.
+			c.add(time.Second)
+			if state("s3").Revoked || store.sess.Load()-before != 1 {
+				t.Fatal("a lagging feed answered SessionState")
+			}
+			// Down: fail closed to the store too.
+			s.push(sdk.Change{Kind: sdk.ChangeSynced, At: c.now()})
+			if _, ok := w.SessionState("7", "s1"); !ok {
+				t.Fatal("the view did not answer again after a fresh synced mark")
+			}
+			s.ch <- errors.New("gone")
+			s.push(sdk.Change{Kind: sdk.ChangeReset})
+			if _, ok := w.SessionState("7", "s1"); ok {
+				t.Fatal("the session view answered after its feed ended, before resynchronising")
+			}
+			state("s1")
+			if n := store.sess.Load() - before; n != 2 {
+				t.Fatalf("%d store calls, want 2: a feed that ended must send SessionState to the store", n)
+			}
+		})
+	}
+}
+
+// TestSessionViewCap: the blacklist and session views share the cap; over
+// it nothing answers from memory.
+func TestSessionViewCap(t *testing.T) {
+	w, s, c := start(t, feed.Options{Sessions: true, Cap: 2})
+	exp := c.now().Add(time.Hour)
+	s.push(sdk.Change{Kind: sdk.ChangeReset},
+		sdk.Change{Kind: sdk.ChangeBlacklisted, JTI: "a", ExpiresAt: exp},
+		sdk.Change{Kind: sdk.ChangeSessionRevoked, UserID: "7", SessionID: "s1", ExpiresAt: exp},
+		sdk.Change{Kind: sdk.ChangeUserNotBefore, UserID: "7", NotBefore: c.now()},
+		sdk.Change{Kind: sdk.ChangeSynced, At: c.now()})
+	if _, ok := w.SessionState("7", "s1"); ok {
+		t.Fatal("the session view answered over its cap")
+	}
+	if st := w.Stats(); st.State != feed.Overflow {
+		t.Fatalf("state %v, want overflow", st.State)
 	}
 }

@@ -18,11 +18,16 @@ type FeedStat struct {
 	// LagSeconds is the age of the feed's last "synchronised" mark.
 	LagSeconds float64
 	// Views are the in-memory views' sizes, by view name
-	// ("blacklist", "users").
+	// ("blacklist", "sessions", "users").
 	Views map[string]int
 	// FromMemory and FromStore count the blacklist questions answered from
 	// the view and passed to the store (blacklist feeds only).
 	FromMemory, FromStore int64
+	// Sessions reports a session view (a feed that carries sessions);
+	// SessionsFromMemory and SessionsFromStore then count the SessionState
+	// questions likewise.
+	Sessions                              bool
+	SessionsFromMemory, SessionsFromStore int64
 }
 
 // feedStates are every state a FeedStat may name, so each feed exports one
@@ -38,6 +43,9 @@ var (
 		[]string{"store"}, nil)
 	answersDesc = prometheus.NewDesc("jwtd_feed_answers_total",
 		"IsBlacklisted questions by who answered: memory (the feed's view) or store (a plugin call, while the feed is not live).",
+		[]string{"store", "source"}, nil)
+	sessionAnswersDesc = prometheus.NewDesc("jwtd_feed_session_answers_total",
+		"SessionState questions (revoke_access_tokens) by who answered: memory (the feed's session view) or store (a plugin call, while the feed is not live).",
 		[]string{"store", "source"}, nil)
 	viewDesc = prometheus.NewDesc("jwtd_view_entries",
 		"Entries held in memory by a view (blacklist: blacklisted jtis; users: cached users), by store and view.",
@@ -55,6 +63,7 @@ func (f *feeds) Describe(ch chan<- *prometheus.Desc) {
 	ch <- feedStateDesc
 	ch <- feedLagDesc
 	ch <- answersDesc
+	ch <- sessionAnswersDesc
 	ch <- viewDesc
 }
 
@@ -77,6 +86,10 @@ func (f *feeds) Collect(ch chan<- prometheus.Metric) {
 		if _, ok := s.Views["blacklist"]; ok {
 			ch <- prometheus.MustNewConstMetric(answersDesc, prometheus.CounterValue, float64(s.FromMemory), s.Store, "memory")
 			ch <- prometheus.MustNewConstMetric(answersDesc, prometheus.CounterValue, float64(s.FromStore), s.Store, "store")
+		}
+		if s.Sessions {
+			ch <- prometheus.MustNewConstMetric(sessionAnswersDesc, prometheus.CounterValue, float64(s.SessionsFromMemory), s.Store, "memory")
+			ch <- prometheus.MustNewConstMetric(sessionAnswersDesc, prometheus.CounterValue, float64(s.SessionsFromStore), s.Store, "store")
 		}
 		for view, n := range s.Views {
 			ch <- prometheus.MustNewConstMetric(viewDesc, prometheus.GaugeValue, float64(n), s.Store, view)

@@ -14,6 +14,12 @@ package postgres
 // its own mark arrives every change committed before the mark's time has
 // been relayed. The Django tables (django = true) get no trigger and no
 // feed.
+//
+// Sessions (sdk.SessionFeed): triggers on jwtd_sessions (a session turning
+// revoked: 's|<expires_at ms>|<id>|<user_id>') and jwtd_user_not_before
+// (set or moved: 'n|<not_before ms>|<user_id>') notify on the same channel,
+// and the snapshot adds every revoked session not yet expired and every
+// not-before, so the host can answer SessionState from memory.
 
 import (
 	"context"
@@ -47,7 +53,27 @@ BEGIN
 END $$`,
 	`CREATE OR REPLACE TRIGGER jwtd_blacklisted_tokens_feed AFTER INSERT OR UPDATE ON jwtd_blacklisted_tokens
 	FOR EACH ROW EXECUTE FUNCTION jwtd_blacklist_feed()`,
+	`CREATE OR REPLACE FUNCTION jwtd_session_revoked_feed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF NEW.revoked <> 0 AND OLD.revoked = 0 THEN
+		PERFORM pg_notify('` + feedChannel + `', 's|' || NEW.expires_at || '|' || NEW.id || '|' || NEW.user_id);
+	END IF;
+	RETURN NULL;
+END $$`,
+	`CREATE OR REPLACE TRIGGER jwtd_sessions_feed AFTER UPDATE OF revoked ON jwtd_sessions
+	FOR EACH ROW EXECUTE FUNCTION jwtd_session_revoked_feed()`,
+	`CREATE OR REPLACE FUNCTION jwtd_user_not_before_feed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM pg_notify('` + feedChannel + `', 'n|' || NEW.not_before || '|' || NEW.user_id);
+	RETURN NULL;
+END $$`,
+	`CREATE OR REPLACE TRIGGER jwtd_user_not_before_feed AFTER INSERT OR UPDATE ON jwtd_user_not_before
+	FOR EACH ROW EXECUTE FUNCTION jwtd_user_not_before_feed()`,
 }
+
+// SessionsInFeed implements sdk.SessionFeed: the triggers put every session
+// revocation and not-before move, by any writer, on the feed.
+func (s blacklistWithFeed) SessionsInFeed() bool { return true }
 
 // blacklistWithFeed is the native blacklist with a change feed.
 type blacklistWithFeed struct {
@@ -63,23 +89,58 @@ type note struct {
 // Watch implements sdk.ChangeFeed.
 func (s blacklistWithFeed) Watch(ctx context.Context, send func(sdk.Change) error) error {
 	return listen(ctx, s.db, feedChannel, feedSchema, send, func(ctx context.Context, pc *pgx.Conn) error {
-		rows, err := pc.Query(ctx, `SELECT jti, expires_at FROM jwtd_blacklisted_tokens WHERE expires_at >= $1`, time.Now().UnixMilli())
+		// One snapshot (REPEATABLE READ) for the three reads.
+		tx, err := pc.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var jti string
-			var exp int64
-			if err := rows.Scan(&jti, &exp); err != nil {
-				return err
-			}
-			if err := send(sdk.Change{Kind: sdk.ChangeBlacklisted, JTI: jti, ExpiresAt: time.UnixMilli(exp)}); err != nil {
+		defer tx.Rollback(context.WithoutCancel(ctx))
+		now := time.Now().UnixMilli()
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{`SELECT 3, jti, '', 0, expires_at FROM jwtd_blacklisted_tokens WHERE expires_at >= $1`, []any{now}},
+			{`SELECT 5, user_id, id, 0, expires_at FROM jwtd_sessions WHERE revoked <> 0 AND expires_at > $1`, []any{now}},
+			{`SELECT 6, user_id, '', not_before, 0 FROM jwtd_user_not_before`, nil},
+		} {
+			if err := snapshotRows(ctx, tx, q.sql, q.args, send); err != nil {
 				return err
 			}
 		}
-		return rows.Err()
+		return tx.Commit(ctx)
 	})
+}
+
+// snapshotRows sends each row of q: kind (an sdk.ChangeKind), key, session
+// id, not before, expires at (Unix milliseconds, 0 for none).
+func snapshotRows(ctx context.Context, tx pgx.Tx, q string, args []any, send func(sdk.Change) error) error {
+	rows, err := tx.Query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind int32
+		var key, sid string
+		var nb, exp int64
+		if err := rows.Scan(&kind, &key, &sid, &nb, &exp); err != nil {
+			return err
+		}
+		c := sdk.Change{Kind: sdk.ChangeKind(kind)}
+		switch c.Kind {
+		case sdk.ChangeBlacklisted:
+			c.JTI, c.ExpiresAt = key, time.UnixMilli(exp)
+		case sdk.ChangeSessionRevoked:
+			c.UserID, c.SessionID, c.ExpiresAt = key, sid, time.UnixMilli(exp)
+		case sdk.ChangeUserNotBefore:
+			c.UserID, c.NotBefore = key, time.UnixMilli(nb)
+		}
+		if err := send(c); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // listen is the loop both feeds share: install the trigger (schema, in one
@@ -179,6 +240,19 @@ func parseNote(p, id string) (sdk.Change, bool, error) {
 		}
 	case "u":
 		return sdk.Change{Kind: sdk.ChangeUser, UserID: rest}, true, nil
+	case "s":
+		ms, rest, ok1 := strings.Cut(rest, "|")
+		id, user, ok2 := strings.Cut(rest, "|")
+		exp, err := strconv.ParseInt(ms, 10, 64)
+		if ok1 && ok2 && err == nil {
+			return sdk.Change{Kind: sdk.ChangeSessionRevoked, UserID: user, SessionID: id, ExpiresAt: time.UnixMilli(exp)}, true, nil
+		}
+	case "n":
+		ms, user, ok := strings.Cut(rest, "|")
+		nb, err := strconv.ParseInt(ms, 10, 64)
+		if ok && err == nil {
+			return sdk.Change{Kind: sdk.ChangeUserNotBefore, UserID: user, NotBefore: time.UnixMilli(nb)}, true, nil
+		}
 	case "sync":
 		who, ns, ok := strings.Cut(rest, "|")
 		n, err := strconv.ParseInt(ns, 10, 64)
@@ -214,7 +288,10 @@ func feedErr(ctx context.Context, op string, err error) error {
 	return fmt.Errorf("%w: postgres change feed %s: %v", sdk.ErrUnavailable, op, err)
 }
 
-var _ sdk.ChangeFeed = blacklistWithFeed{}
+var (
+	_ sdk.ChangeFeed  = blacklistWithFeed{}
+	_ sdk.SessionFeed = blacklistWithFeed{}
+)
 
 // userFeedChannel is the NOTIFY channel of user changes.
 const userFeedChannel = "jwtd_user_feed"

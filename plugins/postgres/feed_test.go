@@ -124,3 +124,15 @@ func TestUserFeed(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionFeed: session revocations and not-befores reach the feed by
+// the triggers, and the snapshot holds them.
+func TestSessionFeed(t *testing.T) {
+	srv := pgtest.Start(t)
+	s := openBlacklist(t, sdk.Config{"dsn": newDB(t, srv, false)})
+	fs, ok := s.(sdktest.SessionFeedStore)
+	if !ok {
+		t.Fatalf("%T is not a session store with a feed", s)
+	}
+	sdktest.TestSessionFeed(t, fs, feedBound)
+}

@@ -72,6 +72,7 @@ func TestConformance(t *testing.T) {
 			t.Run("in process", func(t *testing.T) {
 				sdktest.TestBlacklistStore(t, func(t *testing.T) sdk.BlacklistStore { return tg.open(t) }, opts)
 				sdktest.TestSessionStore(t, func(t *testing.T) sdk.SessionStore { return tg.open(t) })
+				t.Run("SessionFeed", func(t *testing.T) { sdktest.TestSessionFeed(t, tg.open(t), time.Second) })
 			})
 			t.Run("out of process", func(t *testing.T) {
 				s := outOfProcess(t, tg.config())
@@ -81,6 +82,18 @@ func TestConformance(t *testing.T) {
 					t.Fatal("the redis plugin's blacklist store does not offer sdk.SessionStore across the boundary")
 				}
 				sdktest.TestSessionStore(t, func(*testing.T) sdk.SessionStore { return ss })
+				f, hasFeed := sdk.As[sdk.ChangeFeed](s)
+				sf, hasSF := sdk.As[sdk.SessionFeed](s)
+				if !hasFeed || !hasSF || !sf.SessionsInFeed() {
+					t.Fatal("the redis plugin's blacklist store does not offer its session feed across the boundary")
+				}
+				t.Run("SessionFeed", func(t *testing.T) {
+					sdktest.TestSessionFeed(t, struct {
+						sdk.SessionStore
+						sdk.ChangeFeed
+						sdk.SessionFeed
+					}{ss, f, sf}, time.Second)
+				})
 			})
 		})
 	}

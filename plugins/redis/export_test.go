@@ -23,5 +23,5 @@ const MinBlacklistTTL = minBlacklistTTL
 // RevokeSessionAs runs the revocation script with a given nonce, as a
 // go-redis retry of one call would.
 func RevokeSessionAs(b *BlacklistStore, ctx context.Context, userID, id, nonce string) (int, error) {
-	return revokeSessionScript.Run(ctx, b.client, []string{b.sessionKey(userID, id)}, userID, nonce).Int()
+	return revokeSessionScript.Run(ctx, b.client, []string{b.sessionKey(userID, id)}, userID, nonce, b.feedChannel(), id).Int()
 }

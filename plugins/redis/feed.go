@@ -19,6 +19,13 @@ package redis
 //     committed before the PING was sent has been relayed, and the feed
 //     sends ChangeSynced for that instant.
 //
+// Sessions (sdk.SessionFeed): the session scripts publish on the same
+// channel in the same step as they write — "s|<end ms>|<session id>|<user>"
+// for each session they revoke, "n|<not-before ms>|<user>" for a user's
+// not-before — and the snapshot adds every revoked session hash not yet
+// expired and every not-before key, so the host can answer SessionState
+// from memory.
+//
 // A dropped connection is not hidden: go-redis would resubscribe silently
 // and lose what was published meanwhile, so the feed ends with
 // sdk.ErrUnavailable instead and the host watches again from ChangeReset
@@ -122,10 +129,35 @@ func (b *BlacklistStore) Watch(ctx context.Context, send func(sdk.Change) error)
 	}
 }
 
-// parseChange reads one published message: "b|<expiry ms>|<key>".
+// SessionsInFeed implements sdk.SessionFeed: every script that revokes a
+// session or moves a not-before publishes it.
+func (b *BlacklistStore) SessionsInFeed() bool { return true }
+
+// parseChange reads one published message: "b|<expiry ms>|<key>", or a
+// session one (see the package comment above).
 func (b *BlacklistStore) parseChange(p string) (sdk.Change, bool) {
 	kind, rest, ok := strings.Cut(p, "|")
-	if !ok || kind != "b" {
+	if !ok {
+		return sdk.Change{}, false
+	}
+	switch kind {
+	case "s":
+		ms, rest, ok1 := strings.Cut(rest, "|")
+		id, user, ok2 := strings.Cut(rest, "|")
+		exp, err := strconv.ParseInt(ms, 10, 64)
+		if !ok1 || !ok2 || err != nil {
+			return sdk.Change{}, false
+		}
+		return sdk.Change{Kind: sdk.ChangeSessionRevoked, UserID: user, SessionID: id, ExpiresAt: time.UnixMilli(exp)}, true
+	case "n":
+		ms, user, ok := strings.Cut(rest, "|")
+		nb, err := strconv.ParseInt(ms, 10, 64)
+		if !ok || err != nil {
+			return sdk.Change{}, false
+		}
+		return sdk.Change{Kind: sdk.ChangeUserNotBefore, UserID: user, NotBefore: time.UnixMilli(nb)}, true
+	case "b":
+	default:
 		return sdk.Change{}, false
 	}
 	ms, key, ok := strings.Cut(rest, "|")
@@ -188,12 +220,18 @@ func (b *BlacklistStore) feedSnapshot(ctx context.Context, send func(sdk.Change)
 		}
 		return flush()
 	}
+	scanAll := func(ctx context.Context, c *goredis.Client) error {
+		if err := scan(ctx, c); err != nil {
+			return err
+		}
+		return b.sessionSnapshot(ctx, c, send)
+	}
 	var err error
 	switch c := b.client.(type) {
 	case *goredis.ClusterClient:
-		err = c.ForEachMaster(ctx, scan)
+		err = c.ForEachMaster(ctx, scanAll)
 	case *goredis.Client:
-		err = scan(ctx, c)
+		err = scanAll(ctx, c)
 	default:
 		// A failover (Sentinel) client is a *goredis.Client too; anything
 		// else cannot be scanned here.
@@ -205,6 +243,50 @@ func (b *BlacklistStore) feedSnapshot(ctx context.Context, send func(sdk.Change)
 	return nil
 }
 
+// sessionSnapshot sends, from one server, every revoked session not yet
+// expired and every user's not-before.
+func (b *BlacklistStore) sessionSnapshot(ctx context.Context, c *goredis.Client, send func(sdk.Change) error) error {
+	tag := b.prefix + "{u:"
+	iter := c.Scan(ctx, 0, escapeGlob(b.prefix)+"{u:*}:s:*", 1000).Iterator()
+	for iter.Next(ctx) {
+		k := iter.Val()
+		v, err := c.HMGet(ctx, k, "user", "revoked", "expires").Result()
+		if err != nil {
+			return err
+		}
+		user, _ := v[0].(string)
+		revoked, _ := v[1].(string)
+		expires, _ := v[2].(string)
+		exp := time.UnixMilli(ms(expires))
+		_, id, found := strings.Cut(strings.TrimPrefix(k, tag), "}:s:")
+		if !found || revoked != "1" || !time.Now().Before(exp) {
+			continue
+		}
+		if err := send(sdk.Change{Kind: sdk.ChangeSessionRevoked, UserID: user, SessionID: id, ExpiresAt: exp}); err != nil {
+			return err
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return err
+	}
+	iter = c.Scan(ctx, 0, escapeGlob(b.prefix)+"{u:*}:nbf", 1000).Iterator()
+	for iter.Next(ctx) {
+		k := iter.Val()
+		v, err := c.Get(ctx, k).Result()
+		if errors.Is(err, goredis.Nil) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		user := strings.TrimSuffix(strings.TrimPrefix(k, tag), "}:nbf")
+		if err := send(sdk.Change{Kind: sdk.ChangeUserNotBefore, UserID: user, NotBefore: time.UnixMilli(ms(v))}); err != nil {
+			return err
+		}
+	}
+	return iter.Err()
+}
+
 func feedErr(ctx context.Context, op string, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -212,4 +294,7 @@ func feedErr(ctx context.Context, op string, err error) error {
 	return unavailable("change feed "+op, err)
 }
 
-var _ sdk.ChangeFeed = (*BlacklistStore)(nil)
+var (
+	_ sdk.ChangeFeed  = (*BlacklistStore)(nil)
+	_ sdk.SessionFeed = (*BlacklistStore)(nil)
+)

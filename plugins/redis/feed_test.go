@@ -81,3 +81,10 @@ func TestFeed(t *testing.T) {
 		t.Fatalf("after a Redis restart the feed ended=%v with %v, want ErrUnavailable", f.Ended(), f.Err())
 	}
 }
+
+// TestSessionFeed: session revocations and not-befores reach the feed
+// (published by the same scripts), and the snapshot holds them.
+func TestSessionFeed(t *testing.T) {
+	srv := redistest.Start(t)
+	sdktest.TestSessionFeed(t, target{addrs: []string{srv.Addr}}.open(t), feedBound)
+}

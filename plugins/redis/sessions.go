@@ -74,9 +74,11 @@ return {1}
 // revokeSessionScript revokes KEYS[1] when it is ARGV[1]'s and live,
 // recording the call's nonce (ARGV[2]): a go-redis retry after a lost
 // reply recognises its own revocation and still answers 1, so of
-// concurrent revocations exactly one reports it (as blacklistScript).
+// concurrent revocations exactly one reports it (as blacklistScript). It
+// publishes the revocation on the feed channel ARGV[3] (session id ARGV[4])
+// in the same step.
 var revokeSessionScript = goredis.NewScript(`
-local s = redis.call('HMGET', KEYS[1], 'user', 'revoked', 'revoked_by')
+local s = redis.call('HMGET', KEYS[1], 'user', 'revoked', 'revoked_by', 'expires')
 if s[1] == false or s[1] ~= ARGV[1] then
   return 0
 end
@@ -87,25 +89,32 @@ if s[2] == '1' then
   return 0
 end
 redis.call('HSET', KEYS[1], 'revoked', '1', 'revoked_by', ARGV[2])
+redis.call('PUBLISH', ARGV[3], 's|' .. s[4] .. '|' .. ARGV[4] .. '|' .. ARGV[1])
 return 1
 `)
 
 // revokeUserSessionsScript revokes every session in the user's set
 // (KEYS[1]; their keys are ARGV[1] .. id, in the same slot) and moves the
-// not-before (KEYS[2]) forward to ARGV[2].
+// not-before (KEYS[2]) forward to ARGV[2], publishing each revocation and
+// the not-before on the feed channel ARGV[3] (user ARGV[4]) in the same
+// step.
 var revokeUserSessionsScript = goredis.NewScript(`
 local n = 0
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local k = ARGV[1] .. id
-  if redis.call('HGET', k, 'revoked') == '0' then
+  local s = redis.call('HMGET', k, 'revoked', 'expires')
+  if s[1] == '0' then
     redis.call('HSET', k, 'revoked', '1')
+    redis.call('PUBLISH', ARGV[3], 's|' .. s[2] .. '|' .. id .. '|' .. ARGV[4])
     n = n + 1
   end
 end
 local nb = tonumber(redis.call('GET', KEYS[2]) or '0')
 if tonumber(ARGV[2]) > nb then
   redis.call('SET', KEYS[2], ARGV[2])
+  nb = tonumber(ARGV[2])
 end
+redis.call('PUBLISH', ARGV[3], 'n|' .. string.format('%d', nb) .. '|' .. ARGV[4])
 return n
 `)
 
@@ -202,7 +211,7 @@ func (b *BlacklistStore) RevokeSession(ctx context.Context, userID, id string) (
 	if err != nil {
 		return false, unavailable("revoke session", err)
 	}
-	n, err := revokeSessionScript.Run(ctx, b.client, []string{b.sessionKey(userID, id)}, userID, nonce).Int()
+	n, err := revokeSessionScript.Run(ctx, b.client, []string{b.sessionKey(userID, id)}, userID, nonce, b.feedChannel(), id).Int()
 	if err != nil {
 		return false, unavailable("revoke session", err)
 	}
@@ -214,7 +223,7 @@ func (b *BlacklistStore) RevokeSession(ctx context.Context, userID, id string) (
 func (b *BlacklistStore) RevokeUserSessions(ctx context.Context, userID string, notBefore time.Time) (int, error) {
 	n, err := revokeUserSessionsScript.Run(ctx, b.client,
 		[]string{b.sessionsKey(userID), b.notBeforeKey(userID)},
-		b.userTag(userID)+":s:", notBefore.UnixMilli()).Int()
+		b.userTag(userID)+":s:", notBefore.UnixMilli(), b.feedChannel(), userID).Int()
 	if err != nil {
 		return 0, unavailable("revoke user sessions", err)
 	}

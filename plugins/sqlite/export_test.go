@@ -30,3 +30,10 @@ func Commits(s *BlacklistStore) int64 {
 
 // Writer exposes a blacklist store's writer pool (one connection).
 func Writer(s *BlacklistStore) *sql.DB { return s.db }
+
+// The change kinds the session feed's triggers write.
+const (
+	BlacklistedKind    = blacklistedKind
+	SessionRevokedKind = sessionRevokedKind
+	UserNotBeforeKind  = userNotBeforeKind
+)

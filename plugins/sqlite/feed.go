@@ -25,6 +25,13 @@ package sqlite
 //     Django blacklist tables (django = true) have no feed: jwtd does not
 //     add triggers to tables Django's migrations own, so those stores are
 //     asked on every call.
+//   - Sessions (sdk.SessionFeed): triggers on jwtd_sessions (a session
+//     turning revoked) and jwtd_user_not_before (a user's not-before set or
+//     moved) append to jwtd_session_changes in the same way, read and
+//     pruned with the blacklist's log; the snapshot after ChangeReset adds
+//     every revoked session not yet expired and every not-before. These are
+//     jwtd's own tables, so every writer (RevokeSession, logout-all, reuse
+//     detection, the CLI, raw SQL) is seen.
 //   - Users: a user table has no change log, and jwtd adds nothing to one
 //     Django owns (Django's SQLite migrations rebuild tables and would drop
 //     a trigger silently). Instead the store remembers a digest of every
@@ -172,7 +179,47 @@ CREATE TRIGGER IF NOT EXISTS jwtd_blacklisted_tokens_update_feed AFTER UPDATE ON
 BEGIN
 	INSERT INTO jwtd_blacklist_changes (jti, expires_at, at) VALUES (NEW.jti, NEW.expires_at, CAST(strftime('%s','now') AS INTEGER));
 END;
+CREATE TABLE IF NOT EXISTS jwtd_session_changes (
+	seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+	kind       INTEGER NOT NULL,
+	user_id    TEXT NOT NULL,
+	session_id TEXT NOT NULL,
+	not_before INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL,
+	at         INTEGER NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS jwtd_sessions_revoked_feed AFTER UPDATE OF revoked ON jwtd_sessions
+WHEN NEW.revoked <> 0 AND OLD.revoked = 0
+BEGIN
+	INSERT INTO jwtd_session_changes (kind, user_id, session_id, not_before, expires_at, at)
+	VALUES (` + sessionRevokedKind + `, NEW.user_id, NEW.id, 0, NEW.expires_at, CAST(strftime('%s','now') AS INTEGER));
+END;
+CREATE TRIGGER IF NOT EXISTS jwtd_user_not_before_insert_feed AFTER INSERT ON jwtd_user_not_before
+BEGIN
+	INSERT INTO jwtd_session_changes (kind, user_id, session_id, not_before, expires_at, at)
+	VALUES (` + userNotBeforeKind + `, NEW.user_id, '', NEW.not_before, 0, CAST(strftime('%s','now') AS INTEGER));
+END;
+CREATE TRIGGER IF NOT EXISTS jwtd_user_not_before_update_feed AFTER UPDATE ON jwtd_user_not_before
+BEGIN
+	INSERT INTO jwtd_session_changes (kind, user_id, session_id, not_before, expires_at, at)
+	VALUES (` + userNotBeforeKind + `, NEW.user_id, '', NEW.not_before, 0, CAST(strftime('%s','now') AS INTEGER));
+END;
 `
+
+// The kinds of jwtd_session_changes rows (sdk.ChangeKind values, spelt in
+// the triggers' SQL).
+const (
+	blacklistedKind    = "3" // sdk.ChangeBlacklisted
+	sessionRevokedKind = "5" // sdk.ChangeSessionRevoked
+	userNotBeforeKind  = "6" // sdk.ChangeUserNotBefore
+)
+
+// SessionsInFeed implements sdk.SessionFeed: the triggers above put every
+// session revocation and not-before move of the file in the feed.
+func (s *BlacklistStore) SessionsInFeed() bool { return true }
+
+// feedPos is how far a feed has read the two change logs.
+type feedPos struct{ black, sess int64 }
 
 // Watch implements sdk.ChangeFeed: every jti blacklisted in the file, by
 // any process.
@@ -206,6 +253,7 @@ func (s *BlacklistStore) Watch(ctx context.Context, send func(sdk.Change) error)
 			lastPrune = time.Now()
 			// Any process may prune; a failure only leaves rows longer.
 			_, _ = s.db.ExecContext(ctx, `DELETE FROM jwtd_blacklist_changes WHERE at < ?`, time.Now().Add(-feedLogRetention).Unix())
+			_, _ = s.db.ExecContext(ctx, `DELETE FROM jwtd_session_changes WHERE at < ?`, time.Now().Add(-feedLogRetention).Unix())
 		}
 		return s.feedChanges(ctx, conn, &seq, send)
 	})
@@ -213,30 +261,79 @@ func (s *BlacklistStore) Watch(ctx context.Context, send func(sdk.Change) error)
 
 // feedSnapshot sends every unexpired blacklisted jti and returns the change
 // log position it is consistent with, both read in one WAL snapshot.
-func (s *BlacklistStore) feedSnapshot(ctx context.Context, conn *sql.Conn, send func(sdk.Change) error) (seq int64, err error) {
+func (s *BlacklistStore) feedSnapshot(ctx context.Context, conn *sql.Conn, send func(sdk.Change) error) (pos feedPos, err error) {
 	if _, err := conn.ExecContext(ctx, `BEGIN DEFERRED`); err != nil {
-		return 0, feedErr(ctx, err)
+		return pos, feedErr(ctx, err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
-	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM jwtd_blacklist_changes`).Scan(&seq); err != nil {
-		return 0, feedErr(ctx, err)
+	if err := conn.QueryRowContext(ctx, `SELECT (SELECT coalesce(max(seq), 0) FROM jwtd_blacklist_changes), (SELECT coalesce(max(seq), 0) FROM jwtd_session_changes)`).Scan(&pos.black, &pos.sess); err != nil {
+		return pos, feedErr(ctx, err)
 	}
-	rows, err := conn.QueryContext(ctx, `SELECT jti, expires_at FROM jwtd_blacklisted_tokens WHERE expires_at >= ?`, time.Now().UnixMilli())
+	now := time.Now().UnixMilli()
+	snap := []struct {
+		q    string
+		args []any
+	}{
+		{`SELECT ` + blacklistedKind + `, jti, '', 0, expires_at FROM jwtd_blacklisted_tokens WHERE expires_at >= ?`, []any{now}},
+		{`SELECT ` + sessionRevokedKind + `, user_id, id, 0, expires_at FROM jwtd_sessions WHERE revoked <> 0 AND expires_at > ?`, []any{now}},
+		{`SELECT ` + userNotBeforeKind + `, user_id, '', not_before, 0 FROM jwtd_user_not_before`, nil},
+	}
+	for _, q := range snap {
+		if err := sendRows(ctx, conn, q.q, q.args, send, nil); err != nil {
+			return pos, err
+		}
+	}
+	return pos, nil
+}
+
+// sendRows sends each row of q (kind, key, session id, not before, expires
+// at; instants in Unix milliseconds, 0 for none) as a Change; with seq it
+// also reads a leading seq column and checks that the rows follow *seq
+// without a gap.
+func sendRows(ctx context.Context, conn *sql.Conn, q string, args []any, send func(sdk.Change) error, seq *int64) error {
+	rows, err := conn.QueryContext(ctx, q, args...)
 	if err != nil {
-		return 0, feedErr(ctx, err)
+		return feedErr(ctx, err)
 	}
 	defer rows.Close()
+	first := true
 	for rows.Next() {
-		var jti string
-		var exp int64
-		if err := rows.Scan(&jti, &exp); err != nil {
-			return 0, feedErr(ctx, err)
+		var n, kind, nb, exp int64
+		var key, sid string
+		dest := []any{&kind, &key, &sid, &nb, &exp}
+		if seq != nil {
+			dest = append([]any{&n}, dest...)
 		}
-		if err := send(sdk.Change{Kind: sdk.ChangeBlacklisted, JTI: jti, ExpiresAt: time.UnixMilli(exp)}); err != nil {
-			return 0, err
+		if err := rows.Scan(dest...); err != nil {
+			return feedErr(ctx, err)
+		}
+		if seq != nil {
+			if first && n != *seq+1 {
+				// Rows between were pruned before this feed read them
+				// (seq never skips otherwise: AUTOINCREMENT, rolled back
+				// with its transaction).
+				return errFeedGap
+			}
+			first = false
+			*seq = n
+		}
+		c := sdk.Change{Kind: sdk.ChangeKind(kind)}
+		if exp != 0 {
+			c.ExpiresAt = time.UnixMilli(exp)
+		}
+		switch c.Kind {
+		case sdk.ChangeBlacklisted:
+			c.JTI = key
+		case sdk.ChangeSessionRevoked:
+			c.UserID, c.SessionID = key, sid
+		case sdk.ChangeUserNotBefore:
+			c.UserID, c.NotBefore = key, time.UnixMilli(nb)
+		}
+		if err := send(c); err != nil {
+			return err
 		}
 	}
-	return seq, feedErr0(ctx, rows.Err())
+	return feedErr0(ctx, rows.Err())
 }
 
 func feedErr0(ctx context.Context, err error) error {
@@ -246,33 +343,12 @@ func feedErr0(ctx context.Context, err error) error {
 	return feedErr(ctx, err)
 }
 
-// feedChanges sends the change log's rows after *seq.
-func (s *BlacklistStore) feedChanges(ctx context.Context, conn *sql.Conn, seq *int64, send func(sdk.Change) error) error {
-	rows, err := conn.QueryContext(ctx, `SELECT seq, jti, expires_at FROM jwtd_blacklist_changes WHERE seq > ? ORDER BY seq`, *seq)
-	if err != nil {
+// feedChanges sends both change logs' rows after pos.
+func (s *BlacklistStore) feedChanges(ctx context.Context, conn *sql.Conn, pos *feedPos, send func(sdk.Change) error) error {
+	if err := sendRows(ctx, conn, `SELECT seq, `+blacklistedKind+`, jti, '', 0, expires_at FROM jwtd_blacklist_changes WHERE seq > ? ORDER BY seq`, []any{pos.black}, send, &pos.black); err != nil {
 		return err
 	}
-	defer rows.Close()
-	first := true
-	for rows.Next() {
-		var n, exp int64
-		var jti string
-		if err := rows.Scan(&n, &jti, &exp); err != nil {
-			return err
-		}
-		if first && n != *seq+1 {
-			// Rows between were pruned before this feed read them (seq
-			// never skips otherwise: AUTOINCREMENT, rolled back with its
-			// transaction).
-			return errFeedGap
-		}
-		first = false
-		*seq = n
-		if err := send(sdk.Change{Kind: sdk.ChangeBlacklisted, JTI: jti, ExpiresAt: time.UnixMilli(exp)}); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return sendRows(ctx, conn, `SELECT seq, kind, user_id, session_id, not_before, expires_at FROM jwtd_session_changes WHERE seq > ? ORDER BY seq`, []any{pos.sess}, send, &pos.sess)
 }
 
 // userWatch is what a user store's feed remembers: a digest per user id
@@ -439,6 +515,7 @@ func (u *UserStore) feedUsers(ctx context.Context, conn *sql.Conn, moved bool, s
 
 // Interface guards.
 var (
-	_ sdk.ChangeFeed = (*BlacklistStore)(nil)
-	_ sdk.ChangeFeed = (*UserStore)(nil)
+	_ sdk.ChangeFeed  = (*BlacklistStore)(nil)
+	_ sdk.ChangeFeed  = (*UserStore)(nil)
+	_ sdk.SessionFeed = (*BlacklistStore)(nil)
 )

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jwtd/jwtd/plugins/sqlite"
 	"github.com/jwtd/jwtd/sdk"
 	"github.com/jwtd/jwtd/sdk/sdktest"
 )
@@ -147,6 +148,23 @@ func TestCloseEndsFeeds(t *testing.T) {
 		}
 		if err := s.Watch(context.Background(), func(sdk.Change) error { return nil }); !errors.Is(err, sdk.ErrUnavailable) {
 			t.Errorf("%T: Watch after Close = %v", s, err)
+		}
+	}
+}
+
+// TestSessionFeed: the conformance checks of a feed that carries sessions,
+// within the host's max lag.
+func TestSessionFeed(t *testing.T) {
+	sdktest.TestSessionFeed(t, openBlacklist(t, dbPath(t)), feedBound)
+}
+
+// TestSessionFeedKinds: the kinds the triggers write are the sdk's.
+func TestSessionFeedKinds(t *testing.T) {
+	for got, want := range map[string]sdk.ChangeKind{
+		sqlite.BlacklistedKind: sdk.ChangeBlacklisted, sqlite.SessionRevokedKind: sdk.ChangeSessionRevoked, sqlite.UserNotBeforeKind: sdk.ChangeUserNotBefore,
+	} {
+		if got != fmt.Sprint(int(want)) {
+			t.Errorf("trigger kind %s, want %d (%v)", got, want, want)
 		}
 	}
 }

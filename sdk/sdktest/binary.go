@@ -184,6 +184,13 @@ func TestBinary(t *testing.T, b Binary, s Suites) {
 				TestSessionStore(t, func(*testing.T) sdk.SessionStore { return ss })
 			})
 		}
+		ss, hasSessions := sdk.As[sdk.SessionStore](p.BlacklistStore)
+		f, hasFeed := sdk.As[sdk.ChangeFeed](p.BlacklistStore)
+		if sf, ok := sdk.As[sdk.SessionFeed](p.BlacklistStore); ok && sf.SessionsInFeed() && hasSessions && hasFeed {
+			t.Run("SessionFeed", func(t *testing.T) {
+				TestSessionFeed(t, sessionFeedOf{ss, f, sf}, time.Second)
+			})
+		}
 	}
 	if p.AuthRule != nil {
 		t.Run("AuthRule", func(t *testing.T) {
@@ -195,6 +202,14 @@ func TestBinary(t *testing.T, b Binary, s Suites) {
 			TestClaimSerializer(t, p.ClaimSerializer, orDefault(s.ClaimCases, DefaultClaimSerializerCases))
 		})
 	}
+}
+
+// sessionFeedOf joins a plugin's optional interfaces into the one value
+// TestSessionFeed takes.
+type sessionFeedOf struct {
+	sdk.SessionStore
+	sdk.ChangeFeed
+	sdk.SessionFeed
 }
 
 func orDefault[T any](s, def []T) []T {

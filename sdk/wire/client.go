@@ -129,11 +129,19 @@ type blacklistStoreClient struct {
 	rpc blackliststorev1.BlacklistStoreClient
 }
 
-// Capability offers sdk.LoginFailureStore, sdk.SessionStore and
-// sdk.ChangeFeed when the plugin has them.
+// sessionFeedFlag is the client's sdk.SessionFeed: the plugin reported
+// CapSessionFeed, which it does only when its store's SessionsInFeed is
+// true.
+type sessionFeedFlag struct{}
+
+func (sessionFeedFlag) SessionsInFeed() bool { return true }
+
+// Capability offers sdk.LoginFailureStore, sdk.SessionStore, sdk.SessionFeed
+// and sdk.ChangeFeed when the plugin has them.
 func (b *blacklistStoreClient) Capability(target any) bool {
 	return offer[sdk.LoginFailureStore](target, b.Has(CapLoginFailures), loginFailuresClient{b.rpc}) ||
 		offer[sdk.SessionStore](target, b.Has(CapSessions), sessionsClient{b.rpc}) ||
+		offer[sdk.SessionFeed](target, b.Has(CapSessionFeed), sessionFeedFlag{}) ||
 		b.feed(target, func(ctx context.Context) (grpc.ServerStreamingClient[commonv1.Change], error) {
 			return b.rpc.Watch(ctx, &commonv1.WatchRequest{})
 		}) || b.client.Capability(target)

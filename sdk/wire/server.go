@@ -34,6 +34,9 @@ const (
 	CapSessions = "sessions"
 	// CapChangeFeed: the store implements sdk.ChangeFeed (Watch).
 	CapChangeFeed = "change_feed"
+	// CapSessionFeed: the store's change feed carries its sessions
+	// (sdk.SessionFeed reporting true).
+	CapSessionFeed = "session_feed"
 	// CapBatch: the plugin serves the batch methods (LookupUsers,
 	// IsBlacklistedMany). Every plugin built with this SDK does, whatever
 	// its implementation, since the server adapter loops over the single
@@ -104,6 +107,7 @@ var capabilityChecks = []struct {
 	{CapLoginFailures, func(v any) bool { _, ok := v.(sdk.LoginFailureStore); return ok }},
 	{CapSessions, func(v any) bool { _, ok := v.(sdk.SessionStore); return ok }},
 	{CapChangeFeed, func(v any) bool { _, ok := v.(sdk.ChangeFeed); return ok }},
+	{CapSessionFeed, func(v any) bool { f, ok := v.(sdk.SessionFeed); return ok && f.SessionsInFeed() }},
 	{CapBatch, func(v any) bool {
 		_, us := v.(sdk.UserStore)
 		_, bs := v.(sdk.BlacklistStore)
