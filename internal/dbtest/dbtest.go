@@ -1,7 +1,8 @@
 // Package dbtest holds what the database test harnesses (internal/pgtest,
-// internal/mariadbtest) share: the rule for a missing server binary, free
-// loopback ports, a server process that dies with the test binary, and the
-// tail of a server log for error messages.
+// internal/mariadbtest, and for its process plumbing internal/redistest)
+// share: the rule for a missing server binary, free loopback ports, a server
+// process that dies with the test binary, starting, retrying and stopping it
+// (server.go), and the tail of a server log for error messages.
 //
 // The jwtd rule for tests that need a SQL server: when its binaries are not
 // installed, the test is skipped with a loud message, unless the environment

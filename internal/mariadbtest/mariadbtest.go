@@ -15,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -47,8 +46,7 @@ type Server struct {
 	logFile string
 	args    []string
 
-	mu   sync.Mutex
-	proc *dbtest.Process
+	run dbtest.Slot
 }
 
 // Start initialises a data directory in a temporary directory, starts
@@ -86,18 +84,14 @@ func Start(t testing.TB, args ...string) *Server {
 		t.Fatalf("mariadbtest: %v", err)
 	}
 	s.args = args
-	var err error
-	// A free port can be taken by someone else before mariadbd binds it; a
-	// few attempts make that race harmless.
-	for attempt := 0; attempt < 5; attempt++ {
+	if err := dbtest.Retry(5, 0, func() error {
 		s.Port = dbtest.FreePort(t)
-		if err = s.start(); err == nil {
-			t.Cleanup(s.Stop)
-			return s
-		}
+		return s.start()
+	}); err != nil {
+		t.Fatalf("mariadbtest: starting mariadbd: %v", err)
 	}
-	t.Fatalf("mariadbtest: starting mariadbd: %v", err)
-	return nil
+	t.Cleanup(s.Stop)
+	return s
 }
 
 // commonArgs are the options the install and the server share; the first
@@ -139,21 +133,11 @@ func (s *Server) start() error {
 		args = append(args, "--socket="+filepath.Join(filepath.Dir(s.dataDir), "s"))
 	}
 	args = append(args, s.args...)
-	cmd, err := dbtest.Command(s.logFile, nil, s.bin, args...)
+	p, err := dbtest.Launch(s.logFile, nil, s.bin, args, s.ping, syscall.SIGKILL)
 	if err != nil {
-		return err
-	}
-	p, err := dbtest.StartProcess(cmd)
-	if err != nil {
-		return err
-	}
-	if err := dbtest.WaitReady(p, s.logFile, s.ping); err != nil {
-		p.Signal(syscall.SIGKILL, 10*time.Second)
 		return fmt.Errorf("mariadbd on port %d: %w", s.Port, err)
 	}
-	s.mu.Lock()
-	s.proc = p
-	s.mu.Unlock()
+	s.run.Set(p)
 	return nil
 }
 
@@ -225,14 +209,7 @@ func quoteIdent(name string) string {
 // at the next start) and waits for it to exit. Clients see their connections
 // drop. Stopping a stopped server does nothing.
 func (s *Server) Stop() {
-	s.mu.Lock()
-	p := s.proc
-	s.proc = nil
-	s.mu.Unlock()
-	if p == nil {
-		return
-	}
-	if !p.Signal(syscall.SIGKILL, 20*time.Second) {
+	if p := s.run.Take(); p != nil && !p.Signal(syscall.SIGKILL, 20*time.Second) {
 		s.tb.Errorf("mariadbtest: mariadbd on port %d did not exit after SIGKILL", s.Port)
 	}
 }
@@ -242,34 +219,19 @@ func (s *Server) Stop() {
 func (s *Server) Restart() {
 	s.tb.Helper()
 	s.Stop()
-	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		if err = s.start(); err == nil {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
+	if err := dbtest.Retry(5, 200*time.Millisecond, s.start); err != nil {
+		s.tb.Fatalf("mariadbtest: restarting mariadbd on port %d: %v", s.Port, err)
 	}
-	s.tb.Fatalf("mariadbtest: restarting mariadbd on port %d: %v", s.Port, err)
 }
 
 // Pid is the running mariadbd's process id, for tests that look at the
 // process itself; it fails the test when the server is not running.
 func (s *Server) Pid() int {
-	s.mu.Lock()
-	p := s.proc
-	s.mu.Unlock()
-	if p == nil {
-		s.tb.Fatalf("mariadbtest: server on port %d is not running", s.Port)
-	}
-	return p.Pid()
+	return s.run.Pid(s.tb, fmt.Sprintf("mariadbtest: server on port %d", s.Port))
 }
 
 // Running reports whether the server is up (started and not stopped).
-func (s *Server) Running() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.proc != nil
-}
+func (s *Server) Running() bool { return s.run.Running() }
 
 // Freeze stops (SIGSTOP) the server: connections stay open and new ones
 // are accepted by the kernel, but nothing answers — a server that hangs,

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/jwtd/jwtd/internal/dbtest"
 
@@ -36,40 +35,13 @@ func TestStartCreateRestartFreeze(t *testing.T) {
 		t.Fatalf("tmpdir %q is not the server's own, beside its data directory (%v)", tmpdir, err)
 	}
 
-	port := s.Port
-	s.Stop()
-	if s.Running() {
-		t.Fatal("Running after Stop")
-	}
-	if err := db.PingContext(ctx); err == nil {
-		t.Fatal("a stopped server still answers")
-	}
-	s.Restart()
-	if s.Port != port {
-		t.Fatalf("Restart moved the server from port %d to %d", port, s.Port)
-	}
-	// A crash (SIGKILL) loses no committed row.
-	var v string
-	if err := db.QueryRowContext(ctx, "SELECT v FROM t").Scan(&v); err != nil || v != "kept" {
-		t.Fatalf("after restart: %q, %v; want the committed row", v, err)
-	}
-
-	s.Freeze()
-	// Freeze returns only once every thread of mariadbd has stopped: kill(2)
-	// returns earlier, and the threads still running meanwhile answer
-	// queries (sqlstoretest.TestFaults saw logins succeed on a "frozen"
-	// server).
-	if stopped, err := dbtest.Stopped(s.Pid()); err != nil || !stopped {
-		t.Fatalf("Freeze returned with threads of mariadbd still running (%v)", err)
-	}
-	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-	err := db.QueryRowContext(short, "SELECT v FROM t").Scan(&v)
-	cancel()
-	if err == nil {
-		t.Fatal("a frozen server answered a query")
-	}
-	s.Thaw()
-	if err := db.QueryRowContext(ctx, "SELECT v FROM t").Scan(&v); err != nil {
-		t.Fatalf("after Thaw: %v", err)
-	}
+	dbtest.CheckLifecycle(t, s, func() int { return s.Port }, db, func() {
+		// Freeze returns only once every thread of mariadbd has stopped:
+		// kill(2) returns earlier, and the threads still running meanwhile
+		// answer queries (sqlstoretest.TestFaults saw logins succeed on a
+		// "frozen" server).
+		if stopped, err := dbtest.Stopped(s.Pid()); err != nil || !stopped {
+			t.Fatalf("Freeze returned with threads of mariadbd still running (%v)", err)
+		}
+	})
 }

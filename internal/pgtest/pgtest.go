@@ -18,7 +18,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -58,8 +57,7 @@ type Server struct {
 	logFile string
 	acc     *dbtest.Account
 
-	mu   sync.Mutex
-	proc *dbtest.Process
+	run dbtest.Slot
 }
 
 // Start initialises a cluster in a temporary directory, starts postgres on
@@ -95,18 +93,14 @@ func Start(t testing.TB, args ...string) *Server {
 		"--no-sync", "--no-instructions"); err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
-	var err error
-	// A free port can be taken by someone else before postgres binds it; a
-	// few attempts make that race harmless.
-	for attempt := 0; attempt < 5; attempt++ {
+	if err := dbtest.Retry(5, 0, func() error {
 		s.Port = dbtest.FreePort(t)
-		if err = s.start(args); err == nil {
-			t.Cleanup(s.Stop)
-			return s
-		}
+		return s.start(args)
+	}); err != nil {
+		t.Fatalf("pgtest: starting postgres: %v", err)
 	}
-	t.Fatalf("pgtest: starting postgres: %v", err)
-	return nil
+	t.Cleanup(s.Stop)
+	return s
 }
 
 func (s *Server) start(extra []string) error {
@@ -122,21 +116,11 @@ func (s *Server) start(extra []string) error {
 		"-c", "log_min_messages=warning",
 	}
 	args = append(args, extra...)
-	cmd, err := dbtest.Command(s.logFile, s.acc, s.bin, args...)
+	p, err := dbtest.Launch(s.logFile, s.acc, s.bin, args, s.ping, syscall.SIGQUIT)
 	if err != nil {
-		return err
-	}
-	p, err := dbtest.StartProcess(cmd)
-	if err != nil {
-		return err
-	}
-	if err := dbtest.WaitReady(p, s.logFile, s.ping); err != nil {
-		p.Signal(syscall.SIGQUIT, 10*time.Second)
 		return fmt.Errorf("postgres on port %d: %w", s.Port, err)
 	}
-	s.mu.Lock()
-	s.proc = p
-	s.mu.Unlock()
+	s.run.Set(p)
 	return nil
 }
 
@@ -200,10 +184,7 @@ func (s *Server) Open(t testing.TB, db string) *sql.DB {
 // waits for it to exit. Clients see their connections drop. Stopping a
 // stopped server does nothing.
 func (s *Server) Stop() {
-	s.mu.Lock()
-	p := s.proc
-	s.proc = nil
-	s.mu.Unlock()
+	p := s.run.Take()
 	if p == nil {
 		return
 	}
@@ -219,23 +200,13 @@ func (s *Server) Stop() {
 func (s *Server) Restart() {
 	s.tb.Helper()
 	s.Stop()
-	var err error
-	// The port was ours a moment ago; a retry covers a slow kernel.
-	for attempt := 0; attempt < 5; attempt++ {
-		if err = s.start(nil); err == nil {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
+	if err := dbtest.Retry(5, 200*time.Millisecond, func() error { return s.start(nil) }); err != nil {
+		s.tb.Fatalf("pgtest: restarting postgres on port %d: %v", s.Port, err)
 	}
-	s.tb.Fatalf("pgtest: restarting postgres on port %d: %v", s.Port, err)
 }
 
 // Running reports whether the server is up (started and not stopped).
-func (s *Server) Running() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.proc != nil
-}
+func (s *Server) Running() bool { return s.run.Running() }
 
 // Freeze stops (SIGSTOP) the postmaster and all its processes: connections
 // stay open and new ones are accepted by the kernel, but nothing answers —
@@ -270,13 +241,7 @@ func thaw(pid int) {
 // Pid is the running postmaster's process id, for tests that look at the
 // processes themselves; it fails the test when the server is not running.
 func (s *Server) Pid() int {
-	s.mu.Lock()
-	p := s.proc
-	s.mu.Unlock()
-	if p == nil {
-		s.tb.Fatalf("pgtest: server on port %d is not running", s.Port)
-	}
-	return p.Pid()
+	return s.run.Pid(s.tb, fmt.Sprintf("pgtest: server on port %d", s.Port))
 }
 
 // OpenMulti is Open with pgx's simple protocol, which runs a string of

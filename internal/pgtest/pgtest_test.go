@@ -3,7 +3,6 @@ package pgtest_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/jwtd/jwtd/internal/dbtest"
 	"github.com/jwtd/jwtd/internal/pgtest"
@@ -18,43 +17,15 @@ func TestStartCreateRestartFreeze(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	port := s.Port
-	s.Stop()
-	if s.Running() {
-		t.Fatal("Running after Stop")
-	}
-	if err := db.PingContext(ctx); err == nil {
-		t.Fatal("a stopped server still answers")
-	}
-	s.Stop() // a second Stop is harmless
-	s.Restart()
-	if s.Port != port {
-		t.Fatalf("Restart moved the server from port %d to %d", port, s.Port)
-	}
-	// The data directory survives: a committed row is still there.
-	var v string
-	if err := db.QueryRowContext(ctx, "SELECT v FROM t").Scan(&v); err != nil || v != "kept" {
-		t.Fatalf("after restart: %q, %v; want the committed row", v, err)
-	}
-
-	s.Freeze()
-	// Freeze returns only once the postmaster and every backend have
-	// stopped: kill(2) returns earlier.
-	for _, pid := range append(dbtest.Children(s.Pid()), s.Pid()) {
-		if stopped, err := dbtest.Stopped(pid); err != nil || !stopped {
-			t.Fatalf("Freeze returned with process %d of postgres still running (%v)", pid, err)
+	dbtest.CheckLifecycle(t, s, func() int { return s.Port }, db, func() {
+		// Freeze returns only once the postmaster and every backend have
+		// stopped: kill(2) returns earlier.
+		for _, pid := range append(dbtest.Children(s.Pid()), s.Pid()) {
+			if stopped, err := dbtest.Stopped(pid); err != nil || !stopped {
+				t.Fatalf("Freeze returned with process %d of postgres still running (%v)", pid, err)
+			}
 		}
-	}
-	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-	err := db.QueryRowContext(short, "SELECT v FROM t").Scan(&v)
-	cancel()
-	if err == nil {
-		t.Fatal("a frozen server answered a query")
-	}
-	s.Thaw()
-	if err := db.QueryRowContext(ctx, "SELECT v FROM t").Scan(&v); err != nil {
-		t.Fatalf("after Thaw: %v", err)
-	}
+	})
 }
 
 func TestDSNNamesDatabase(t *testing.T) {

@@ -20,9 +20,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jwtd/jwtd/internal/dbtest"
 )
 
 // RequireEnv names the environment variable that turns a missing
@@ -45,8 +47,7 @@ type Server struct {
 	args []string
 	log  string
 
-	mu   sync.Mutex
-	proc *process
+	run dbtest.Slot
 }
 
 // Start starts a redis-server on a free loopback port, with persistence off
@@ -103,61 +104,34 @@ func baseArgs(bin string, port int, dir, logFile string) []string {
 func (s *Server) start() error {
 	cmd := exec.Command(s.args[0], s.args[1:]...)
 	cmd.Dir = s.dir
-	if err := cmd.Start(); err != nil {
+	p, err := dbtest.StartProcess(cmd)
+	if err != nil {
 		return err
 	}
-	p := &process{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
 
 	deadline := time.Now().Add(startTimeout)
 	for time.Now().Before(deadline) {
-		select {
-		case <-p.done:
-			return fmt.Errorf("redis-server on %s exited at start (%v): %s", s.Addr, p.err, tail(s.log))
-		default:
+		if exited, err := p.Exited(); exited {
+			return fmt.Errorf("redis-server on %s exited at start (%v): %s", s.Addr, err, tail(s.log))
 		}
 		if pingAddr(s.Addr) == nil {
-			s.mu.Lock()
-			s.proc = p
-			s.mu.Unlock()
+			s.run.Set(p)
 			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	p.kill()
+	kill(p)
 	return fmt.Errorf("redis-server on %s did not answer PING within %v: %s", s.Addr, startTimeout, tail(s.log))
 }
 
-// process is one run of redis-server; done closes when it has exited.
-type process struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error
-}
-
 // kill sends SIGKILL and waits for the exit, so that the port is free when
-// it returns.
-func (p *process) kill() bool {
-	_ = p.cmd.Process.Kill()
-	select {
-	case <-p.done:
-		return true
-	case <-time.After(startTimeout):
-		return false
-	}
-}
+// it returns; false when it did not exit within startTimeout.
+func kill(p *dbtest.Process) bool { return p.Signal(syscall.SIGKILL, startTimeout) }
 
 // Stop kills the server (SIGKILL: a crash, as a fault test wants) and waits
 // for the process to exit. Stopping a stopped server does nothing.
 func (s *Server) Stop() {
-	s.mu.Lock()
-	p := s.proc
-	s.proc = nil
-	s.mu.Unlock()
-	if p != nil && !p.kill() {
+	if p := s.run.Take(); p != nil && !kill(p) {
 		s.tb.Errorf("redistest: redis-server on %s did not exit after SIGKILL", s.Addr)
 	}
 }
@@ -168,25 +142,16 @@ func (s *Server) Stop() {
 func (s *Server) Restart() {
 	s.tb.Helper()
 	s.Stop()
-	var err error
 	// The port was ours a moment ago; redis-server binds with SO_REUSEADDR, so
 	// a retry or two covers a slow kernel.
-	for attempt := 0; attempt < 5; attempt++ {
-		if err = s.start(); err == nil {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := dbtest.Retry(5, 100*time.Millisecond, s.start); err != nil {
+		s.tb.Fatalf("redistest: restarting redis-server on %s: %v", s.Addr, err)
 	}
-	s.tb.Fatalf("redistest: restarting redis-server on %s: %v", s.Addr, err)
 }
 
 // Running reports whether the server process is up (started and not
 // stopped).
-func (s *Server) Running() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.proc != nil
-}
+func (s *Server) Running() bool { return s.run.Running() }
 
 // lookBinary returns the path of name, or skips/fails t by the
 // JWTD_REQUIRE_REDIS rule.

@@ -1,12 +1,9 @@
 package mysql_test
 
 import (
-	"fmt"
 	"os"
-	"sync/atomic"
 	"testing"
 
-	"github.com/jwtd/jwtd/internal/dbtest"
 	"github.com/jwtd/jwtd/internal/mariadbtest"
 	"github.com/jwtd/jwtd/plugins/mysql"
 	"github.com/jwtd/jwtd/plugins/sqlstore/sqlstoretest"
@@ -24,17 +21,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-var dbSeq atomic.Int32
-
 // newDB creates a fresh database on srv, with Django's tables when django.
 func newDB(t testing.TB, srv *mariadbtest.Server, django bool) string {
 	t.Helper()
-	name := fmt.Sprintf("t%d", dbSeq.Add(1))
-	dsn := srv.CreateDatabase(t, name)
-	if django {
-		dbtest.ApplyDjangoDDL(t, srv.Open(t, name), "mysql")
-	}
-	return dsn
+	return sqlstoretest.NewDB(t, srv, srv.Open, "mysql", django)
 }
 
 // stores are the package's stores, as its plugin binary serves them; the

@@ -1,14 +1,11 @@
 package postgres_test
 
 import (
-	"fmt"
 	"net/url"
 	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 
-	"github.com/jwtd/jwtd/internal/dbtest"
 	"github.com/jwtd/jwtd/internal/pgtest"
 	"github.com/jwtd/jwtd/plugins/postgres"
 	"github.com/jwtd/jwtd/plugins/sqlstore/sqlstoretest"
@@ -29,17 +26,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-var dbSeq atomic.Int32
-
 // newDB creates a fresh database on srv, with Django's tables when django.
 func newDB(t testing.TB, srv *pgtest.Server, django bool) string {
 	t.Helper()
-	name := fmt.Sprintf("t%d", dbSeq.Add(1))
-	dsn := srv.CreateDatabase(t, name)
-	if django {
-		dbtest.ApplyDjangoDDL(t, srv.OpenMulti(t, name), "postgres")
-	}
-	return dsn
+	return sqlstoretest.NewDB(t, srv, srv.OpenMulti, "postgres", django)
 }
 
 // stores are the package's stores, as its plugin binary serves them; the

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -99,8 +98,7 @@ type BlacklistStore struct {
 	*sqlstore.FailureCounters
 	feeds feedStop // feed.go
 
-	stopSweep context.CancelFunc
-	sweepDone chan struct{}
+	stopSweep func() // StartSweep's stop
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -188,7 +186,7 @@ func OpenBlacklistStore(ctx context.Context, cfg sdk.Config) (*BlacklistStore, e
 		s.group = newCommitter(db, s.blacklist, s.outstanding)
 		s.SessionTables.WithTxRunner(s.group.runTx)
 	}
-	s.startSweep(sweep)
+	s.stopSweep = sqlstore.StartSweep(sweep, s.FlushExpired, "sqlite blacklist: sweep failed")
 	return s, nil
 }
 
@@ -231,33 +229,6 @@ func (s *BlacklistStore) init(ctx context.Context, path string, busy time.Durati
 		return unavailable("prepare", err)
 	}
 	return nil
-}
-
-// startSweep runs FlushExpired every interval until Close; 0 disables it.
-func (s *BlacklistStore) startSweep(interval time.Duration) {
-	ctx, cancel := context.WithCancel(context.Background())
-	s.stopSweep = cancel
-	s.sweepDone = make(chan struct{})
-	if interval == 0 {
-		close(s.sweepDone)
-		return
-	}
-	go func() {
-		defer close(s.sweepDone)
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case now := <-t.C:
-				if _, err := s.FlushExpired(ctx, now); err != nil && ctx.Err() == nil {
-					// The next tick retries; rows only linger meanwhile.
-					slog.Warn("sqlite blacklist: sweep failed", "err", err)
-				}
-			}
-		}
-	}()
 }
 
 // checkRecord refuses records the core never sends: a JTI is the key, and a
@@ -434,7 +405,6 @@ func (s *BlacklistStore) Close() error {
 	s.closeOnce.Do(func() {
 		s.feeds.stop()
 		s.stopSweep()
-		<-s.sweepDone
 		if s.group != nil {
 			s.group.close()
 		}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -110,8 +109,7 @@ type BlacklistStore struct {
 	c      *conn
 	tables tokenTables
 
-	stopSweep context.CancelFunc
-	sweepDone chan struct{}
+	stopSweep func() // StartSweep's stop
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -159,7 +157,7 @@ func OpenBlacklistStore(ctx context.Context, d Dialect, cfg sdk.Config) (*Blackl
 		cn.db.Close()
 		return nil, err
 	}
-	s.startSweep(sweep)
+	s.stopSweep = StartSweep(sweep, s.FlushExpired, "sql blacklist: sweep failed", "db", s.c.d.Name())
 	return s, nil
 }
 
@@ -179,35 +177,8 @@ func OpenDjangoBlacklist(ctx context.Context, d Dialect, db *sql.DB, tables Djan
 		return nil, err
 	}
 	s := &BlacklistStore{c: cn, tables: t, FailureCounters: newFailureCounters(cn), SessionTables: newSessions(cn)}
-	s.startSweep(sweep)
+	s.stopSweep = StartSweep(sweep, s.FlushExpired, "sql blacklist: sweep failed", "db", s.c.d.Name())
 	return s, nil
-}
-
-// startSweep runs FlushExpired every interval until Close; 0 disables it.
-func (s *BlacklistStore) startSweep(interval time.Duration) {
-	ctx, cancel := context.WithCancel(context.Background())
-	s.stopSweep = cancel
-	s.sweepDone = make(chan struct{})
-	if interval == 0 {
-		close(s.sweepDone)
-		return
-	}
-	go func() {
-		defer close(s.sweepDone)
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case now := <-t.C:
-				if _, err := s.FlushExpired(ctx, now); err != nil && ctx.Err() == nil {
-					// The next tick retries; rows only linger meanwhile.
-					slog.Warn("sql blacklist: sweep failed", "db", s.c.d.Name(), "err", err)
-				}
-			}
-		}
-	}()
 }
 
 // checkRecord refuses records the core never sends: a JTI is the key, and
@@ -282,7 +253,6 @@ func (s *BlacklistStore) Ping(ctx context.Context) error {
 func (s *BlacklistStore) Close() error {
 	s.closeOnce.Do(func() {
 		s.stopSweep()
-		<-s.sweepDone
 		s.closeErr = s.c.db.Close()
 	})
 	return s.closeErr
