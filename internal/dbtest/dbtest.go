@@ -41,6 +41,14 @@ const StartTimeout = 60 * time.Second
 // package to install.
 func LookBinary(t testing.TB, pkg string, dirs []string, names ...string) string {
 	t.Helper()
+	return LookBinaryRequired(t, RequireEnv, pkg, dirs, names...)
+}
+
+// LookBinaryRequired is LookBinary for a harness with its own require
+// variable (redistest's JWTD_REQUIRE_REDIS): missing binaries skip loudly,
+// or fail t when requireEnv is set.
+func LookBinaryRequired(t testing.TB, requireEnv, pkg string, dirs []string, names ...string) string {
+	t.Helper()
 	for _, name := range names {
 		if path, err := exec.LookPath(name); err == nil {
 			return path
@@ -52,11 +60,11 @@ func LookBinary(t testing.TB, pkg string, dirs []string, names ...string) string
 			}
 		}
 	}
-	if os.Getenv(RequireEnv) != "" {
-		t.Fatalf("dbtest: %s not installed and %s is set: install it (Debian: apt-get install %s)", strings.Join(names, "/"), RequireEnv, pkg)
+	if os.Getenv(requireEnv) != "" {
+		t.Fatalf("%s not installed and %s is set: install it (Debian: apt-get install %s)", strings.Join(names, "/"), requireEnv, pkg)
 		return ""
 	}
-	t.Skipf("SKIPPING: %s not installed (Debian package %s); set %s=1 to make this fatal", strings.Join(names, "/"), pkg, RequireEnv)
+	t.Skipf("SKIPPING: %s not installed (Debian package %s); set %s=1 to make this fatal", strings.Join(names, "/"), pkg, requireEnv)
 	return ""
 }
 

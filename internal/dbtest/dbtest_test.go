@@ -12,7 +12,7 @@ import (
 )
 
 // fakeTB records Skipf and Fatalf instead of ending the test, so that the
-// JWTD_REQUIRE_SQL rule can be checked.
+// require-variable rule can be checked.
 type fakeTB struct {
 	testing.TB
 	skipped, fatal string
@@ -29,26 +29,39 @@ func TestMissingBinaryRule(t *testing.T) {
 		wantSkip    bool
 		wantFatal   bool
 		wantMessage string
+		env         string // the require variable the harness uses
+		look        func(t testing.TB) string
 	}{
-		{"skips loudly by default", "", true, false, "SKIPPING"},
-		{"fails under JWTD_REQUIRE_SQL", "1", false, true, "JWTD_REQUIRE_SQL"},
+		{"skips loudly by default", "", true, false, "SKIPPING", RequireEnv, sqlLook},
+		{"fails under JWTD_REQUIRE_SQL", "1", false, true, "JWTD_REQUIRE_SQL", RequireEnv, sqlLook},
+		{"another harness's variable: skips", "", true, false, "JWTD_REQUIRE_REDIS", "JWTD_REQUIRE_REDIS", redisLook},
+		{"another harness's variable: fails", "1", false, true, "JWTD_REQUIRE_REDIS", "JWTD_REQUIRE_REDIS", redisLook},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("PATH", t.TempDir())
-			t.Setenv(RequireEnv, tc.require)
+			t.Setenv(RequireEnv, "")
+			t.Setenv(tc.env, tc.require)
 			f := &fakeTB{TB: t}
-			if got := LookBinary(f, "postgresql", []string{t.TempDir()}, "initdb"); got != "" {
+			if got := tc.look(f); got != "" {
 				t.Fatalf("found %q in an empty PATH", got)
 			}
 			if (f.skipped != "") != tc.wantSkip || (f.fatal != "") != tc.wantFatal {
 				t.Fatalf("skipped=%q fatal=%q; want skip %v fatal %v", f.skipped, f.fatal, tc.wantSkip, tc.wantFatal)
 			}
-			if !strings.Contains(f.skipped+f.fatal, tc.wantMessage) || !strings.Contains(f.skipped+f.fatal, "postgresql") {
+			if !strings.Contains(f.skipped+f.fatal, tc.wantMessage) || !strings.Contains(f.skipped+f.fatal, "Debian") {
 				t.Fatalf("message %q lacks %q or the package name", f.skipped+f.fatal, tc.wantMessage)
 			}
 		})
 	}
+}
+
+func sqlLook(t testing.TB) string {
+	return LookBinary(t, "postgresql", []string{t.TempDir()}, "initdb")
+}
+
+func redisLook(t testing.TB) string {
+	return LookBinaryRequired(t, "JWTD_REQUIRE_REDIS", "redis-server", nil, "redis-server")
 }
 
 func TestTailKeepsErrorLines(t *testing.T) {

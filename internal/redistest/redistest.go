@@ -153,20 +153,11 @@ func (s *Server) Restart() {
 // stopped).
 func (s *Server) Running() bool { return s.run.Running() }
 
-// lookBinary returns the path of name, or skips/fails t by the
-// JWTD_REQUIRE_REDIS rule.
+// lookBinary finds name (redis-server, redis-cli) on PATH, or skips (fails
+// under JWTD_REQUIRE_REDIS) t.
 func lookBinary(t testing.TB, name string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	if os.Getenv(RequireEnv) != "" {
-		t.Fatalf("redistest: %s not installed and %s is set: install Redis (Debian: apt-get install redis-server redis-tools)", name, RequireEnv)
-		return ""
-	}
-	t.Skipf("SKIPPING: %s not installed; set %s=1 to make this fatal", name, RequireEnv)
-	return ""
+	return dbtest.LookBinaryRequired(t, RequireEnv, "redis-server redis-tools", nil, name)
 }
 
 // freePort returns a loopback TCP port that was free a moment ago. With

@@ -1,7 +1,6 @@
 package redistest
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 )
@@ -64,46 +63,6 @@ func TestStartCluster(t *testing.T) {
 		if n := strings.Count(nodes, "master"); n != 3 {
 			t.Fatalf("node %s sees %d masters, want 3:\n%s", addr, n, nodes)
 		}
-	}
-}
-
-// fakeTB records Skipf and Fatalf instead of ending the test, so that the
-// JWTD_REQUIRE_REDIS rule can be checked.
-type fakeTB struct {
-	testing.TB
-	skipped, fatal string
-}
-
-func (f *fakeTB) Helper()                        {}
-func (f *fakeTB) Skipf(format string, a ...any)  { f.skipped = fmt.Sprintf(format, a...) }
-func (f *fakeTB) Fatalf(format string, a ...any) { f.fatal = fmt.Sprintf(format, a...) }
-
-func TestMissingBinaryRule(t *testing.T) {
-	cases := []struct {
-		name        string
-		require     string
-		wantSkip    bool
-		wantFatal   bool
-		wantMessage string
-	}{
-		{"skips loudly by default", "", true, false, "SKIPPING"},
-		{"fails under JWTD_REQUIRE_REDIS", "1", false, true, "JWTD_REQUIRE_REDIS"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv("PATH", t.TempDir())
-			t.Setenv(RequireEnv, tc.require)
-			f := &fakeTB{TB: t}
-			if got := lookBinary(f, "redis-server"); got != "" {
-				t.Fatalf("found %q in an empty PATH", got)
-			}
-			if (f.skipped != "") != tc.wantSkip || (f.fatal != "") != tc.wantFatal {
-				t.Fatalf("skipped=%q fatal=%q; want skip %v fatal %v", f.skipped, f.fatal, tc.wantSkip, tc.wantFatal)
-			}
-			if !strings.Contains(f.skipped+f.fatal, tc.wantMessage) {
-				t.Fatalf("message %q lacks %q", f.skipped+f.fatal, tc.wantMessage)
-			}
-		})
 	}
 }
 
