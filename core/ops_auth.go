@@ -133,17 +133,12 @@ func (s *Service) Authenticate(ctx context.Context, header string) (sdk.User, *T
 	if err != nil {
 		return sdk.User{}, nil, pluginErr(err)
 	}
-	if s.set.CheckUserIsActive && !u.IsActive {
-		return sdk.User{}, nil, ErrUserInactive
+	allowed, err := s.allowed(ctx, u)
+	if err != nil {
+		return sdk.User{}, nil, err
 	}
-	if s.p.Rule != nil {
-		allowed, err := s.allowed(ctx, u)
-		if err != nil {
-			return sdk.User{}, nil, err
-		}
-		if !allowed {
-			return sdk.User{}, nil, ErrUserInactive
-		}
+	if !allowed {
+		return sdk.User{}, nil, ErrUserInactive
 	}
 	if s.set.CheckRevokeToken && !s.revokeMatches(&rc, u) {
 		return sdk.User{}, nil, ErrPasswordChanged
