@@ -72,6 +72,7 @@ func TestConformance(t *testing.T) {
 			t.Run("in process", func(t *testing.T) {
 				sdktest.TestBlacklistStore(t, func(t *testing.T) sdk.BlacklistStore { return tg.open(t) }, opts)
 				sdktest.TestSessionStore(t, func(t *testing.T) sdk.SessionStore { return tg.open(t) })
+				sdktest.TestLoginFailureStore(t, func(t *testing.T) sdk.LoginFailureStore { return tg.open(t) })
 				t.Run("SessionFeed", func(t *testing.T) { sdktest.TestSessionFeed(t, tg.open(t), time.Second) })
 			})
 			t.Run("out of process", func(t *testing.T) {
@@ -82,6 +83,11 @@ func TestConformance(t *testing.T) {
 					t.Fatal("the redis plugin's blacklist store does not offer sdk.SessionStore across the boundary")
 				}
 				sdktest.TestSessionStore(t, func(*testing.T) sdk.SessionStore { return ss })
+				lf, ok := sdk.As[sdk.LoginFailureStore](s)
+				if !ok {
+					t.Fatal("the redis plugin's blacklist store does not offer sdk.LoginFailureStore across the boundary")
+				}
+				sdktest.TestLoginFailureStore(t, func(*testing.T) sdk.LoginFailureStore { return lf })
 				f, hasFeed := sdk.As[sdk.ChangeFeed](s)
 				sf, hasSF := sdk.As[sdk.SessionFeed](s)
 				if !hasFeed || !hasSF || !sf.SessionsInFeed() {

@@ -6,18 +6,7 @@ import (
 	"time"
 
 	"github.com/jwtd/jwtd/internal/redistest"
-	"github.com/jwtd/jwtd/sdk"
-	"github.com/jwtd/jwtd/sdk/sdktest"
 )
-
-// TestLoginFailureConformance runs the LoginFailureStore suite on a real
-// Redis, in process (the capability is not wired across the plugin boundary
-// yet).
-func TestLoginFailureConformance(t *testing.T) {
-	t.Parallel()
-	tg := target{addrs: []string{redistest.Start(t).Addr}}
-	sdktest.TestLoginFailureStore(t, func(t *testing.T) sdk.LoginFailureStore { return tg.open(t) })
-}
 
 // TestLoginFailureKeys checks what lands in Redis: one prefixed key per
 // counter, expiring with its window, never without a TTL.

@@ -52,4 +52,12 @@ func TestLaunchReportsTheServedKinds(t *testing.T) {
 	if _, ok := sdk.As[sdk.UserAdmin](p.UserStore); !ok {
 		t.Fatal("the memory user store's sdk.UserAdmin did not cross the boundary")
 	}
+	// TestBinary runs these capabilities' suites only when they are found:
+	// they must be, or the suites would vanish without a word.
+	if _, ok := sdk.As[sdk.LoginFailureStore](p.BlacklistStore); !ok {
+		t.Fatal("the memory blacklist store's sdk.LoginFailureStore did not cross the boundary")
+	}
+	if _, ok := sdk.As[sdk.SessionStore](p.BlacklistStore); !ok {
+		t.Fatal("the memory blacklist store's sdk.SessionStore did not cross the boundary")
+	}
 }

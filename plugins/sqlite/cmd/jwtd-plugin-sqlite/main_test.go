@@ -94,6 +94,21 @@ func TestOutOfProcess(t *testing.T) {
 	t.Run("BlacklistStore", func(t *testing.T) {
 		sdktest.TestBlacklistStore(t, func(t *testing.T) sdk.BlacklistStore { return bl })
 	})
+	// The capabilities the shipped binary offers, across the boundary.
+	t.Run("LoginFailureStore", func(t *testing.T) {
+		f, ok := sdk.As[sdk.LoginFailureStore](bl)
+		if !ok {
+			t.Fatal("sdk.LoginFailureStore did not cross the plugin boundary")
+		}
+		sdktest.TestLoginFailureStore(t, func(t *testing.T) sdk.LoginFailureStore { return f })
+	})
+	t.Run("SessionStore", func(t *testing.T) {
+		ss, ok := sdk.As[sdk.SessionStore](bl)
+		if !ok {
+			t.Fatal("sdk.SessionStore did not cross the plugin boundary")
+		}
+		sdktest.TestSessionStore(t, func(t *testing.T) sdk.SessionStore { return ss })
+	})
 
 	// A blacklisted jti stays blacklisted across a crash of the plugin:
 	// the restarted process reopens the same file.
